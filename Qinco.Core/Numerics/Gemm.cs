@@ -20,7 +20,13 @@ public static class Gemm
     /// <param name="transposeB">Whether B is stored transposed ([n, k]).</param>
     /// <param name="alpha">Scale of the product.</param>
     /// <param name="beta">Scale of the existing C; 0 ignores C's contents (NaN in C does not propagate).</param>
-    /// <param name="maxDegreeOfParallelism">Threads to use; -1 for all processors.</param>
+    /// <param name="maxDegreeOfParallelism">Threads to use; -1 for all processors (<see cref="Environment.ProcessorCount"/>).</param>
+    /// <remarks>
+    /// Runs a cache-blocked, register-blocked kernel of the <see cref="Kernels.Active"/> width. Results do not depend
+    /// on <paramref name="maxDegreeOfParallelism"/>: every element of C is computed by the same sequence of operations
+    /// (they may differ in the last bits between kernel variants). C must not overlap A or B.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative, or <paramref name="maxDegreeOfParallelism"/> is 0 or below -1.</exception>
     /// <exception cref="ArgumentException">A span is shorter than its shape needs.</exception>
     public static void Multiply(
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k,
@@ -32,20 +38,31 @@ public static class Gemm
         if (a.Length < (long)m * k) throw new ArgumentException($"A holds {a.Length} floats; [{m}, {k}] needs {(long)m * k}.", nameof(a));
         if (b.Length < (long)k * n) throw new ArgumentException($"B holds {b.Length} floats; {(transposeB ? $"[{n}, {k}]" : $"[{k}, {n}]")} needs {(long)k * n}.", nameof(b));
         if (c.Length < (long)m * n) throw new ArgumentException($"C holds {c.Length} floats; [{m}, {n}] needs {(long)m * n}.", nameof(c));
-        _ = maxDegreeOfParallelism;
-
-        // Reference implementation; the blocked SIMD kernel replaces it (numeric-engine issue).
-        for (int i = 0; i < m; i++)
+        if (maxDegreeOfParallelism == 0 || maxDegreeOfParallelism < -1)
         {
-            for (int j = 0; j < n; j++)
+            throw new ArgumentOutOfRangeException(nameof(maxDegreeOfParallelism), maxDegreeOfParallelism, "Use -1 (all processors) or a positive thread count.");
+        }
+        int threads = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : maxDegreeOfParallelism;
+
+        unsafe
+        {
+            fixed (float* pa = a, pb = b, pc = c)
             {
-                float sum = 0f;
-                for (int p = 0; p < k; p++)
+                switch (Kernels.Active)
                 {
-                    sum += a[i * k + p] * (transposeB ? b[j * k + p] : b[p * n + j]);
+                    case KernelVariant.Vector512 when Sgemm512Kernel.IsSupported:
+                        GemmDriver<Sgemm512Kernel>.Multiply(pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
+                        break;
+                    case KernelVariant.Vector512 or KernelVariant.Vector256 when Sgemm256Kernel.IsSupported:
+                        GemmDriver<Sgemm256Kernel>.Multiply(pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
+                        break;
+                    case KernelVariant.Vector512 or KernelVariant.Vector256 or KernelVariant.Vector128 when Sgemm128Kernel.IsSupported:
+                        GemmDriver<Sgemm128Kernel>.Multiply(pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
+                        break;
+                    default:
+                        GemmDriver<SgemmScalarKernel>.Multiply(pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
+                        break;
                 }
-                int idx = i * n + j;
-                c[idx] = beta == 0f ? alpha * sum : alpha * sum + beta * c[idx];
             }
         }
     }
