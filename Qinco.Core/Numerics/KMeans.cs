@@ -1,0 +1,385 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Qinco.Core.Numerics;
+
+/// <summary>
+/// Lloyd k-means as Faiss' <c>Clustering::train</c> does it (ALGORITHM.md 6.2), and its progressive-dimension variant
+/// (<c>ProgressiveDimClustering</c>) used to train residual-quantizer codebooks.
+/// </summary>
+/// <remarks>
+/// <para><b>Algorithm.</b> (1) When <c>n &gt; MaxPointsPerCentroid * k</c>, a sample of that many distinct points is
+/// drawn (in sample order). (2) The centroids start as <c>k</c> distinct sampled training points. (3) Each iteration:
+/// exact nearest-centroid assignment (<see cref="Distances.AssignNearest"/>), objective = sum of the squared distances
+/// (double); stop if it equals the previous iteration's; centroids = means of their points (sums in double); empty
+/// clusters are re-seeded by splitting: for each empty cluster <c>i</c> in index order, candidate donors <c>j</c> are
+/// visited cyclically from 0 and accepted with probability <c>(size_j - 1) / (n - k)</c> (after 1000·k rejected draws
+/// the largest cluster is taken); the donor is copied to <c>i</c>, coordinate <c>t</c> of <c>i</c> is scaled by
+/// <c>1 + 1/1024</c> for even <c>t</c> and <c>1 - 1/1024</c> for odd <c>t</c>, the donor by the opposite factors, and
+/// the donor's size is halved (<c>size_i = size_j / 2; size_j -= size_i</c>, in double as Faiss does in float).</para>
+/// <para><b>Randomness.</b> All draws come from <see cref="SplitMix64"/> streams derived from
+/// <see cref="KMeansOptions.Seed"/> (stream 0: subsample, 1: initial centroids, 2: PCA sample, 1000 + iteration:
+/// splitting), so the sequence is specified and stable across .NET versions. It is not Faiss' Mersenne twister:
+/// results match Faiss in behaviour, not bit for bit.</para>
+/// <para><b>Determinism.</b> Same seed, same kernel variant (ISA) and same data give bit-identical centroids for
+/// any <see cref="KMeansOptions.MaxDegreeOfParallelism"/>: assignment is per point with a fixed chunking, and every
+/// centroid sum is accumulated by one thread in point order.</para>
+/// </remarks>
+public static class KMeans
+{
+    private const float SplitEpsilon = 1f / 1024f;
+
+    /// <summary>Clusters the rows of <paramref name="data"/> into <paramref name="k"/> centroids.</summary>
+    /// <param name="data">Shape: [n, d], row-major, finite values.</param>
+    /// <param name="k">Number of centroids, 1 to n.</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    /// <param name="cancellationToken">Checked before every iteration.</param>
+    /// <returns>The centroids, per-iteration objective and split counts.</returns>
+    /// <exception cref="ArgumentException">Fewer points than centroids, or a NaN/infinite value.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> below 1 or an invalid option.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static KMeansResult Train(VectorSet data, int k, KMeansOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return Train(data.Data, data.Dimension, k, options, cancellationToken);
+    }
+
+    /// <summary>Clusters the rows of <paramref name="data"/> (<c>data.Length / dimension</c> points) into <paramref name="k"/> centroids.</summary>
+    /// <param name="data">Shape: [n, dimension], row-major, finite values.</param>
+    /// <param name="dimension">d, at least 1; the length of <paramref name="data"/> must be a multiple of it.</param>
+    /// <param name="k">Number of centroids, 1 to n.</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    /// <param name="cancellationToken">Checked before every iteration.</param>
+    /// <returns>The centroids, per-iteration objective and split counts.</returns>
+    /// <exception cref="ArgumentException">The length is not a multiple of <paramref name="dimension"/>, fewer points than centroids, or a NaN/infinite value.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <paramref name="dimension"/> below 1, or an invalid option.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static KMeansResult Train(ReadOnlySpan<float> data, int dimension, int k, KMeansOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new KMeansOptions();
+        options.Validate();
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        if (data.Length % dimension != 0)
+        {
+            throw new ArgumentException($"The data holds {data.Length} floats, which is not a multiple of the dimension {dimension}.", nameof(data));
+        }
+        int d = dimension;
+        int n = data.Length / d;
+        if (n < k)
+        {
+            throw new ArgumentException($"k-means needs at least as many points as centroids: got {n} points for k = {k} centroids.", nameof(data));
+        }
+        for (int i = 0; i < data.Length; i++)
+        {
+            if (!float.IsFinite(data[i]))
+            {
+                throw new ArgumentException($"Point {i / d}, component {i % d} is {data[i]}: every value must be finite.", nameof(data));
+            }
+        }
+        var warnings = new List<string>();
+        if ((long)n < (long)k * options.MinPointsPerCentroid)
+        {
+            warnings.Add($"Clustering {n} points into {k} centroids: fewer than the recommended {(long)k * options.MinPointsPerCentroid} (MinPointsPerCentroid = {options.MinPointsPerCentroid}).");
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // (1) Subsample.
+        long cap = (long)options.MaxPointsPerCentroid * k;
+        float[]? sample = null;
+        int m = n;
+        if (n > cap)
+        {
+            m = (int)cap;
+            var rows = new int[m];
+            var rng = Stream(options.Seed, 0);
+            rng.SampleWithoutReplacement(n, new int[n], rows);
+            sample = new float[(long)m * d];
+            for (int i = 0; i < m; i++)
+            {
+                data.Slice(rows[i] * d, d).CopyTo(sample.AsSpan(i * d, d));
+            }
+        }
+        ReadOnlySpan<float> train = sample is null ? data : sample;
+
+        var state = new LloydState(m, k, options, cancellationToken);
+        float[] centroids;
+        if (!options.ProgressiveDimensions)
+        {
+            centroids = new float[k * d];
+            InitialCentroids(train, m, d, d, k, options.Seed, centroids);
+            state.Run(train, d, centroids);
+        }
+        else
+        {
+            centroids = TrainProgressive(train, m, d, k, options, state);
+        }
+
+        int[]? labels = null;
+        if (options.ComputeLabels)
+        {
+            labels = new int[n];
+            var distances = new float[n];
+            Distances.AssignNearest(data, centroids, n, k, d, labels, distances, options.MaxDegreeOfParallelism, options.DistanceForm);
+        }
+        return new KMeansResult(k, d, centroids, state.Objective, state.Splits, state.Dimensions, m, labels, warnings);
+    }
+
+    /// <summary>The stage dimensions of the progressive variant: <c>floor(d^((s+1)/steps))</c> for <c>s = 0 .. steps-1</c>, as Faiss computes them.</summary>
+    /// <param name="d">Full dimension.</param>
+    /// <param name="steps">Number of stages.</param>
+    public static int[] ProgressiveStageDimensions(int d, int steps)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(d, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        var dims = new int[steps];
+        for (int s = 0; s < steps; s++)
+        {
+            dims[s] = Math.Clamp((int)Math.Pow(d, (1.0 + s) / steps), 1, d);
+        }
+        dims[steps - 1] = d;
+        return dims;
+    }
+
+    private static float[] TrainProgressive(ReadOnlySpan<float> train, int m, int d, int k, KMeansOptions options, LloydState state)
+    {
+        Pca? pca = null;
+        float[] rotated;
+        if (options.ApplyPca)
+        {
+            pca = Pca.Fit(train, d, StreamSeed(options.Seed, 2), options.MaxDegreeOfParallelism);
+            rotated = new float[(long)m * d];
+            pca.Apply(train, m, rotated);
+        }
+        else
+        {
+            rotated = train.ToArray();
+        }
+
+        int[] dims = ProgressiveStageDimensions(d, options.ProgressiveDimensionSteps);
+        float[] previous = [];
+        int previousD = 0;
+        float[] columns = new float[(long)m * d];
+        for (int s = 0; s < dims.Length; s++)
+        {
+            int ds = dims[s];
+            Span<float> xs = columns.AsSpan(0, m * ds);
+            for (int i = 0; i < m; i++)
+            {
+                rotated.AsSpan(i * d, ds).CopyTo(xs.Slice(i * ds, ds));
+            }
+            var centroids = new float[k * ds];
+            if (s == 0)
+            {
+                InitialCentroids(xs, m, ds, ds, k, options.Seed, centroids);
+            }
+            else
+            {
+                int copy = Math.Min(previousD, ds);
+                for (int c = 0; c < k; c++)
+                {
+                    previous.AsSpan(c * previousD, copy).CopyTo(centroids.AsSpan(c * ds, copy));
+                }
+            }
+            state.Run(xs, ds, centroids);
+            previous = centroids;
+            previousD = ds;
+        }
+
+        if (pca is null)
+        {
+            return previous;
+        }
+        var result = new float[k * d];
+        pca.Reverse(previous, k, result);
+        return result;
+    }
+
+    /// <summary>Centroid c = training point perm[c] for a seeded partial permutation (stream 1).</summary>
+    private static void InitialCentroids(ReadOnlySpan<float> train, int m, int rowStride, int d, int k, int seed, Span<float> centroids)
+    {
+        var rows = new int[k];
+        var rng = Stream(seed, 1);
+        rng.SampleWithoutReplacement(m, new int[m], rows);
+        for (int c = 0; c < k; c++)
+        {
+            train.Slice(rows[c] * rowStride, d).CopyTo(centroids.Slice(c * d, d));
+        }
+    }
+
+    internal static ulong StreamSeed(int seed, ulong stream) =>
+        unchecked((ulong)(long)seed * 0xD1B54A32D192ED03UL + stream * 0x9E3779B97F4A7C15UL);
+
+    internal static SplitMix64 Stream(int seed, ulong stream) => new(StreamSeed(seed, stream));
+
+    /// <summary>Buffers and bookkeeping shared by the runs of one training call.</summary>
+    private sealed class LloydState(int m, int k, KMeansOptions options, CancellationToken cancellationToken)
+    {
+        private readonly int[] _labels = new int[m];
+        private readonly float[] _distances = new float[m];
+        private readonly double[] _counts = new double[k];
+        private double[] _sums = [];
+
+        public List<double> Objective { get; } = [];
+
+        public List<int> Splits { get; } = [];
+
+        public List<int> Dimensions { get; } = [];
+
+        public void Run(ReadOnlySpan<float> x, int d, float[] centroids)
+        {
+            if (_sums.Length < k * d)
+            {
+                _sums = new double[k * d];
+            }
+            double previous = double.NaN;
+            for (int it = 0; it < options.Iterations; it++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Distances.AssignNearest(x, centroids, m, k, d, _labels, _distances, options.MaxDegreeOfParallelism, options.DistanceForm);
+                double objective = 0;
+                for (int i = 0; i < m; i++)
+                {
+                    objective += _distances[i];
+                }
+                Objective.Add(objective);
+                Dimensions.Add(d);
+                if (objective == previous)
+                {
+                    Splits.Add(0);
+                    break;
+                }
+                previous = objective;
+                ComputeCentroids(x, d, centroids);
+                Splits.Add(SplitClusters(d, centroids, StreamSeed(options.Seed, 1000 + (ulong)Objective.Count)));
+            }
+        }
+
+        private unsafe void ComputeCentroids(ReadOnlySpan<float> x, int d, float[] centroids)
+        {
+            int dop = options.MaxDegreeOfParallelism == -1 ? Environment.ProcessorCount : options.MaxDegreeOfParallelism;
+            int parts = Math.Max(1, Math.Min(dop, k));
+            Array.Clear(_counts);
+            fixed (float* px = x)
+            {
+                nint ax = (nint)px;
+                int dd = d;
+                if (parts == 1)
+                {
+                    AccumulatePart(ax, dd, 0, k, centroids);
+                }
+                else
+                {
+                    var po = new ParallelOptions { MaxDegreeOfParallelism = parts };
+                    Parallel.For(0, parts, po, p =>
+                    {
+                        int c0 = (int)((long)k * p / parts), c1 = (int)((long)k * (p + 1) / parts);
+                        AccumulatePart(ax, dd, c0, c1, centroids);
+                    });
+                }
+            }
+        }
+
+        /// <summary>Sums (in point order) and means of the centroids in [c0, c1); empty ones are set to 0 before splitting.</summary>
+        private unsafe void AccumulatePart(nint ax, int d, int c0, int c1, float[] centroids)
+        {
+            Span<double> sums = _sums.AsSpan(c0 * d, (c1 - c0) * d);
+            sums.Clear();
+            var x = new ReadOnlySpan<float>((void*)ax, m * d);
+            for (int i = 0; i < m; i++)
+            {
+                int c = _labels[i];
+                if (c < c0 || c >= c1)
+                {
+                    continue;
+                }
+                _counts[c] += 1;
+                Span<double> s = sums.Slice((c - c0) * d, d);
+                ReadOnlySpan<float> xi = x.Slice(i * d, d);
+                for (int j = 0; j < d; j++)
+                {
+                    s[j] += xi[j];
+                }
+            }
+            for (int c = c0; c < c1; c++)
+            {
+                Span<float> centroid = centroids.AsSpan(c * d, d);
+                double count = _counts[c];
+                if (count == 0)
+                {
+                    centroid.Clear();
+                    continue;
+                }
+                double inv = 1.0 / count;
+                ReadOnlySpan<double> s = sums.Slice((c - c0) * d, d);
+                for (int j = 0; j < d; j++)
+                {
+                    centroid[j] = (float)(s[j] * inv);
+                }
+            }
+        }
+
+        private int SplitClusters(int d, float[] centroids, ulong seed)
+        {
+            int splits = 0;
+            SplitMix64 rng = default;
+            bool seeded = false;
+            for (int ci = 0; ci < k; ci++)
+            {
+                if (_counts[ci] != 0)
+                {
+                    continue;
+                }
+                if (!seeded)
+                {
+                    rng = new SplitMix64(seed);
+                    seeded = true;
+                }
+                int cj = -1;
+                long budget = 1000L * k;
+                for (int j = 0; budget > 0; j = (j + 1) % k, budget--)
+                {
+                    double p = (_counts[j] - 1.0) / (m - k);
+                    if (rng.NextDouble() < p)
+                    {
+                        cj = j;
+                        break;
+                    }
+                }
+                if (cj < 0)
+                {
+                    cj = 0;
+                    for (int j = 1; j < k; j++)
+                    {
+                        if (_counts[j] > _counts[cj])
+                        {
+                            cj = j;
+                        }
+                    }
+                }
+                Span<float> target = centroids.AsSpan(ci * d, d);
+                Span<float> donor = centroids.AsSpan(cj * d, d);
+                donor.CopyTo(target);
+                for (int t = 0; t < d; t++)
+                {
+                    if (t % 2 == 0)
+                    {
+                        target[t] *= 1 + SplitEpsilon;
+                        donor[t] *= 1 - SplitEpsilon;
+                    }
+                    else
+                    {
+                        target[t] *= 1 - SplitEpsilon;
+                        donor[t] *= 1 + SplitEpsilon;
+                    }
+                }
+                _counts[ci] = _counts[cj] / 2;
+                _counts[cj] -= _counts[ci];
+                splits++;
+            }
+            return splits;
+        }
+    }
+}
