@@ -1,0 +1,169 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using NUnit.Framework;
+using Qinco.Core.Numerics;
+using static Qinco.Tests.Numerics.NumericsTestData;
+
+namespace Qinco.Tests.Numerics;
+
+public sealed class DistancesTests
+{
+    private const double DirectTolerance = 2e-5;
+
+    private static readonly int[] s_dims = [.. Enumerable.Range(1, 40), 63, 64, 65, 127, 128, 129];
+
+    private static IEnumerable<TestCaseData> VariantCases() => SupportedVariants().Select(v => new TestCaseData(v).SetArgDisplayNames(v.ToString()));
+
+    [TestCaseSource(nameof(VariantCases))]
+    public void Direct_MatchesDoubleReference_ForEveryDimension(KernelVariant variant)
+    {
+        using var _ = Kernels.Force(variant);
+        (int n, int k)[] shapes = [(1, 1), (3, 5), (7, 2)];
+        foreach (int d in s_dims)
+        {
+            foreach (var (n, k) in shapes)
+            {
+                var x = Guarded(n * d, 100 + d);
+                var c = Guarded(k * d, 200 + d);
+                var dest = new float[n * k];
+                Distances.SquaredL2Direct(x, c, n, k, d, dest);
+                for (int i = 0; i < n; i++)
+                {
+                    for (int j = 0; j < k; j++)
+                    {
+                        double expected = ReferenceSquaredL2(x.AsSpan(i * d, d), c.AsSpan(j * d, d));
+                        Assert.That(dest[i * k + j], Is.EqualTo(expected).Within(DirectTolerance * expected + 1e-9),
+                            $"variant {variant}, d={d}, n={n}, k={k}, ({i},{j})");
+                    }
+                }
+                // The pair overload agrees bit for bit with the batch.
+                Assert.That(Distances.SquaredL2(x.AsSpan(0, d), c.AsSpan(0, d)), Is.EqualTo(dest[0]));
+            }
+        }
+    }
+
+    [Test]
+    public void NormsForm_MatchesDirect_WithinNormScaledTolerance()
+    {
+        foreach (int d in new[] { 1, 5, 16, 33, 128, 129 })
+        {
+            const int n = 37, k = 19;
+            var x = Guarded(n * d, 7 + d, 3f);
+            var c = Guarded(k * d, 8 + d, 3f);
+            var direct = new float[n * k];
+            var gemm = new float[n * k];
+            var auto = new float[n * k];
+            Distances.SquaredL2Direct(x, c, n, k, d, direct);
+            Distances.SquaredL2Gemm(x, c, n, k, d, gemm, maxDegreeOfParallelism: 2);
+            Distances.SquaredL2(x, c, n, k, d, auto);
+            var xn = new float[n];
+            var cn = new float[k];
+            Distances.RowNorms(x, n, d, xn);
+            Distances.RowNorms(c, k, d, cn);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.That(xn[i], Is.EqualTo(ReferenceSquaredL2(x.AsSpan(i * d, d), new float[d])).Within(1e-5).Percent);
+                for (int j = 0; j < k; j++)
+                {
+                    double scale = xn[i] + cn[j];
+                    Assert.That(gemm[i * k + j], Is.EqualTo(direct[i * k + j]).Within(1e-5 * scale + 1e-6), $"d={d} ({i},{j})");
+                    Assert.That(gemm[i * k + j], Is.GreaterThanOrEqualTo(0f));
+                }
+            }
+            Assert.That(auto, Is.EqualTo(Distances.PrefersGemm(n, k, d) ? gemm : direct));
+        }
+    }
+
+    [Test]
+    public void NormsForm_ClampsCancellationToZero()
+    {
+        // Identical large vectors: ||x||^2 - 2x.c + ||c||^2 may round below zero; the result must be >= 0.
+        const int d = 64;
+        var x = Guarded(d, 3, 1000f).ToArray();
+        var dest = new float[1];
+        Distances.SquaredL2Gemm(x, x, 1, 1, d, dest);
+        Assert.That(dest[0], Is.GreaterThanOrEqualTo(0f));
+    }
+
+    [TestCaseSource(nameof(VariantCases))]
+    public void AssignNearest_MatchesArgMinOfDistanceMatrix(KernelVariant variant)
+    {
+        using var _ = Kernels.Force(variant);
+        foreach (int d in new[] { 3, 16, 40, 129 })
+        {
+            foreach (var (n, k) in new[] { (1, 1), (5, 3), (300, 17), (61, 40) })
+            {
+                var x = Guarded(n * d, 11 + d + n);
+                var c = Guarded(k * d, 12 + d + k);
+                foreach (DistanceForm form in new[] { DistanceForm.Direct, DistanceForm.Gemm, DistanceForm.Auto })
+                {
+                    var labels = new int[n];
+                    var dist = new float[n];
+                    Distances.AssignNearest(x, c, n, k, d, labels, dist, maxDegreeOfParallelism: 2, form: form);
+                    var labels1 = new int[n];
+                    var dist1 = new float[n];
+                    Distances.AssignNearest(x, c, n, k, d, labels1, dist1, maxDegreeOfParallelism: 1, form: form);
+                    Assert.That(labels1, Is.EqualTo(labels), "labels depend on the parallelism");
+                    Assert.That(dist1, Is.EqualTo(dist), "distances depend on the parallelism");
+
+                    var full = new float[n * k];
+                    bool gemm = form == DistanceForm.Gemm || (form == DistanceForm.Auto && Distances.PrefersGemm(n, k, d));
+                    if (gemm)
+                    {
+                        Distances.SquaredL2Gemm(x, c, n, k, d, full);
+                    }
+                    else
+                    {
+                        Distances.SquaredL2Direct(x, c, n, k, d, full);
+                    }
+                    for (int i = 0; i < n; i++)
+                    {
+                        int expected = RowSelection.ArgMin(full.AsSpan(i * k, k));
+                        Assert.That(labels[i], Is.EqualTo(expected), $"{form} d={d} n={n} k={k} row {i}");
+                        Assert.That(dist[i], Is.EqualTo(full[i * k + expected]));
+                        double refBest = Enumerable.Range(0, k).Min(j => ReferenceSquaredL2(x.AsSpan(i * d, d), c.AsSpan(j * d, d)));
+                        Assert.That(dist[i], Is.EqualTo(refBest).Within(1e-4 * (refBest + 1)));
+                    }
+                }
+            }
+        }
+    }
+
+    [Test]
+    public void AssignNearest_TiesGoToTheSmallestIndex()
+    {
+        const int d = 20, k = 6, n = 40;
+        var x = Guarded(n * d, 5).ToArray();
+        var c = new float[k * d];
+        var row = Guarded(d, 6).ToArray();
+        // codewords 1, 3 and 4 are identical and nearest for every point (x itself is far from 0, 2, 5).
+        for (int j = 0; j < k; j++)
+        {
+            for (int t = 0; t < d; t++)
+            {
+                c[j * d + t] = j is 1 or 3 or 4 ? row[t] * 0.01f : 50f + j;
+            }
+        }
+        foreach (DistanceForm form in new[] { DistanceForm.Direct, DistanceForm.Gemm })
+        {
+            var labels = new int[n];
+            Distances.AssignNearest(x, c, n, k, d, labels, new float[n], form: form);
+            Assert.That(labels, Is.All.EqualTo(1), form.ToString());
+        }
+    }
+
+    [Test]
+    public void Validation_NamesTheArgument()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Distances.SquaredL2Direct(new float[5], new float[6], 2, 2, 3, new float[4]));
+        Assert.That(ex!.ParamName, Is.EqualTo("x"));
+        ex = Assert.Throws<ArgumentException>(() => Distances.SquaredL2Gemm(new float[6], new float[6], 2, 2, 3, new float[3]));
+        Assert.That(ex!.ParamName, Is.EqualTo("destination"));
+        ex = Assert.Throws<ArgumentException>(() => Distances.AssignNearest(new float[6], new float[6], 2, 2, 3, new int[1], new float[2]));
+        Assert.That(ex!.ParamName, Is.EqualTo("labels"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Distances.AssignNearest(new float[6], new float[6], 2, 2, 3, new int[2], new float[2], maxDegreeOfParallelism: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Distances.AssignNearest(new float[6], [], 2, 0, 3, new int[2], new float[2]));
+        Assert.Throws<ArgumentException>(() => Distances.SquaredL2(new float[3], new float[4]));
+    }
+}

@@ -1,0 +1,84 @@
+using System;
+
+namespace Qinco.Training;
+
+/// <summary>
+/// A learning-rate policy driven by the <see cref="Trainer"/>: it is asked for the rate right before each
+/// optimiser step and told the validation value after each epoch, when it may also ask training to stop.
+/// </summary>
+public abstract class LearningRateSchedule
+{
+    /// <summary>Which kind of schedule this is (stored in checkpoints).</summary>
+    public abstract ScheduleKind Kind { get; }
+
+    /// <summary>The learning rate to use for the optimiser step of batch <paramref name="batch"/> of epoch <paramref name="epoch"/>.</summary>
+    /// <param name="epoch">0-based epoch index.</param>
+    /// <param name="batch">0-based batch index inside the epoch.</param>
+    /// <param name="batchesPerEpoch">Number of batches in an epoch (at least 1).</param>
+    public abstract double GetLearningRate(int epoch, int batch, int batchesPerEpoch);
+
+    /// <summary>Called once after each epoch with its validation value (lower is better; null when not validated).</summary>
+    /// <param name="epoch">0-based index of the epoch just completed.</param>
+    /// <param name="validationMetric">The validation value, or null.</param>
+    /// <returns><see cref="StopReason.None"/> to go on, otherwise why training must stop.</returns>
+    public abstract StopReason OnEpochCompleted(int epoch, double? validationMetric);
+
+    /// <summary>The schedule's mutable state as numbers, for checkpoints.</summary>
+    public abstract double[] ExportState();
+
+    /// <summary>Restores state exported by <see cref="ExportState"/> of a schedule with the same settings.</summary>
+    /// <exception cref="ArgumentException">The state is malformed.</exception>
+    public abstract void ImportState(ReadOnlySpan<double> state);
+}
+
+/// <summary>The learning-rate schedules the trainer can build from <see cref="TrainingOptions"/>.</summary>
+public enum ScheduleKind
+{
+    /// <summary>A fixed learning rate (<see cref="ConstantSchedule"/>).</summary>
+    Constant = 0,
+
+    /// <summary>Divide by 10 on plateaus, QINCo1's rule (<see cref="PlateauSchedule"/>).</summary>
+    Plateau = 1,
+
+    /// <summary>Linear warm-up then quarter cosine, QINCo2's rule (<see cref="WarmupCosineSchedule"/>).</summary>
+    WarmupCosine = 2,
+}
+
+/// <summary>A constant learning rate; never stops training.</summary>
+public sealed class ConstantSchedule : LearningRateSchedule
+{
+    /// <summary>Creates the schedule.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is not positive and finite.</exception>
+    public ConstantSchedule(double learningRate)
+    {
+        if (!(learningRate > 0) || !double.IsFinite(learningRate))
+        {
+            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "Must be positive and finite.");
+        }
+        LearningRate = learningRate;
+    }
+
+    /// <summary>The learning rate.</summary>
+    public double LearningRate { get; }
+
+    /// <inheritdoc />
+    public override ScheduleKind Kind => ScheduleKind.Constant;
+
+    /// <inheritdoc />
+    public override double GetLearningRate(int epoch, int batch, int batchesPerEpoch) => LearningRate;
+
+    /// <inheritdoc />
+    public override StopReason OnEpochCompleted(int epoch, double? validationMetric) => StopReason.None;
+
+    /// <inheritdoc />
+    public override double[] ExportState() => [];
+
+    /// <inheritdoc />
+    public override void ImportState(ReadOnlySpan<double> state)
+    {
+        if (state.Length != 0)
+        {
+            throw new ArgumentException("A constant schedule has no state.", nameof(state));
+        }
+    }
+}

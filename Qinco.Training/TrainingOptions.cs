@@ -1,0 +1,199 @@
+using System;
+
+namespace Qinco.Training;
+
+/// <summary>
+/// Settings of a <see cref="Trainer"/> run. Defaults follow QINCo1 (<c>train_qinco.py</c>) unless stated;
+/// <see cref="Qinco2Preset"/> gives QINCo2's. Validated by <see cref="Validate"/> (called by the trainer's
+/// constructor); every error is an <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/>
+/// whose <see cref="ArgumentException.ParamName"/> is the option's name.
+/// </summary>
+public sealed class TrainingOptions
+{
+    /// <summary>Rows per optimiser step (default 1024).</summary>
+    public int BatchSize { get; init; } = 1024;
+
+    /// <summary>When true, a final batch smaller than <see cref="BatchSize"/> is skipped (default false).</summary>
+    public bool DropLastPartialBatch { get; init; }
+
+    /// <summary>Maximum number of epochs (default 1000).</summary>
+    public int MaxEpochs { get; init; } = 1000;
+
+    /// <summary>Wall-clock budget, checked between optimiser steps (default null = unlimited).</summary>
+    public TimeSpan? MaxDuration { get; init; }
+
+    /// <summary>Base learning rate (default 1e-4, QINCo1's <c>--lr</c>).</summary>
+    public double LearningRate { get; init; } = 1e-4;
+
+    /// <summary>The optimiser (default <see cref="OptimizerKind.Adam"/>).</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    /// <summary>Adam β₁ (default 0.9).</summary>
+    public double Beta1 { get; init; } = 0.9;
+
+    /// <summary>Adam β₂ (default 0.999).</summary>
+    public double Beta2 { get; init; } = 0.999;
+
+    /// <summary>Adam ε (default 1e-8).</summary>
+    public double Epsilon { get; init; } = 1e-8;
+
+    /// <summary>Weight decay: L2 for Adam, decoupled for AdamW (default 0).</summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>Clamp each gradient element to ±this before the step (default null = off; QINCo2: 0.1).</summary>
+    public double? GradientClipValue { get; init; }
+
+    /// <summary>Reset the optimiser's moments and step count at the start of every epoch, as QINCo1 re-creates Adam (default true).</summary>
+    public bool ResetOptimizerEachEpoch { get; init; } = true;
+
+    /// <summary>The learning-rate schedule (default <see cref="ScheduleKind.Plateau"/>).</summary>
+    public ScheduleKind Schedule { get; init; } = ScheduleKind.Plateau;
+
+    /// <summary>Plateau: epochs without a new best before dividing the rate (default 10).</summary>
+    public int PlateauPatience { get; init; } = 10;
+
+    /// <summary>Plateau: epochs without a new best before stopping (default 50).</summary>
+    public int PlateauStopPatience { get; init; } = 50;
+
+    /// <summary>Plateau: divisor of the rate (default 10).</summary>
+    public double PlateauDecayFactor { get; init; } = 10;
+
+    /// <summary>Plateau: stop when the rate falls below this (default 2e-6).</summary>
+    public double MinLearningRate { get; init; } = 2e-6;
+
+    /// <summary>Warm-up cosine: warm-up epochs (default 3).</summary>
+    public double WarmupEpochs { get; init; } = 3;
+
+    /// <summary>Warm-up cosine: cosine epochs (default 60).</summary>
+    public double CosineEpochs { get; init; } = 60;
+
+    /// <summary>Warm-up cosine: floor of the rate factor (default 1e-3).</summary>
+    public double CosineMinFactor { get; init; } = 1e-3;
+
+    /// <summary>Early stopping: stop after this many epochs without an improvement larger than <see cref="EarlyStoppingMinDelta"/> (default 0 = off; QINCo2: 10).</summary>
+    public int EarlyStoppingPatience { get; init; }
+
+    /// <summary>Minimum decrease of the validation value that counts as an improvement (default 0; QINCo2: 1e-6).</summary>
+    public double EarlyStoppingMinDelta { get; init; }
+
+    /// <summary>Put the best-validation parameters back into the model when the run ends (default true).</summary>
+    public bool RestoreBestParameters { get; init; } = true;
+
+    /// <summary>Validate after every epoch (default true). Required by the plateau schedule, early stopping and best-parameter restore.</summary>
+    public bool ValidateEveryEpoch { get; init; } = true;
+
+    /// <summary>Number of gradient workers W; each batch is split into W contiguous shards (default 1).</summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>Seed of the shuffles: epoch e uses the permutation of seed <c>Seed + e</c> (default 123, QINCo1's).</summary>
+    public int Seed { get; init; } = 123;
+
+    /// <summary>Draw a fresh permutation of the training rows every epoch (default true); false visits rows in order.</summary>
+    public bool ShuffleEachEpoch { get; init; } = true;
+
+    /// <summary>Invoke <see cref="Trainer.CheckpointSink"/> after every this many epochs (default 0 = never).</summary>
+    public int CheckpointIntervalEpochs { get; init; }
+
+    /// <summary>QINCo2's settings (ALGORITHM.md §5.7): AdamW lr 8e-4, weight decay 0.1, clip 0.1, warm-up cosine, 71 epochs, early stopping 10/1e-6.</summary>
+    public static TrainingOptions Qinco2Preset() => new()
+    {
+        LearningRate = 8e-4,
+        Optimizer = OptimizerKind.AdamW,
+        WeightDecay = 0.1,
+        GradientClipValue = 0.1,
+        ResetOptimizerEachEpoch = false,
+        Schedule = ScheduleKind.WarmupCosine,
+        MaxEpochs = 71,
+        EarlyStoppingPatience = 10,
+        EarlyStoppingMinDelta = 1e-6,
+    };
+
+    /// <summary>Checks every option.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; <see cref="ArgumentException.ParamName"/> names it.</exception>
+    /// <exception cref="ArgumentException">Options contradict each other; <see cref="ArgumentException.ParamName"/> names one.</exception>
+    public void Validate()
+    {
+        Positive(BatchSize, nameof(BatchSize));
+        Positive(MaxEpochs, nameof(MaxEpochs));
+        if (MaxDuration is TimeSpan d && d <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxDuration), d, "Must be positive, or null for no limit.");
+        }
+        PositiveFinite(LearningRate, nameof(LearningRate));
+        if (!Enum.IsDefined(Optimizer))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, "Unknown optimiser.");
+        }
+        ToAdamOptions().Validate();
+        if (!Enum.IsDefined(Schedule))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Schedule), Schedule, "Unknown schedule.");
+        }
+        Positive(PlateauPatience, nameof(PlateauPatience));
+        Positive(PlateauStopPatience, nameof(PlateauStopPatience));
+        if (!(PlateauDecayFactor > 1) || !double.IsFinite(PlateauDecayFactor))
+        {
+            throw new ArgumentOutOfRangeException(nameof(PlateauDecayFactor), PlateauDecayFactor, "Must be greater than 1 and finite.");
+        }
+        NonNegativeFinite(MinLearningRate, nameof(MinLearningRate));
+        NonNegativeFinite(WarmupEpochs, nameof(WarmupEpochs));
+        PositiveFinite(CosineEpochs, nameof(CosineEpochs));
+        if (!(CosineMinFactor >= 0 && CosineMinFactor <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CosineMinFactor), CosineMinFactor, "Must be in [0, 1].");
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(EarlyStoppingPatience, nameof(EarlyStoppingPatience));
+        NonNegativeFinite(EarlyStoppingMinDelta, nameof(EarlyStoppingMinDelta));
+        Positive(Workers, nameof(Workers));
+        ArgumentOutOfRangeException.ThrowIfNegative(CheckpointIntervalEpochs, nameof(CheckpointIntervalEpochs));
+        if (!ValidateEveryEpoch)
+        {
+            if (Schedule == ScheduleKind.Plateau)
+            {
+                throw new ArgumentException("The plateau schedule needs a validation value every epoch; set ValidateEveryEpoch or choose another schedule.", nameof(ValidateEveryEpoch));
+            }
+            if (EarlyStoppingPatience > 0)
+            {
+                throw new ArgumentException("Early stopping needs a validation value every epoch.", nameof(ValidateEveryEpoch));
+            }
+        }
+    }
+
+    internal AdamOptions ToAdamOptions() => new()
+    {
+        Beta1 = Beta1,
+        Beta2 = Beta2,
+        Epsilon = Epsilon,
+        WeightDecay = WeightDecay,
+        GradientClipValue = GradientClipValue,
+    };
+
+    internal LearningRateSchedule CreateSchedule() => Schedule switch
+    {
+        ScheduleKind.Plateau => new PlateauSchedule(LearningRate, PlateauPatience, PlateauStopPatience, PlateauDecayFactor, MinLearningRate),
+        ScheduleKind.WarmupCosine => new WarmupCosineSchedule(LearningRate, WarmupEpochs, CosineEpochs, CosineMinFactor),
+        _ => new ConstantSchedule(LearningRate),
+    };
+
+    internal Optimizer CreateOptimizer(ParameterSet parameters) => Optimizer == OptimizerKind.AdamW
+        ? new AdamW(parameters, ToAdamOptions())
+        : new Adam(parameters, ToAdamOptions());
+
+    private static void Positive(int value, string name) => ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, name);
+
+    private static void PositiveFinite(double value, string name)
+    {
+        if (!(value > 0) || !double.IsFinite(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, "Must be positive and finite.");
+        }
+    }
+
+    private static void NonNegativeFinite(double value, string name)
+    {
+        if (!(value >= 0) || !double.IsFinite(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, "Must be non-negative and finite.");
+        }
+    }
+}
