@@ -30,7 +30,8 @@ internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int C
         if (length < 10)
         {
             int got = ReadSome(stream, pre[..(int)length]);
-            if (got < Magic.Length || !pre[..Magic.Length].SequenceEqual(Magic))
+            int compared = Math.Min(got, Magic.Length);
+            if (got == 0 || !pre[..compared].SequenceEqual(Magic[..compared]))
             {
                 throw BadMagic(name, pre[..got]);
             }
@@ -93,8 +94,9 @@ internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int C
         return total;
     }
 
-    private static VectorFileException BadMagic(string name, ReadOnlySpan<byte> start) =>
-        FileLayout.Error(name, $"is not a .npy file: bad magic (it starts with bytes {Convert.ToHexString(start)}, not 934E554D5059 = \"\\x93NUMPY\").");
+    private static VectorFileException BadMagic(string name, ReadOnlySpan<byte> start) => start.IsEmpty
+        ? FileLayout.Error(name, "is empty, so not a .npy file (it lacks the \"\\x93NUMPY\" magic).")
+        : FileLayout.Error(name, $"is not a .npy file: bad magic (it starts with bytes {Convert.ToHexString(start)}, not 934E554D5059 = \"\\x93NUMPY\").");
 
     private static NpyHeader Interpret(string name, string header, long dataOffset)
     {

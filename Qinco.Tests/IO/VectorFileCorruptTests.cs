@@ -167,7 +167,11 @@ public sealed class VectorFileCorruptTests : TempFiles
     public void Npy_TooShortForTheMagic()
     {
         string path = Make("s.npy", [0x93, (byte)'N']);
-        AssertEveryReadFails(path, "magic");
+        AssertEveryReadFails(path, "truncated", "2 bytes");
+        string wrong = Make("w.npy", [(byte)'P', (byte)'K']);
+        AssertEveryReadFails(wrong, "magic", "504B");
+        string empty = Make("e.npy", []);
+        AssertEveryReadFails(empty, "not a .npy file");
     }
 
     [TestCase("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), ")]
