@@ -8,7 +8,7 @@ namespace Qinco.Training;
 /// constructor); every error is an <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/>
 /// whose <see cref="ArgumentException.ParamName"/> is the option's name.
 /// </summary>
-public sealed class TrainingOptions
+public sealed record TrainingOptions
 {
     /// <summary>Rows per optimiser step (default 1024).</summary>
     public int BatchSize { get; init; } = 1024;

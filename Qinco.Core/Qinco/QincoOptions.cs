@@ -1,0 +1,79 @@
+using System;
+using Microsoft.Extensions.Logging;
+using Qinco.Training;
+
+namespace Qinco.Core;
+
+/// <summary>Settings of a <see cref="QincoQuantizer"/>. Create through <see cref="Quantizer.Qinco(int)"/> or directly.</summary>
+public sealed record QincoOptions
+{
+    /// <summary>Floats per vector (required, at least 1).</summary>
+    public int Dimension { get; init; }
+
+    /// <summary>Number of code indices M (default 8): a plain codebook for step 0, then M − 1 neural steps.</summary>
+    public int Steps { get; init; } = 8;
+
+    /// <summary>Bits per code index, 1..16 (default 8: K = 256 codewords per step).</summary>
+    public int CodebookBits { get; init; } = 8;
+
+    /// <summary>Residual MLP blocks per neural step, L (default 2).</summary>
+    public int ResidualBlocks { get; init; } = 2;
+
+    /// <summary>Hidden width of the residual blocks, h (default 256).</summary>
+    public int HiddenSize { get; init; } = 256;
+
+    /// <summary>
+    /// Whether the concat layer and every block's down-projection start at zero, so the untrained model is exactly
+    /// the residual quantizer it is initialised from and training starts at RQ's error (default true). False
+    /// reproduces the reference recipe (PyTorch's default init of every layer).
+    /// </summary>
+    public bool ZeroInitialization { get; init; } = true;
+
+    /// <summary>Beam width of the RQ whose codebooks initialise the model (default 1: greedy, as the reference).</summary>
+    public int InitializationBeamWidth { get; init; } = 1;
+
+    /// <summary>Seed of the RQ initialisation and of the layer initialisation (default 1234).</summary>
+    public int Seed { get; init; } = 1234;
+
+    /// <summary>Threads for encoding and RQ initialisation; -1 (default) uses all processors. Training uses <see cref="TrainingOptions.Workers"/>.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = -1;
+
+    /// <summary>The training loop's settings (default: <see cref="DefaultTraining"/>).</summary>
+    public TrainingOptions Training { get; init; } = DefaultTraining();
+
+    /// <summary>Where fitting logs; null logs nothing.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Codewords per step, <c>2^CodebookBits</c>.</summary>
+    public int CodebookSize => 1 << CodebookBits;
+
+    /// <summary>
+    /// The default training settings: Adam, learning rate 1e-3 re-created every epoch, batch 1024, the plateau
+    /// schedule of the reference (÷10 after 10 epochs without improvement, stop after 50 or below 2e-6), at most
+    /// 1000 epochs, two workers.
+    /// </summary>
+    public static TrainingOptions DefaultTraining() => new()
+    {
+        LearningRate = 1e-3,
+        BatchSize = 1024,
+        Optimizer = OptimizerKind.Adam,
+        ResetOptimizerEachEpoch = true,
+        Schedule = ScheduleKind.Plateau,
+        MaxEpochs = 1000,
+        Workers = 2,
+    };
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
+    public void Validate()
+    {
+        ResidualQuantizerOptions.Require(Dimension >= 1, nameof(Dimension), Dimension, "must be at least 1");
+        ResidualQuantizerOptions.Require(Steps >= 1 && Steps <= 256, nameof(Steps), Steps, "must be in 1..256");
+        ResidualQuantizerOptions.Require(CodebookBits >= 1 && CodebookBits <= 16, nameof(CodebookBits), CodebookBits, "must be in 1..16");
+        ResidualQuantizerOptions.Require(ResidualBlocks >= 0 && ResidualBlocks <= 64, nameof(ResidualBlocks), ResidualBlocks, "must be in 0..64");
+        ResidualQuantizerOptions.Require(HiddenSize >= 1 && HiddenSize <= 65536, nameof(HiddenSize), HiddenSize, "must be in 1..65536");
+        ResidualQuantizerOptions.Require(InitializationBeamWidth >= 1 && InitializationBeamWidth <= 1024, nameof(InitializationBeamWidth), InitializationBeamWidth, "must be in 1..1024");
+        ResidualQuantizerOptions.Require(MaxDegreeOfParallelism == -1 || MaxDegreeOfParallelism >= 1, nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism, "must be -1 (all processors) or at least 1");
+        ArgumentNullException.ThrowIfNull(Training, nameof(Training));
+        Training.Validate();
+    }
+}

@@ -1,0 +1,112 @@
+using System;
+using Microsoft.Extensions.Logging;
+using Qinco.Training;
+
+namespace Qinco.Core;
+
+/// <summary>Fluent builder of <see cref="QincoQuantizer"/>; every method returns the builder, <see cref="Build"/> validates.</summary>
+public sealed class QincoQuantizerBuilder
+{
+    private QincoOptions _options;
+
+    internal QincoQuantizerBuilder(QincoOptions options) => _options = options;
+
+    /// <summary>The options gathered so far.</summary>
+    public QincoOptions Options => _options;
+
+    /// <summary>Number of code indices M (default 8).</summary>
+    public QincoQuantizerBuilder WithSteps(int steps) => Set(_options with { Steps = steps });
+
+    /// <summary>Bits per code index (default 8).</summary>
+    public QincoQuantizerBuilder WithCodebookBits(int bits) => Set(_options with { CodebookBits = bits });
+
+    /// <summary>Residual blocks per step, L (default 2).</summary>
+    public QincoQuantizerBuilder WithResidualBlocks(int blocks) => Set(_options with { ResidualBlocks = blocks });
+
+    /// <summary>Hidden width of the residual blocks, h (default 256).</summary>
+    public QincoQuantizerBuilder WithHiddenSize(int hidden) => Set(_options with { HiddenSize = hidden });
+
+    /// <summary>Whether the layers start at zero so the untrained model equals its RQ initialisation (default true).</summary>
+    public QincoQuantizerBuilder WithZeroInitialization(bool enabled) => Set(_options with { ZeroInitialization = enabled });
+
+    /// <summary>Beam width of the initialising RQ (default 1).</summary>
+    public QincoQuantizerBuilder WithInitializationBeamWidth(int beamWidth) => Set(_options with { InitializationBeamWidth = beamWidth });
+
+    /// <summary>Seed of the initialisations (default 1234); the training shuffle has its own seed (<see cref="TrainingOptions.Seed"/>).</summary>
+    public QincoQuantizerBuilder WithSeed(int seed) => Set(_options with { Seed = seed });
+
+    /// <summary>Threads for encoding and RQ initialisation; -1 (default) uses all processors.</summary>
+    public QincoQuantizerBuilder WithThreads(int maxDegreeOfParallelism) => Set(_options with { MaxDegreeOfParallelism = maxDegreeOfParallelism });
+
+    /// <summary>Logs fitting to <paramref name="loggerFactory"/>.</summary>
+    public QincoQuantizerBuilder WithLogging(ILoggerFactory loggerFactory) => Set(_options with { LoggerFactory = loggerFactory });
+
+    /// <summary>Adjusts the training settings, e.g. <c>t =&gt; t.LearningRate(1e-3).MaxEpochs(200).Workers(2)</c>.</summary>
+    public QincoQuantizerBuilder WithTraining(Func<TrainingBuilder, TrainingBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return Set(_options with { Training = configure(new TrainingBuilder(_options.Training)).Options });
+    }
+
+    /// <summary>Validates the options and creates an untrained quantizer.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is invalid; the exception names it.</exception>
+    public QincoQuantizer Build() => new(_options);
+
+    private QincoQuantizerBuilder Set(QincoOptions options)
+    {
+        _options = options;
+        return this;
+    }
+}
+
+/// <summary>Fluent adjustments of <see cref="TrainingOptions"/>, used by <see cref="QincoQuantizerBuilder.WithTraining"/>.</summary>
+public sealed class TrainingBuilder
+{
+    internal TrainingBuilder(TrainingOptions options) => Options = options;
+
+    /// <summary>The options gathered so far.</summary>
+    public TrainingOptions Options { get; private set; }
+
+    /// <summary>Initial learning rate.</summary>
+    public TrainingBuilder LearningRate(double value) => Set(Options with { LearningRate = value });
+
+    /// <summary>Largest number of epochs.</summary>
+    public TrainingBuilder MaxEpochs(int value) => Set(Options with { MaxEpochs = value });
+
+    /// <summary>Wall-clock budget; training stops between optimiser steps once it is spent.</summary>
+    public TrainingBuilder MaxDuration(TimeSpan value) => Set(Options with { MaxDuration = value });
+
+    /// <summary>Vectors per optimiser step.</summary>
+    public TrainingBuilder BatchSize(int value) => Set(Options with { BatchSize = value });
+
+    /// <summary>Data-parallel workers a batch is split over.</summary>
+    public TrainingBuilder Workers(int value) => Set(Options with { Workers = value });
+
+    /// <summary>Seed of the per-epoch shuffles.</summary>
+    public TrainingBuilder Seed(int value) => Set(Options with { Seed = value });
+
+    /// <summary>Optimiser kind (Adam or AdamW) and its decoupled or L2 weight decay.</summary>
+    public TrainingBuilder Optimizer(OptimizerKind kind, double weightDecay = 0) => Set(Options with { Optimizer = kind, WeightDecay = weightDecay });
+
+    /// <summary>Whether the optimiser's moments are reset at every epoch, as the QINCo1 reference does.</summary>
+    public TrainingBuilder ResetOptimizerEachEpoch(bool value) => Set(Options with { ResetOptimizerEachEpoch = value });
+
+    /// <summary>Learning-rate schedule kind.</summary>
+    public TrainingBuilder Schedule(ScheduleKind kind) => Set(Options with { Schedule = kind });
+
+    /// <summary>Plateau schedule: epochs without improvement before the rate is divided, and before training stops.</summary>
+    public TrainingBuilder Plateau(int patience, int stopPatience) => Set(Options with { PlateauPatience = patience, PlateauStopPatience = stopPatience });
+
+    /// <summary>Any other change: <c>t =&gt; t.With(o =&gt; o with { GradientClipValue = 0.1 })</c>.</summary>
+    public TrainingBuilder With(Func<TrainingOptions, TrainingOptions> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return Set(change(Options));
+    }
+
+    private TrainingBuilder Set(TrainingOptions options)
+    {
+        Options = options;
+        return this;
+    }
+}
