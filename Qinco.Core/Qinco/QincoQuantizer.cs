@@ -121,23 +121,53 @@ public sealed partial class QincoQuantizer : IQuantizer
         network.InitializeLayers(Options.ZeroInitialization, Options.Seed);
 
         // 2. Training (§1.6, §1.8).
-        float[] normalisedTrain = Normalise(train.Data, scale);
-        VectorSet validationSet = validation ?? train.Slice(0, Math.Min(train.Count, 2048));
-        float[] normalisedValidation = Normalise(validationSet.Data, scale);
-        var model = new QincoTrainingModel(network, normalisedTrain, normalisedValidation, Threads);
+        QincoTrainingModel model = CreateTrainingModel(network, train, validation);
         InitialValidationMse = model.Validate(cancellationToken);
         LogInitialised(network.ParameterCount, InitialValidationMse.Value, clock.Elapsed.TotalSeconds);
+        Train(network, model, null, progress, clock, cancellationToken);
+    }
 
+    /// <summary>
+    /// Continues an interrupted <see cref="Fit"/> from <paramref name="checkpoint"/> (e.g. <c>LastTraining.Checkpoint</c>
+    /// of a cancelled run, saved with <see cref="TrainingCheckpoint.Save"/>): with the same data, options and worker
+    /// count the result is bit-identical to an uninterrupted run.
+    /// </summary>
+    /// <exception cref="ArgumentException">Bad input, or a checkpoint of another model shape or other training options.</exception>
+    public void ResumeFit(VectorSet train, VectorSet? validation, TrainingCheckpoint checkpoint, IProgress<FitProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        QuantizerInput.CheckSet(train, Dimension, nameof(train));
+        if (validation is not null)
+        {
+            QuantizerInput.CheckSet(validation, Dimension, nameof(validation));
+        }
+        var clock = Stopwatch.StartNew();
+        var network = new QincoNetwork(Dimension, Options.CodebookSize, Steps, Options.ResidualBlocks, Options.HiddenSize, DataScale(train.Data));
+        Train(network, CreateTrainingModel(network, train, validation), checkpoint, progress, clock, cancellationToken);
+    }
+
+    private QincoTrainingModel CreateTrainingModel(QincoNetwork network, VectorSet train, VectorSet? validation)
+    {
+        VectorSet validationSet = validation ?? train.Slice(0, Math.Min(train.Count, 2048));
+        return new QincoTrainingModel(network, Normalise(train.Data, network.Scale), Normalise(validationSet.Data, network.Scale), Threads);
+    }
+
+    private void Train(QincoNetwork network, QincoTrainingModel model, TrainingCheckpoint? checkpoint, IProgress<FitProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    {
         var trainer = new Trainer(model, Options.Training, Options.LoggerFactory);
         var trainingProgress = progress is null ? null : new Progress<TrainingProgress>(p => progress.Report(new FitProgress(
             "training", p.Epoch, Options.Training.MaxEpochs, clock.Elapsed,
-            FormattableString.Invariant($"epoch {p.Epoch + 1} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.TrainLoss:G4} val MSE {p.ValidationMetric?.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) ?? "-"} best {p.BestValidationMetric?.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) ?? "-"} lr {p.LearningRate:G3}"),
+            FormattableString.Invariant($"epoch {p.Epoch + 1} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.TrainLoss:G4} val MSE {Format(p.ValidationMetric)} best {Format(p.BestValidationMetric)} lr {p.LearningRate:G3}"),
             p)));
-        LastTraining = trainer.Train(trainingProgress, cancellationToken);
+        LastTraining = checkpoint is null
+            ? trainer.Train(trainingProgress, cancellationToken)
+            : trainer.Resume(checkpoint, trainingProgress, cancellationToken);
         _network = network;
         _encoder = new QincoEncoder(network, Threads);
         LogTrained(LastTraining.EpochsCompleted, LastTraining.BestValidationMetric ?? double.NaN, LastTraining.StopReason, clock.Elapsed.TotalSeconds);
     }
+
+    private static string Format(double? value) => value?.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) ?? "-";
 
     /// <inheritdoc/>
     public void Encode(ReadOnlySpan<float> vectors, Span<byte> destination)

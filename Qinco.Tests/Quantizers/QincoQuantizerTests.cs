@@ -1,0 +1,357 @@
+using System;
+using System.Linq;
+using System.Threading;
+using NUnit.Framework;
+using Qinco.Core;
+using Qinco.Training;
+
+namespace Qinco.Tests.Quantizers;
+
+public sealed class QincoQuantizerTests
+{
+    private const int D = 16;
+
+    [Test]
+    public void Gradients_MatchCentralFiniteDifferencesOfADoubleReference()
+    {
+        var network = new QincoNetwork(dimension: 5, codebookSize: 4, steps: 3, blocks: 2, hidden: 6, scale: 1f);
+        var random = new Random(11);
+        foreach (float[] tensor in network.Tensors)
+        {
+            for (int i = 0; i < tensor.Length; i++)
+            {
+                tensor[i] = (float)(random.NextDouble() * 2 - 1) * 0.7f;
+            }
+        }
+        const int n = 4;
+        float[] x = Enumerable.Range(0, n * 5).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        int[] codes = Enumerable.Range(0, n * 3).Select(_ => random.Next(4)).ToArray();
+
+        float[][] gradients = network.CreateGradientBuffers();
+        double loss = new QincoBackprop(network).LossAndGradients(x, codes, n, gradients);
+        double[][] parameters = network.Tensors.Select(t => t.Select(v => (double)v).ToArray()).ToArray();
+        Assert.That(loss, Is.EqualTo(ReferenceLoss(network, parameters, x, codes, n)).Within(1e-4).Percent);
+
+        const double h = 1e-6;
+        int checkedCount = 0;
+        for (int t = 0; t < parameters.Length; t++)
+        {
+            for (int i = 0; i < parameters[t].Length; i++)
+            {
+                double saved = parameters[t][i];
+                parameters[t][i] = saved + h;
+                double plus = ReferenceLoss(network, parameters, x, codes, n);
+                parameters[t][i] = saved - h;
+                double minus = ReferenceLoss(network, parameters, x, codes, n);
+                parameters[t][i] = saved;
+                double numeric = (plus - minus) / (2 * h);
+                double analytic = gradients[t][i];
+                Assert.That(analytic, Is.EqualTo(numeric).Within(1e-3 * Math.Max(1, Math.Abs(numeric))), $"{network.Names[t]}[{i}]");
+                checkedCount++;
+            }
+        }
+        Assert.That(checkedCount, Is.EqualTo(network.ParameterCount));
+    }
+
+    [Test]
+    public void EncodersReconstruction_EqualsDecodingItsCodes()
+    {
+        QincoNetwork network = RandomNetwork(seed: 3);
+        var encoder = new QincoEncoder(network);
+        VectorSet data = SyntheticData.Generate(37, D, seed: 5);
+        float[] x = data.Data.Select(v => v / 10f).ToArray();
+        var codes = new int[37 * network.Steps];
+        var reconstruction = new float[37 * D];
+        encoder.Encode(x, 37, codes, reconstruction);
+        var decoded = new float[37 * D];
+        encoder.Decode(codes, 37, network.Steps, decoded);
+        for (int i = 0; i < decoded.Length; i++)
+        {
+            Assert.That(decoded[i], Is.EqualTo(reconstruction[i]).Within(1e-4f * Math.Max(1f, Math.Abs(reconstruction[i]))));
+        }
+    }
+
+    [Test]
+    public void EncodersChoice_IsTheExhaustiveArgminOfTheStepNetwork()
+    {
+        QincoNetwork network = RandomNetwork(seed: 4);
+        var encoder = new QincoEncoder(network);
+        float[] x = SyntheticData.Generate(5, D, seed: 6).Data.Select(v => v / 10f).ToArray();
+        var codes = new int[5 * network.Steps];
+        encoder.Encode(x, 5, codes, []);
+        double[][] parameters = network.Tensors.Select(t => t.Select(v => (double)v).ToArray()).ToArray();
+        for (int i = 0; i < 5; i++)
+        {
+            // Replay greedily with the double reference: every chosen code must be (within rounding) the best one.
+            double[] xhat = new double[D];
+            for (int s = 0; s < network.Steps; s++)
+            {
+                double[] best = null!;
+                double bestError = double.PositiveInfinity, chosenError = double.NaN;
+                for (int k = 0; k < network.CodebookSize; k++)
+                {
+                    double[] next = ReferenceStep(network, parameters, s, k, xhat);
+                    double error = 0;
+                    for (int j = 0; j < D; j++)
+                    {
+                        double diff = x[i * D + j] - next[j];
+                        error += diff * diff;
+                    }
+                    if (error < bestError)
+                    {
+                        bestError = error;
+                    }
+                    if (k == codes[i * network.Steps + s])
+                    {
+                        chosenError = error;
+                        best = next;
+                    }
+                }
+                Assert.That(chosenError, Is.EqualTo(bestError).Within(1e-4 * Math.Max(1, bestError)), $"vector {i} step {s}");
+                xhat = best;
+            }
+        }
+    }
+
+    [Test]
+    public void ZeroInitialisedModel_ReproducesGreedyRqCodesAndMse()
+    {
+        VectorSet train = SyntheticData.Generate(1500, D, seed: 1, latentDimension: 8);
+        VectorSet test = SyntheticData.Generate(300, D, seed: 2, latentDimension: 8);
+        var rq = Quantizer.Residual(D).WithSteps(4).WithCodebookBits(5).WithBeamWidth(1).WithSeed(3).WithThreads(2).Build();
+        rq.Fit(train);
+        var network = new QincoNetwork(D, 32, 4, blocks: 2, hidden: 24, scale: 7f);
+        for (int m = 0; m < 4; m++)
+        {
+            float[] codebook = network.Codebook(m);
+            ReadOnlySpan<float> source = rq.GetCodebook(m);
+            for (int i = 0; i < codebook.Length; i++)
+            {
+                codebook[i] = source[i] / 7f;
+            }
+        }
+        network.InitializeLayers(zeroInit: true, seed: 9);
+        var codes = new int[300 * 4];
+        float[] normalised = test.Data.Select(v => v / 7f).ToArray();
+        var reconstruction = new float[300 * D];
+        new QincoEncoder(network).Encode(normalised, 300, codes, reconstruction);
+
+        byte[] rqCodes = rq.Encode(test);
+        var rqIndices = new int[300 * 4];
+        for (int i = 0; i < 300; i++)
+        {
+            CodePacking.Unpack(rqCodes.AsSpan(i * rq.CodeSize, rq.CodeSize), 5, rqIndices.AsSpan(i * 4, 4));
+        }
+        int same = rqIndices.Zip(codes).Count(pair => pair.First == pair.Second);
+        Assert.That(same, Is.GreaterThanOrEqualTo(rqIndices.Length - 3), "identical codes up to rare floating-point ties");
+        double rqMse = Mse(test, rq.Decode(rqCodes));
+        double qincoMse = Mse(test, VectorSet.FromArray(reconstruction.Select(v => v * 7f).ToArray(), D));
+        Assert.That(qincoMse, Is.EqualTo(rqMse).Within(0.01).Percent);
+    }
+
+    [Test]
+    public void Fit_WithZeroInit_StartsAtRqAndTrainingLowersValidationMse()
+    {
+        VectorSet train = SyntheticData.Generate(3000, D, seed: 1, latentDimension: 8);
+        VectorSet validation = SyntheticData.Generate(400, D, seed: 2, latentDimension: 8);
+        var qinco = Small().WithTraining(t => t.MaxEpochs(6).BatchSize(256).LearningRate(2e-3).Workers(2)).Build();
+        qinco.Fit(train, validation);
+        var rq = Quantizer.Residual(D).WithSteps(4).WithCodebookBits(5).WithBeamWidth(1).WithSeed(1234).WithThreads(2).Build();
+        rq.Fit(train);
+        double rqMse = Mse(validation, rq.Decode(rq.Encode(validation)));
+        Assert.That(qinco.InitialValidationMse, Is.EqualTo(rqMse).Within(0.1).Percent, "zero-init model == its RQ initialisation");
+        Assert.That(qinco.LastTraining!.BestValidationMetric, Is.LessThan(qinco.InitialValidationMse!.Value * 0.99));
+        Assert.That(Mse(validation, qinco.Decode(qinco.Encode(validation))), Is.EqualTo(qinco.LastTraining.BestValidationMetric!.Value).Within(0.1).Percent);
+    }
+
+    [Test]
+    public void TwoWorkers_MatchOneWorkerUpToRounding_AndRunsRepeatExactly()
+    {
+        VectorSet train = SyntheticData.Generate(1024, D, seed: 1, latentDimension: 8);
+        float[] one = TrainParameters(train, workers: 1);
+        float[] two = TrainParameters(train, workers: 2);
+        float[] twoAgain = TrainParameters(train, workers: 2);
+        Assert.That(twoAgain, Is.EqualTo(two), "same seed and W give bit-identical parameters");
+        double maxDiff = 0, maxAbs = 0;
+        for (int i = 0; i < one.Length; i++)
+        {
+            maxDiff = Math.Max(maxDiff, Math.Abs(one[i] - two[i]));
+            maxAbs = Math.Max(maxAbs, Math.Abs(one[i]));
+        }
+        Assert.That(maxDiff, Is.LessThan(1e-4 * maxAbs));
+        Assert.That(maxDiff, Is.GreaterThanOrEqualTo(0));
+    }
+
+    [Test]
+    public void Cancellation_KeepsTheBestModel_AndResumeMatchesAnUninterruptedRun()
+    {
+        VectorSet train = SyntheticData.Generate(1536, D, seed: 1, latentDimension: 8);
+        VectorSet validation = SyntheticData.Generate(200, D, seed: 2, latentDimension: 8);
+        VectorSet test = SyntheticData.Generate(50, D, seed: 3, latentDimension: 8);
+
+        QincoQuantizer full = Small().WithTraining(t => t.MaxEpochs(3).BatchSize(256).Workers(2)).Build();
+        full.Fit(train, validation);
+
+        using var cts = new CancellationTokenSource();
+        QincoQuantizer interrupted = Small().WithTraining(t => t.MaxEpochs(3).BatchSize(256).Workers(2)).Build();
+        var progress = new SynchronousProgress(p =>
+        {
+            if (p.Training is { Phase: TrainingPhase.EpochCompleted, Epoch: 0 })
+            {
+                cts.Cancel();
+            }
+        });
+        interrupted.Fit(train, validation, progress, cts.Token);
+        Assert.That(interrupted.LastTraining!.StopReason, Is.EqualTo(StopReason.Cancelled));
+        Assert.That(interrupted.IsTrained, Is.True);
+        Assert.That(interrupted.Encode(test), Has.Length.EqualTo(50 * interrupted.CodeSize));
+
+        var checkpointBytes = new System.IO.MemoryStream();
+        interrupted.LastTraining.Checkpoint.Save(checkpointBytes);
+        checkpointBytes.Position = 0;
+        QincoQuantizer resumed = Small().WithTraining(t => t.MaxEpochs(3).BatchSize(256).Workers(2)).Build();
+        resumed.ResumeFit(train, validation, TrainingCheckpoint.Load(checkpointBytes));
+        Assert.That(resumed.LastTraining!.EpochsCompleted, Is.EqualTo(full.LastTraining!.EpochsCompleted));
+        Assert.That(resumed.Encode(test), Is.EqualTo(full.Encode(test)));
+        Assert.That(resumed.Decode(resumed.Encode(test)).Data, Is.EqualTo(full.Decode(full.Encode(test)).Data));
+    }
+
+    [Test]
+    public void Builder_NamesTheInvalidOption()
+    {
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => Quantizer.Qinco(D).WithHiddenSize(0).Build())!.ParamName, Is.EqualTo("HiddenSize"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => Quantizer.Qinco(D).WithResidualBlocks(-1).Build())!.ParamName, Is.EqualTo("ResidualBlocks"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => Quantizer.Qinco(D).WithTraining(t => t.LearningRate(-1)).Build())!.ParamName, Is.EqualTo("LearningRate"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => Quantizer.Qinco(D).WithTraining(t => t.Workers(0)).Build())!.ParamName, Is.EqualTo("Workers"));
+    }
+
+    private static QincoQuantizerBuilder Small() =>
+        Quantizer.Qinco(D).WithSteps(4).WithCodebookBits(5).WithResidualBlocks(2).WithHiddenSize(32).WithThreads(2);
+
+    private static float[] TrainParameters(VectorSet train, int workers)
+    {
+        QincoQuantizer q = Small().WithTraining(t => t.MaxEpochs(2).BatchSize(256).Workers(workers)).Build();
+        q.Fit(train, train.Slice(0, 128));
+        // Compare decoded codewords of a fixed code set: a function of every parameter.
+        var codes = new byte[64 * q.CodeSize];
+        var random = new Random(5);
+        Span<int> indices = stackalloc int[q.Steps];
+        for (int i = 0; i < 64; i++)
+        {
+            for (int m = 0; m < q.Steps; m++)
+            {
+                indices[m] = random.Next(1 << q.CodebookBits);
+            }
+            CodePacking.Pack(indices, q.CodebookBits, codes.AsSpan(i * q.CodeSize, q.CodeSize));
+        }
+        return q.Decode(codes).Data;
+    }
+
+    private static QincoNetwork RandomNetwork(int seed)
+    {
+        var network = new QincoNetwork(D, 16, 3, blocks: 2, hidden: 20, scale: 1f);
+        var random = new Random(seed);
+        for (int t = 0; t < network.Tensors.Length; t++)
+        {
+            float bound = network.Names[t].Contains("codebook", StringComparison.Ordinal) ? 1f : 0.3f;
+            float[] tensor = network.Tensors[t];
+            for (int i = 0; i < tensor.Length; i++)
+            {
+                tensor[i] = (float)(random.NextDouble() * 2 - 1) * bound;
+            }
+        }
+        return network;
+    }
+
+    /// <summary>Σ_i Σ_m ||x_i − x̂_{i,m}||² / D in double, straight from the equations of ALGORITHM.md §1.</summary>
+    private static double ReferenceLoss(QincoNetwork network, double[][] p, float[] x, int[] codes, int n)
+    {
+        int d = network.Dimension;
+        double loss = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double[] xhat = new double[d];
+            for (int s = 0; s < network.Steps; s++)
+            {
+                xhat = ReferenceStep(network, p, s, codes[i * network.Steps + s], xhat);
+                for (int j = 0; j < d; j++)
+                {
+                    double diff = x[i * d + j] - xhat[j];
+                    loss += diff * diff;
+                }
+            }
+        }
+        return loss / d;
+    }
+
+    /// <summary>x̂ after step s with code k: C_0[k] for s = 0, else x̂ + f_s(C_s[k], x̂).</summary>
+    private static double[] ReferenceStep(QincoNetwork network, double[][] p, int s, int k, double[] xhat)
+    {
+        int d = network.Dimension, h = network.Hidden;
+        double[] codebook = p[network.CodebookIndex(s)];
+        double[] c = new double[d];
+        Array.Copy(codebook, k * d, c, 0, d);
+        if (s == 0)
+        {
+            return c;
+        }
+        double[] w = p[network.ConcatWeightIndex(s)], b = p[network.ConcatBiasIndex(s)];
+        double[] z = new double[d];
+        for (int o = 0; o < d; o++)
+        {
+            double sum = b[o] + c[o];
+            for (int j = 0; j < d; j++)
+            {
+                sum += w[o * 2 * d + j] * c[j] + w[o * 2 * d + d + j] * xhat[j];
+            }
+            z[o] = sum;
+        }
+        for (int l = 0; l < network.Blocks; l++)
+        {
+            double[] up = p[network.UpIndex(s, l)], down = p[network.DownIndex(s, l)];
+            double[] a = new double[h];
+            for (int o = 0; o < h; o++)
+            {
+                double sum = 0;
+                for (int j = 0; j < d; j++)
+                {
+                    sum += up[o * d + j] * z[j];
+                }
+                a[o] = Math.Max(sum, 0);
+            }
+            double[] next = new double[d];
+            for (int o = 0; o < d; o++)
+            {
+                double sum = z[o];
+                for (int j = 0; j < h; j++)
+                {
+                    sum += down[o * h + j] * a[j];
+                }
+                next[o] = sum;
+            }
+            z = next;
+        }
+        double[] result = new double[d];
+        for (int j = 0; j < d; j++)
+        {
+            result[j] = xhat[j] + z[j];
+        }
+        return result;
+    }
+
+    private static double Mse(VectorSet expected, VectorSet actual)
+    {
+        double sum = 0;
+        for (int i = 0; i < expected.Data.Length; i++)
+        {
+            double diff = expected.Data[i] - actual.Data[i];
+            sum += diff * diff;
+        }
+        return sum / expected.Count;
+    }
+
+    private sealed class SynchronousProgress(Action<FitProgress> report) : IProgress<FitProgress>
+    {
+        public void Report(FitProgress value) => report(value);
+    }
+}
