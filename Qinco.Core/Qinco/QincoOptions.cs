@@ -29,6 +29,18 @@ public sealed record QincoOptions
     /// </summary>
     public bool ZeroInitialization { get; init; } = true;
 
+    /// <summary>
+    /// Beams the encoder keeps between steps (default 1: greedy, as QINCo1). Wider beams find lower-error codes
+    /// (QINCo2's beam search, ALGORITHM.md §5.4) at proportionally higher encoding cost; training encodes the same way.
+    /// </summary>
+    public int BeamWidth { get; init; } = 1;
+
+    /// <summary>
+    /// Codewords per beam that go through the network at each step, pre-selected as the nearest base codewords to
+    /// the beam's residual (QINCo2's pre-selection, §5.3); 0 (default) evaluates all K, as QINCo1.
+    /// </summary>
+    public int Candidates { get; init; }
+
     /// <summary>Beam width of the RQ whose codebooks initialise the model (default 1: greedy, as the reference).</summary>
     public int InitializationBeamWidth { get; init; } = 1;
 
@@ -63,6 +75,8 @@ public sealed record QincoOptions
         Workers = 2,
     };
 
+    private const int RowSelectionLimit = Qinco.Core.Numerics.RowSelection.MaxTopK;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -71,6 +85,8 @@ public sealed record QincoOptions
         ResidualQuantizerOptions.Require(CodebookBits >= 1 && CodebookBits <= 16, nameof(CodebookBits), CodebookBits, "must be in 1..16");
         ResidualQuantizerOptions.Require(ResidualBlocks >= 0 && ResidualBlocks <= 64, nameof(ResidualBlocks), ResidualBlocks, "must be in 0..64");
         ResidualQuantizerOptions.Require(HiddenSize >= 1 && HiddenSize <= 65536, nameof(HiddenSize), HiddenSize, "must be in 1..65536");
+        ResidualQuantizerOptions.Require(BeamWidth >= 1 && BeamWidth <= 256, nameof(BeamWidth), BeamWidth, "must be in 1..256");
+        ResidualQuantizerOptions.Require(Candidates >= 0 && Candidates <= RowSelectionLimit, nameof(Candidates), Candidates, "must be 0 (all codewords) or in 1..1024");
         ResidualQuantizerOptions.Require(InitializationBeamWidth >= 1 && InitializationBeamWidth <= 1024, nameof(InitializationBeamWidth), InitializationBeamWidth, "must be in 1..1024");
         ResidualQuantizerOptions.Require(MaxDegreeOfParallelism == -1 || MaxDegreeOfParallelism >= 1, nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism, "must be -1 (all processors) or at least 1");
         ArgumentNullException.ThrowIfNull(Training, nameof(Training));

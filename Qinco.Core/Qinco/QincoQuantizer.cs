@@ -149,7 +149,7 @@ public sealed partial class QincoQuantizer : IQuantizer
     private QincoTrainingModel CreateTrainingModel(QincoNetwork network, VectorSet train, VectorSet? validation)
     {
         VectorSet validationSet = validation ?? train.Slice(0, Math.Min(train.Count, 2048));
-        return new QincoTrainingModel(network, Normalise(train.Data, network.Scale), Normalise(validationSet.Data, network.Scale), Threads);
+        return new QincoTrainingModel(network, Normalise(train.Data, network.Scale), Normalise(validationSet.Data, network.Scale), Threads, Options.BeamWidth, Options.Candidates);
     }
 
     private void Train(QincoNetwork network, QincoTrainingModel model, TrainingCheckpoint? checkpoint, IProgress<FitProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
@@ -163,8 +163,23 @@ public sealed partial class QincoQuantizer : IQuantizer
             ? trainer.Train(trainingProgress, cancellationToken)
             : trainer.Resume(checkpoint, trainingProgress, cancellationToken);
         _network = network;
-        _encoder = new QincoEncoder(network, Threads);
+        _encoder = CreateEncoder(network, Threads);
         LogTrained(LastTraining.EpochsCompleted, LastTraining.BestValidationMetric ?? double.NaN, LastTraining.StopReason, clock.Elapsed.TotalSeconds);
+    }
+
+    internal QincoEncoder CreateEncoder(QincoNetwork network, int threads) => new(network, threads, Options.BeamWidth, Options.Candidates);
+
+    /// <summary>
+    /// A quantizer sharing this one's trained network but encoding with another beam width and candidate count
+    /// (codes stay compatible: decoding does not depend on how the codes were searched).
+    /// </summary>
+    public QincoQuantizer WithEncoding(int beamWidth, int candidates = 0)
+    {
+        QincoNetwork network = RequireNetwork();
+        var copy = new QincoQuantizer(Options with { BeamWidth = beamWidth, Candidates = candidates });
+        copy._network = network;
+        copy._encoder = copy.CreateEncoder(network, copy.Threads);
+        return copy;
     }
 
     private static string Format(double? value) => value?.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) ?? "-";
@@ -212,6 +227,8 @@ public sealed partial class QincoQuantizer : IQuantizer
         file.Set("residual_blocks", Options.ResidualBlocks);
         file.Set("hidden_size", Options.HiddenSize);
         file.Set("scale", (double)network.Scale);
+        file.Set("beam_width", Options.BeamWidth);
+        file.Set("candidates", Options.Candidates);
         for (int i = 0; i < network.Tensors.Length; i++)
         {
             file.Set(network.Names[i], network.Tensors[i], network.Shapes[i]);
@@ -228,6 +245,8 @@ public sealed partial class QincoQuantizer : IQuantizer
             CodebookBits = file.GetInt32("codebook_bits", 1, 16),
             ResidualBlocks = file.GetInt32("residual_blocks", 0, 64),
             HiddenSize = file.GetInt32("hidden_size", 1, 65536),
+            BeamWidth = file.GetInt32("beam_width", 1, 256),
+            Candidates = file.GetInt32("candidates", 0, 1024),
             MaxDegreeOfParallelism = maxDegreeOfParallelism,
             LoggerFactory = loggerFactory,
         };
@@ -245,7 +264,7 @@ public sealed partial class QincoQuantizer : IQuantizer
             values.CopyTo(network.Tensors[i], 0);
         }
         quantizer._network = network;
-        quantizer._encoder = new QincoEncoder(network, quantizer.Threads);
+        quantizer._encoder = quantizer.CreateEncoder(network, quantizer.Threads);
         return quantizer;
     }
 

@@ -29,6 +29,9 @@ public sealed class QincoQuantizerBuilder
     /// <summary>Whether the layers start at zero so the untrained model equals its RQ initialisation (default true).</summary>
     public QincoQuantizerBuilder WithZeroInitialization(bool enabled) => Set(_options with { ZeroInitialization = enabled });
 
+    /// <summary>Encoder beam width (default 1, greedy) and pre-selected candidates per beam (default 0: all K).</summary>
+    public QincoQuantizerBuilder WithEncoding(int beamWidth, int candidates = 0) => Set(_options with { BeamWidth = beamWidth, Candidates = candidates });
+
     /// <summary>Beam width of the initialising RQ (default 1).</summary>
     public QincoQuantizerBuilder WithInitializationBeamWidth(int beamWidth) => Set(_options with { InitializationBeamWidth = beamWidth });
 

@@ -17,9 +17,13 @@ internal sealed class QincoTrainingModel : ITrainableModel
     private readonly float[] _validation; // normalised [nv, D]
     private readonly int _validationCount;
     private readonly int _threads;
+    private readonly int _beamWidth;
+    private readonly int _candidates;
 
-    public QincoTrainingModel(QincoNetwork network, float[] normalisedTrain, float[] normalisedValidation, int threads)
+    public QincoTrainingModel(QincoNetwork network, float[] normalisedTrain, float[] normalisedValidation, int threads, int beamWidth, int candidates)
     {
+        _beamWidth = beamWidth;
+        _candidates = candidates;
         _network = network;
         _train = normalisedTrain;
         _validation = normalisedValidation;
@@ -37,13 +41,15 @@ internal sealed class QincoTrainingModel : ITrainableModel
 
     public int TrainingRowCount => _train.Length / _network.Dimension;
 
+    private QincoEncoder CreateEncoder(int threads) => new(_network, threads, _beamWidth, _candidates);
+
     public IGradientWorker CreateWorker(int workerIndex) => new Worker(this);
 
     /// <summary>Validation MSE in raw units: s² · mean ||x/s − x̂||².</summary>
     public double Validate(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        double sumSquares = QincoQuantizer.EncodeMse(new QincoEncoder(_network, _threads), _validation, _validationCount, _threads);
+        double sumSquares = QincoQuantizer.EncodeMse(CreateEncoder(_threads), _validation, _validationCount, _threads);
         return sumSquares / Math.Max(1, _validationCount) * _network.Scale * _network.Scale;
     }
 
@@ -71,7 +77,7 @@ internal sealed class QincoTrainingModel : ITrainableModel
                 model._train.AsSpan(rows[i] * d, d).CopyTo(_x.AsSpan(i * d, d));
             }
             cancellationToken.ThrowIfCancellationRequested();
-            new QincoEncoder(network).Encode(_x.AsSpan(0, n * d), n, _codes, []);
+            model.CreateEncoder(1).Encode(_x.AsSpan(0, n * d), n, _codes, []);
             cancellationToken.ThrowIfCancellationRequested();
             var buffers = new float[gradientBuffers.Count][];
             for (int i = 0; i < buffers.Length; i++)

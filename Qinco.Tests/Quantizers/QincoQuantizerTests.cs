@@ -120,17 +120,7 @@ public sealed class QincoQuantizerTests
         VectorSet test = SyntheticData.Generate(300, D, seed: 2, latentDimension: 8);
         var rq = Quantizer.Residual(D).WithSteps(4).WithCodebookBits(5).WithBeamWidth(1).WithSeed(3).WithThreads(2).Build();
         rq.Fit(train);
-        var network = new QincoNetwork(D, 32, 4, blocks: 2, hidden: 24, scale: 7f);
-        for (int m = 0; m < 4; m++)
-        {
-            float[] codebook = network.Codebook(m);
-            ReadOnlySpan<float> source = rq.GetCodebook(m);
-            for (int i = 0; i < codebook.Length; i++)
-            {
-                codebook[i] = source[i] / 7f;
-            }
-        }
-        network.InitializeLayers(zeroInit: true, seed: 9);
+        QincoNetwork network = NetworkFrom(rq, scale: 7f);
         var codes = new int[300 * 4];
         float[] normalised = test.Data.Select(v => v / 7f).ToArray();
         var reconstruction = new float[300 * D];
@@ -147,6 +137,27 @@ public sealed class QincoQuantizerTests
         double rqMse = Mse(test, rq.Decode(rqCodes));
         double qincoMse = Mse(test, VectorSet.FromArray(reconstruction.Select(v => v * 7f).ToArray(), D));
         Assert.That(qincoMse, Is.EqualTo(rqMse).Within(0.01).Percent);
+    }
+
+    [TestCase(4, 0)]
+    [TestCase(4, 6)]
+    [TestCase(3, 3)]
+    public void ZeroInitialisedBeamSearch_ReproducesRqBeamSearch(int beam, int candidates)
+    {
+        VectorSet train = SyntheticData.Generate(1500, D, seed: 1, latentDimension: 8);
+        VectorSet test = SyntheticData.Generate(300, D, seed: 2, latentDimension: 8);
+        var rq = Quantizer.Residual(D).WithSteps(4).WithCodebookBits(5).WithBeamWidth(1).WithSeed(3).WithThreads(2).Build();
+        rq.Fit(train);
+        QincoNetwork network = NetworkFrom(rq, scale: 7f);
+        var encoder = new QincoEncoder(network, beamWidth: beam, candidates: candidates);
+        var codes = new int[300 * 4];
+        var reconstruction = new float[300 * D];
+        encoder.Encode(test.Data.Select(v => v / 7f).ToArray(), 300, codes, reconstruction);
+        double qincoMse = Mse(test, VectorSet.FromArray(reconstruction.Select(v => v * 7f).ToArray(), D));
+        ResidualQuantizer rqBeam = rq.WithBeamWidth(beam);
+        double rqMse = Mse(test, rqBeam.Decode(rqBeam.Encode(test)));
+        Assert.That(qincoMse, Is.EqualTo(rqMse).Within(0.05).Percent);
+        Assert.That(qincoMse, Is.LessThan(Mse(test, rq.Decode(rq.Encode(test)))), "the beam beats greedy");
     }
 
     [Test]
@@ -245,6 +256,23 @@ public sealed class QincoQuantizerTests
             CodePacking.Pack(indices, q.CodebookBits, codes.AsSpan(i * q.CodeSize, q.CodeSize));
         }
         return q.Decode(codes).Data;
+    }
+
+    /// <summary>A zero-initialised network on <paramref name="rq"/>'s codebooks: f(c, x̂) = c at every step.</summary>
+    private static QincoNetwork NetworkFrom(ResidualQuantizer rq, float scale)
+    {
+        var network = new QincoNetwork(D, rq.CodebookSize, rq.Steps, blocks: 2, hidden: 24, scale: scale);
+        for (int m = 0; m < rq.Steps; m++)
+        {
+            float[] codebook = network.Codebook(m);
+            ReadOnlySpan<float> source = rq.GetCodebook(m);
+            for (int i = 0; i < codebook.Length; i++)
+            {
+                codebook[i] = source[i] / scale;
+            }
+        }
+        network.InitializeLayers(zeroInit: true, seed: 9);
+        return network;
     }
 
     private static QincoNetwork RandomNetwork(int seed)
