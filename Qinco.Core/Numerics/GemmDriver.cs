@@ -39,6 +39,12 @@ internal static unsafe class GemmDriver<TKernel>
     /// <summary>Below this many packed floats B is packed on the calling thread.</summary>
     private const long SerialPackFloats = 1L << 18;
 
+    /// <summary>Widest C for which A is read in place (see <see cref="UseDirectA"/>).</summary>
+    internal const int DirectAMaxN = 512;
+
+    /// <summary>Row stride of A (floats) from which A is always packed (see <see cref="UseDirectA"/>).</summary>
+    internal const int DirectAMaxK = 1024;
+
     private static readonly int s_mcTiles = Math.Max(1, McTarget / TKernel.Mr);
 
     // Per-thread pinned scratch: the packed A block, then one edge tile. Allocated once per thread and kernel.
@@ -112,6 +118,7 @@ internal static unsafe class GemmDriver<TKernel>
                     TilesPerChunk = tilesPerChunk,
                     PanelsPerChunk = panelsPerChunk,
                     ColChunks = colChunks,
+                    DirectA = UseDirectA(n, k),
                 };
 
                 int packs = kBlocks * nPanels;
@@ -148,6 +155,13 @@ internal static unsafe class GemmDriver<TKernel>
             ArrayPool<float>.Shared.Return(packed);
         }
     }
+
+    /// <summary>
+    /// Whether the micro-kernel reads A in place instead of packing it: packing A costs about as much as the
+    /// arithmetic when n is small (the QINCo layers), while a short row stride keeps the in-place rows free of
+    /// cache-set conflicts.
+    /// </summary>
+    internal static bool UseDirectA(int n, int k) => n <= DirectAMaxN && k < DirectAMaxK;
 
     private static void ScaleC(float* c, nint length, float beta)
     {
@@ -225,6 +239,7 @@ internal static unsafe class GemmDriver<TKernel>
         public int TilesPerChunk;
         public int PanelsPerChunk;
         public int ColChunks;
+        public bool DirectA;
 
         /// <summary>Packs micro-panel <c>index % NPanels</c> of k block <c>index / NPanels</c>.</summary>
         public readonly void PackB(int index)
@@ -297,7 +312,17 @@ internal static unsafe class GemmDriver<TKernel>
                 int kc = Math.Min(Kc, K - p0);
                 bool accumulate = q > 0 || Beta != 0f;
                 float betaEff = q > 0 ? 1f : Beta;
-                PackA(A + ((nint)i0 * K) + p0, K, rows, kc, aPack);
+                float* aBlock = A + ((nint)i0 * K) + p0;
+                int fullRows = rows / mr * mr;
+                if (DirectA)
+                {
+                    // Only the partial last tile (if any) is packed, zero-padded, at the start of the buffer.
+                    PackA(aBlock + ((nint)fullRows * K), K, rows - fullRows, kc, aPack);
+                }
+                else
+                {
+                    PackA(aBlock, K, rows, kc, aPack);
+                }
                 float* bBlock = PackedB + ((nint)p0 * NPanels * nr);
 
                 for (int jp = jp0; jp < jp1; jp++)
@@ -305,20 +330,65 @@ internal static unsafe class GemmDriver<TKernel>
                     float* bPanel = bBlock + ((nint)jp * kc * nr);
                     int cols = Math.Min(nr, N - (jp * nr));
                     float* cTile = C + ((nint)i0 * ldc) + (jp * nr);
-                    float* aPanel = aPack;
-                    for (int r0 = 0; r0 < rows; r0 += mr, aPanel += (nint)mr * kc, cTile += mr * ldc)
+                    if (DirectA)
                     {
-                        int rr = Math.Min(mr, rows - r0);
-                        if (rr == mr && cols == nr)
+                        float* aRows = aBlock;
+                        int r0 = 0;
+                        if (cols == nr)
                         {
-                            TKernel.Run(aPanel, bPanel, kc, cTile, ldc, Alpha, betaEff, accumulate);
+                            for (; r0 < fullRows; r0 += mr, aRows += mr * (nint)K, cTile += mr * ldc)
+                            {
+                                TKernel.RunDirect(aRows, K, bPanel, kc, cTile, ldc, Alpha, betaEff, accumulate);
+                            }
                         }
                         else
                         {
-                            EdgeTile(aPanel, bPanel, kc, cTile, ldc, rr, cols, edge, betaEff, accumulate);
+                            for (; r0 < fullRows; r0 += mr, aRows += mr * (nint)K, cTile += mr * ldc)
+                            {
+                                EdgeTileDirect(aRows, bPanel, kc, cTile, ldc, mr, cols, edge, betaEff, accumulate);
+                            }
+                        }
+                        if (r0 < rows)
+                        {
+                            EdgeTile(aPack, bPanel, kc, cTile, ldc, rows - r0, cols, edge, betaEff, accumulate);
+                        }
+                    }
+                    else
+                    {
+                        float* aPanel = aPack;
+                        for (int r0 = 0; r0 < rows; r0 += mr, aPanel += (nint)mr * kc, cTile += mr * ldc)
+                        {
+                            int rr = Math.Min(mr, rows - r0);
+                            if (rr == mr && cols == nr)
+                            {
+                                TKernel.Run(aPanel, bPanel, kc, cTile, ldc, Alpha, betaEff, accumulate);
+                            }
+                            else
+                            {
+                                EdgeTile(aPanel, bPanel, kc, cTile, ldc, rr, cols, edge, betaEff, accumulate);
+                            }
                         }
                     }
                 }
+            }
+        }
+
+        /// <summary>A full-height tile with fewer than Nr columns, A read in place; as <see cref="EdgeTile"/>.</summary>
+        private readonly void EdgeTileDirect(
+            float* aRows, float* bPanel, int kc, float* cTile, nint ldc, int rows, int cols, float* edge, float betaEff, bool accumulate)
+        {
+            int nr = TKernel.Nr;
+            if (accumulate)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    Unsafe.CopyBlockUnaligned(edge + (r * nr), cTile + (r * ldc), (uint)(cols * sizeof(float)));
+                }
+            }
+            TKernel.RunDirect(aRows, K, bPanel, kc, edge, nr, Alpha, betaEff, accumulate);
+            for (int r = 0; r < rows; r++)
+            {
+                Unsafe.CopyBlockUnaligned(cTile + (r * ldc), edge + (r * nr), (uint)(cols * sizeof(float)));
             }
         }
 

@@ -321,6 +321,322 @@ internal readonly struct Sgemm512Kernel : ISgemmMicroKernel
             Vector512.Store(va * c11_1, cr + 16);
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void RunDirect(float* a, nint lda, float* b, nint kc, float* c, nint ldc, float alpha, float betaEff, bool accumulate)
+    {
+        nint lda2 = lda * 2;
+        float* ar0 = a + (0 * lda);
+        float* ar1 = a + (3 * lda);
+        float* ar2 = a + (6 * lda);
+        float* ar3 = a + (9 * lda);
+        Vector512<float> c0_0 = default; Vector512<float> c0_1 = default;
+        Vector512<float> c1_0 = default; Vector512<float> c1_1 = default;
+        Vector512<float> c2_0 = default; Vector512<float> c2_1 = default;
+        Vector512<float> c3_0 = default; Vector512<float> c3_1 = default;
+        Vector512<float> c4_0 = default; Vector512<float> c4_1 = default;
+        Vector512<float> c5_0 = default; Vector512<float> c5_1 = default;
+        Vector512<float> c6_0 = default; Vector512<float> c6_1 = default;
+        Vector512<float> c7_0 = default; Vector512<float> c7_1 = default;
+        Vector512<float> c8_0 = default; Vector512<float> c8_1 = default;
+        Vector512<float> c9_0 = default; Vector512<float> c9_1 = default;
+        Vector512<float> c10_0 = default; Vector512<float> c10_1 = default;
+        Vector512<float> c11_0 = default; Vector512<float> c11_1 = default;
+        nint p = 0;
+        for (; p + 4 <= kc; p += 4)
+        {
+            {
+                Vector512<float> b0 = Vector512.Load(b + 0);
+                Vector512<float> b1 = Vector512.Load(b + 16);
+                Vector512<float> a0 = Vector512.Create(*(ar0 + 0));
+                c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0);
+                c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1);
+                Vector512<float> a1 = Vector512.Create(*(ar0 + lda + 0));
+                c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0);
+                c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1);
+                Vector512<float> a2 = Vector512.Create(*(ar0 + lda2 + 0));
+                c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0);
+                c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1);
+                Vector512<float> a3 = Vector512.Create(*(ar1 + 0));
+                c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0);
+                c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1);
+                Vector512<float> a4 = Vector512.Create(*(ar1 + lda + 0));
+                c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0);
+                c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1);
+                Vector512<float> a5 = Vector512.Create(*(ar1 + lda2 + 0));
+                c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0);
+                c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1);
+                Vector512<float> a6 = Vector512.Create(*(ar2 + 0));
+                c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0);
+                c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1);
+                Vector512<float> a7 = Vector512.Create(*(ar2 + lda + 0));
+                c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0);
+                c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1);
+                Vector512<float> a8 = Vector512.Create(*(ar2 + lda2 + 0));
+                c8_0 = Vector512.FusedMultiplyAdd(a8, b0, c8_0);
+                c8_1 = Vector512.FusedMultiplyAdd(a8, b1, c8_1);
+                Vector512<float> a9 = Vector512.Create(*(ar3 + 0));
+                c9_0 = Vector512.FusedMultiplyAdd(a9, b0, c9_0);
+                c9_1 = Vector512.FusedMultiplyAdd(a9, b1, c9_1);
+                Vector512<float> a10 = Vector512.Create(*(ar3 + lda + 0));
+                c10_0 = Vector512.FusedMultiplyAdd(a10, b0, c10_0);
+                c10_1 = Vector512.FusedMultiplyAdd(a10, b1, c10_1);
+                Vector512<float> a11 = Vector512.Create(*(ar3 + lda2 + 0));
+                c11_0 = Vector512.FusedMultiplyAdd(a11, b0, c11_0);
+                c11_1 = Vector512.FusedMultiplyAdd(a11, b1, c11_1);
+            }
+            {
+                Vector512<float> b0 = Vector512.Load(b + 32);
+                Vector512<float> b1 = Vector512.Load(b + 48);
+                Vector512<float> a0 = Vector512.Create(*(ar0 + 1));
+                c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0);
+                c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1);
+                Vector512<float> a1 = Vector512.Create(*(ar0 + lda + 1));
+                c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0);
+                c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1);
+                Vector512<float> a2 = Vector512.Create(*(ar0 + lda2 + 1));
+                c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0);
+                c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1);
+                Vector512<float> a3 = Vector512.Create(*(ar1 + 1));
+                c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0);
+                c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1);
+                Vector512<float> a4 = Vector512.Create(*(ar1 + lda + 1));
+                c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0);
+                c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1);
+                Vector512<float> a5 = Vector512.Create(*(ar1 + lda2 + 1));
+                c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0);
+                c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1);
+                Vector512<float> a6 = Vector512.Create(*(ar2 + 1));
+                c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0);
+                c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1);
+                Vector512<float> a7 = Vector512.Create(*(ar2 + lda + 1));
+                c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0);
+                c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1);
+                Vector512<float> a8 = Vector512.Create(*(ar2 + lda2 + 1));
+                c8_0 = Vector512.FusedMultiplyAdd(a8, b0, c8_0);
+                c8_1 = Vector512.FusedMultiplyAdd(a8, b1, c8_1);
+                Vector512<float> a9 = Vector512.Create(*(ar3 + 1));
+                c9_0 = Vector512.FusedMultiplyAdd(a9, b0, c9_0);
+                c9_1 = Vector512.FusedMultiplyAdd(a9, b1, c9_1);
+                Vector512<float> a10 = Vector512.Create(*(ar3 + lda + 1));
+                c10_0 = Vector512.FusedMultiplyAdd(a10, b0, c10_0);
+                c10_1 = Vector512.FusedMultiplyAdd(a10, b1, c10_1);
+                Vector512<float> a11 = Vector512.Create(*(ar3 + lda2 + 1));
+                c11_0 = Vector512.FusedMultiplyAdd(a11, b0, c11_0);
+                c11_1 = Vector512.FusedMultiplyAdd(a11, b1, c11_1);
+            }
+            {
+                Vector512<float> b0 = Vector512.Load(b + 64);
+                Vector512<float> b1 = Vector512.Load(b + 80);
+                Vector512<float> a0 = Vector512.Create(*(ar0 + 2));
+                c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0);
+                c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1);
+                Vector512<float> a1 = Vector512.Create(*(ar0 + lda + 2));
+                c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0);
+                c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1);
+                Vector512<float> a2 = Vector512.Create(*(ar0 + lda2 + 2));
+                c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0);
+                c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1);
+                Vector512<float> a3 = Vector512.Create(*(ar1 + 2));
+                c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0);
+                c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1);
+                Vector512<float> a4 = Vector512.Create(*(ar1 + lda + 2));
+                c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0);
+                c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1);
+                Vector512<float> a5 = Vector512.Create(*(ar1 + lda2 + 2));
+                c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0);
+                c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1);
+                Vector512<float> a6 = Vector512.Create(*(ar2 + 2));
+                c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0);
+                c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1);
+                Vector512<float> a7 = Vector512.Create(*(ar2 + lda + 2));
+                c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0);
+                c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1);
+                Vector512<float> a8 = Vector512.Create(*(ar2 + lda2 + 2));
+                c8_0 = Vector512.FusedMultiplyAdd(a8, b0, c8_0);
+                c8_1 = Vector512.FusedMultiplyAdd(a8, b1, c8_1);
+                Vector512<float> a9 = Vector512.Create(*(ar3 + 2));
+                c9_0 = Vector512.FusedMultiplyAdd(a9, b0, c9_0);
+                c9_1 = Vector512.FusedMultiplyAdd(a9, b1, c9_1);
+                Vector512<float> a10 = Vector512.Create(*(ar3 + lda + 2));
+                c10_0 = Vector512.FusedMultiplyAdd(a10, b0, c10_0);
+                c10_1 = Vector512.FusedMultiplyAdd(a10, b1, c10_1);
+                Vector512<float> a11 = Vector512.Create(*(ar3 + lda2 + 2));
+                c11_0 = Vector512.FusedMultiplyAdd(a11, b0, c11_0);
+                c11_1 = Vector512.FusedMultiplyAdd(a11, b1, c11_1);
+            }
+            {
+                Vector512<float> b0 = Vector512.Load(b + 96);
+                Vector512<float> b1 = Vector512.Load(b + 112);
+                Vector512<float> a0 = Vector512.Create(*(ar0 + 3));
+                c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0);
+                c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1);
+                Vector512<float> a1 = Vector512.Create(*(ar0 + lda + 3));
+                c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0);
+                c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1);
+                Vector512<float> a2 = Vector512.Create(*(ar0 + lda2 + 3));
+                c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0);
+                c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1);
+                Vector512<float> a3 = Vector512.Create(*(ar1 + 3));
+                c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0);
+                c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1);
+                Vector512<float> a4 = Vector512.Create(*(ar1 + lda + 3));
+                c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0);
+                c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1);
+                Vector512<float> a5 = Vector512.Create(*(ar1 + lda2 + 3));
+                c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0);
+                c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1);
+                Vector512<float> a6 = Vector512.Create(*(ar2 + 3));
+                c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0);
+                c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1);
+                Vector512<float> a7 = Vector512.Create(*(ar2 + lda + 3));
+                c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0);
+                c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1);
+                Vector512<float> a8 = Vector512.Create(*(ar2 + lda2 + 3));
+                c8_0 = Vector512.FusedMultiplyAdd(a8, b0, c8_0);
+                c8_1 = Vector512.FusedMultiplyAdd(a8, b1, c8_1);
+                Vector512<float> a9 = Vector512.Create(*(ar3 + 3));
+                c9_0 = Vector512.FusedMultiplyAdd(a9, b0, c9_0);
+                c9_1 = Vector512.FusedMultiplyAdd(a9, b1, c9_1);
+                Vector512<float> a10 = Vector512.Create(*(ar3 + lda + 3));
+                c10_0 = Vector512.FusedMultiplyAdd(a10, b0, c10_0);
+                c10_1 = Vector512.FusedMultiplyAdd(a10, b1, c10_1);
+                Vector512<float> a11 = Vector512.Create(*(ar3 + lda2 + 3));
+                c11_0 = Vector512.FusedMultiplyAdd(a11, b0, c11_0);
+                c11_1 = Vector512.FusedMultiplyAdd(a11, b1, c11_1);
+            }
+            ar0 += 4;
+            ar1 += 4;
+            ar2 += 4;
+            ar3 += 4;
+            b += 128;
+        }
+        for (; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b + 0);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> a0 = Vector512.Create(*(ar0 + 0));
+            c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0);
+            c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1);
+            Vector512<float> a1 = Vector512.Create(*(ar0 + lda + 0));
+            c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0);
+            c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1);
+            Vector512<float> a2 = Vector512.Create(*(ar0 + lda2 + 0));
+            c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0);
+            c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1);
+            Vector512<float> a3 = Vector512.Create(*(ar1 + 0));
+            c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0);
+            c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1);
+            Vector512<float> a4 = Vector512.Create(*(ar1 + lda + 0));
+            c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0);
+            c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1);
+            Vector512<float> a5 = Vector512.Create(*(ar1 + lda2 + 0));
+            c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0);
+            c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1);
+            Vector512<float> a6 = Vector512.Create(*(ar2 + 0));
+            c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0);
+            c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1);
+            Vector512<float> a7 = Vector512.Create(*(ar2 + lda + 0));
+            c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0);
+            c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1);
+            Vector512<float> a8 = Vector512.Create(*(ar2 + lda2 + 0));
+            c8_0 = Vector512.FusedMultiplyAdd(a8, b0, c8_0);
+            c8_1 = Vector512.FusedMultiplyAdd(a8, b1, c8_1);
+            Vector512<float> a9 = Vector512.Create(*(ar3 + 0));
+            c9_0 = Vector512.FusedMultiplyAdd(a9, b0, c9_0);
+            c9_1 = Vector512.FusedMultiplyAdd(a9, b1, c9_1);
+            Vector512<float> a10 = Vector512.Create(*(ar3 + lda + 0));
+            c10_0 = Vector512.FusedMultiplyAdd(a10, b0, c10_0);
+            c10_1 = Vector512.FusedMultiplyAdd(a10, b1, c10_1);
+            Vector512<float> a11 = Vector512.Create(*(ar3 + lda2 + 0));
+            c11_0 = Vector512.FusedMultiplyAdd(a11, b0, c11_0);
+            c11_1 = Vector512.FusedMultiplyAdd(a11, b1, c11_1);
+            ar0 += 1;
+            ar1 += 1;
+            ar2 += 1;
+            ar3 += 1;
+            b += 32;
+        }
+        Vector512<float> va = Vector512.Create(alpha);
+        float* cr = c;
+        if (accumulate)
+        {
+            Vector512<float> vb = Vector512.Create(betaEff);
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c0_0, vb * Vector512.Load(cr + 0)), cr + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c0_1, vb * Vector512.Load(cr + 16)), cr + 16);
+            cr += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c1_0, vb * Vector512.Load(cr + 0)), cr + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c1_1, vb * Vector512.Load(cr + 16)), cr + 16);
+            cr += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c2_0, vb * Vector512.Load(cr + 0)), cr + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c2_1, vb * Vector512.Load(cr + 16)), cr + 16);
+            cr += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c3_0, vb * Vector512.Load(cr + 0)), cr + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c3_1, vb * Vector512.Load(cr + 16)), cr + 16);
+            cr += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c4_0, vb * Vector512.Load(cr + 0)), cr + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c4_1, vb * Vector512.Load(cr + 16)), cr + 16);
+            cr += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c5_0, vb * Vector512.Load(cr + 0)), cr + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c5_1, vb * Vector512.Load(cr + 16)), cr + 16);
+            cr += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c6_0, vb * Vector512.Load(cr + 0)), cr + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c6_1, vb * Vector512.Load(cr + 16)), cr + 16);
+            cr += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c7_0, vb * Vector512.Load(cr + 0)), cr + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c7_1, vb * Vector512.Load(cr + 16)), cr + 16);
+            cr += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c8_0, vb * Vector512.Load(cr + 0)), cr + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c8_1, vb * Vector512.Load(cr + 16)), cr + 16);
+            cr += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c9_0, vb * Vector512.Load(cr + 0)), cr + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c9_1, vb * Vector512.Load(cr + 16)), cr + 16);
+            cr += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c10_0, vb * Vector512.Load(cr + 0)), cr + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c10_1, vb * Vector512.Load(cr + 16)), cr + 16);
+            cr += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c11_0, vb * Vector512.Load(cr + 0)), cr + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(va, c11_1, vb * Vector512.Load(cr + 16)), cr + 16);
+        }
+        else
+        {
+            Vector512.Store(va * c0_0, cr + 0);
+            Vector512.Store(va * c0_1, cr + 16);
+            cr += ldc;
+            Vector512.Store(va * c1_0, cr + 0);
+            Vector512.Store(va * c1_1, cr + 16);
+            cr += ldc;
+            Vector512.Store(va * c2_0, cr + 0);
+            Vector512.Store(va * c2_1, cr + 16);
+            cr += ldc;
+            Vector512.Store(va * c3_0, cr + 0);
+            Vector512.Store(va * c3_1, cr + 16);
+            cr += ldc;
+            Vector512.Store(va * c4_0, cr + 0);
+            Vector512.Store(va * c4_1, cr + 16);
+            cr += ldc;
+            Vector512.Store(va * c5_0, cr + 0);
+            Vector512.Store(va * c5_1, cr + 16);
+            cr += ldc;
+            Vector512.Store(va * c6_0, cr + 0);
+            Vector512.Store(va * c6_1, cr + 16);
+            cr += ldc;
+            Vector512.Store(va * c7_0, cr + 0);
+            Vector512.Store(va * c7_1, cr + 16);
+            cr += ldc;
+            Vector512.Store(va * c8_0, cr + 0);
+            Vector512.Store(va * c8_1, cr + 16);
+            cr += ldc;
+            Vector512.Store(va * c9_0, cr + 0);
+            Vector512.Store(va * c9_1, cr + 16);
+            cr += ldc;
+            Vector512.Store(va * c10_0, cr + 0);
+            Vector512.Store(va * c10_1, cr + 16);
+            cr += ldc;
+            Vector512.Store(va * c11_0, cr + 0);
+            Vector512.Store(va * c11_1, cr + 16);
+        }
+    }
 }
 
 /// <summary>256-bit micro-kernel: a 6 x 16 tile of C in 12 accumulators (fits the 16 AVX2 registers).</summary>
@@ -458,6 +774,184 @@ internal readonly struct Sgemm256Kernel : ISgemmMicroKernel
             c5_0 = Vector256.MultiplyAddEstimate(a5, b0, c5_0);
             c5_1 = Vector256.MultiplyAddEstimate(a5, b1, c5_1);
             a += 6;
+            b += 16;
+        }
+        Vector256<float> va = Vector256.Create(alpha);
+        float* cr = c;
+        if (accumulate)
+        {
+            Vector256<float> vb = Vector256.Create(betaEff);
+            Vector256.Store(Vector256.MultiplyAddEstimate(va, c0_0, vb * Vector256.Load(cr + 0)), cr + 0);
+            Vector256.Store(Vector256.MultiplyAddEstimate(va, c0_1, vb * Vector256.Load(cr + 8)), cr + 8);
+            cr += ldc;
+            Vector256.Store(Vector256.MultiplyAddEstimate(va, c1_0, vb * Vector256.Load(cr + 0)), cr + 0);
+            Vector256.Store(Vector256.MultiplyAddEstimate(va, c1_1, vb * Vector256.Load(cr + 8)), cr + 8);
+            cr += ldc;
+            Vector256.Store(Vector256.MultiplyAddEstimate(va, c2_0, vb * Vector256.Load(cr + 0)), cr + 0);
+            Vector256.Store(Vector256.MultiplyAddEstimate(va, c2_1, vb * Vector256.Load(cr + 8)), cr + 8);
+            cr += ldc;
+            Vector256.Store(Vector256.MultiplyAddEstimate(va, c3_0, vb * Vector256.Load(cr + 0)), cr + 0);
+            Vector256.Store(Vector256.MultiplyAddEstimate(va, c3_1, vb * Vector256.Load(cr + 8)), cr + 8);
+            cr += ldc;
+            Vector256.Store(Vector256.MultiplyAddEstimate(va, c4_0, vb * Vector256.Load(cr + 0)), cr + 0);
+            Vector256.Store(Vector256.MultiplyAddEstimate(va, c4_1, vb * Vector256.Load(cr + 8)), cr + 8);
+            cr += ldc;
+            Vector256.Store(Vector256.MultiplyAddEstimate(va, c5_0, vb * Vector256.Load(cr + 0)), cr + 0);
+            Vector256.Store(Vector256.MultiplyAddEstimate(va, c5_1, vb * Vector256.Load(cr + 8)), cr + 8);
+        }
+        else
+        {
+            Vector256.Store(va * c0_0, cr + 0);
+            Vector256.Store(va * c0_1, cr + 8);
+            cr += ldc;
+            Vector256.Store(va * c1_0, cr + 0);
+            Vector256.Store(va * c1_1, cr + 8);
+            cr += ldc;
+            Vector256.Store(va * c2_0, cr + 0);
+            Vector256.Store(va * c2_1, cr + 8);
+            cr += ldc;
+            Vector256.Store(va * c3_0, cr + 0);
+            Vector256.Store(va * c3_1, cr + 8);
+            cr += ldc;
+            Vector256.Store(va * c4_0, cr + 0);
+            Vector256.Store(va * c4_1, cr + 8);
+            cr += ldc;
+            Vector256.Store(va * c5_0, cr + 0);
+            Vector256.Store(va * c5_1, cr + 8);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void RunDirect(float* a, nint lda, float* b, nint kc, float* c, nint ldc, float alpha, float betaEff, bool accumulate)
+    {
+        nint lda2 = lda * 2;
+        float* ar0 = a + (0 * lda);
+        float* ar1 = a + (3 * lda);
+        Vector256<float> c0_0 = default; Vector256<float> c0_1 = default;
+        Vector256<float> c1_0 = default; Vector256<float> c1_1 = default;
+        Vector256<float> c2_0 = default; Vector256<float> c2_1 = default;
+        Vector256<float> c3_0 = default; Vector256<float> c3_1 = default;
+        Vector256<float> c4_0 = default; Vector256<float> c4_1 = default;
+        Vector256<float> c5_0 = default; Vector256<float> c5_1 = default;
+        nint p = 0;
+        for (; p + 4 <= kc; p += 4)
+        {
+            {
+                Vector256<float> b0 = Vector256.Load(b + 0);
+                Vector256<float> b1 = Vector256.Load(b + 8);
+                Vector256<float> a0 = Vector256.Create(*(ar0 + 0));
+                c0_0 = Vector256.MultiplyAddEstimate(a0, b0, c0_0);
+                c0_1 = Vector256.MultiplyAddEstimate(a0, b1, c0_1);
+                Vector256<float> a1 = Vector256.Create(*(ar0 + lda + 0));
+                c1_0 = Vector256.MultiplyAddEstimate(a1, b0, c1_0);
+                c1_1 = Vector256.MultiplyAddEstimate(a1, b1, c1_1);
+                Vector256<float> a2 = Vector256.Create(*(ar0 + lda2 + 0));
+                c2_0 = Vector256.MultiplyAddEstimate(a2, b0, c2_0);
+                c2_1 = Vector256.MultiplyAddEstimate(a2, b1, c2_1);
+                Vector256<float> a3 = Vector256.Create(*(ar1 + 0));
+                c3_0 = Vector256.MultiplyAddEstimate(a3, b0, c3_0);
+                c3_1 = Vector256.MultiplyAddEstimate(a3, b1, c3_1);
+                Vector256<float> a4 = Vector256.Create(*(ar1 + lda + 0));
+                c4_0 = Vector256.MultiplyAddEstimate(a4, b0, c4_0);
+                c4_1 = Vector256.MultiplyAddEstimate(a4, b1, c4_1);
+                Vector256<float> a5 = Vector256.Create(*(ar1 + lda2 + 0));
+                c5_0 = Vector256.MultiplyAddEstimate(a5, b0, c5_0);
+                c5_1 = Vector256.MultiplyAddEstimate(a5, b1, c5_1);
+            }
+            {
+                Vector256<float> b0 = Vector256.Load(b + 16);
+                Vector256<float> b1 = Vector256.Load(b + 24);
+                Vector256<float> a0 = Vector256.Create(*(ar0 + 1));
+                c0_0 = Vector256.MultiplyAddEstimate(a0, b0, c0_0);
+                c0_1 = Vector256.MultiplyAddEstimate(a0, b1, c0_1);
+                Vector256<float> a1 = Vector256.Create(*(ar0 + lda + 1));
+                c1_0 = Vector256.MultiplyAddEstimate(a1, b0, c1_0);
+                c1_1 = Vector256.MultiplyAddEstimate(a1, b1, c1_1);
+                Vector256<float> a2 = Vector256.Create(*(ar0 + lda2 + 1));
+                c2_0 = Vector256.MultiplyAddEstimate(a2, b0, c2_0);
+                c2_1 = Vector256.MultiplyAddEstimate(a2, b1, c2_1);
+                Vector256<float> a3 = Vector256.Create(*(ar1 + 1));
+                c3_0 = Vector256.MultiplyAddEstimate(a3, b0, c3_0);
+                c3_1 = Vector256.MultiplyAddEstimate(a3, b1, c3_1);
+                Vector256<float> a4 = Vector256.Create(*(ar1 + lda + 1));
+                c4_0 = Vector256.MultiplyAddEstimate(a4, b0, c4_0);
+                c4_1 = Vector256.MultiplyAddEstimate(a4, b1, c4_1);
+                Vector256<float> a5 = Vector256.Create(*(ar1 + lda2 + 1));
+                c5_0 = Vector256.MultiplyAddEstimate(a5, b0, c5_0);
+                c5_1 = Vector256.MultiplyAddEstimate(a5, b1, c5_1);
+            }
+            {
+                Vector256<float> b0 = Vector256.Load(b + 32);
+                Vector256<float> b1 = Vector256.Load(b + 40);
+                Vector256<float> a0 = Vector256.Create(*(ar0 + 2));
+                c0_0 = Vector256.MultiplyAddEstimate(a0, b0, c0_0);
+                c0_1 = Vector256.MultiplyAddEstimate(a0, b1, c0_1);
+                Vector256<float> a1 = Vector256.Create(*(ar0 + lda + 2));
+                c1_0 = Vector256.MultiplyAddEstimate(a1, b0, c1_0);
+                c1_1 = Vector256.MultiplyAddEstimate(a1, b1, c1_1);
+                Vector256<float> a2 = Vector256.Create(*(ar0 + lda2 + 2));
+                c2_0 = Vector256.MultiplyAddEstimate(a2, b0, c2_0);
+                c2_1 = Vector256.MultiplyAddEstimate(a2, b1, c2_1);
+                Vector256<float> a3 = Vector256.Create(*(ar1 + 2));
+                c3_0 = Vector256.MultiplyAddEstimate(a3, b0, c3_0);
+                c3_1 = Vector256.MultiplyAddEstimate(a3, b1, c3_1);
+                Vector256<float> a4 = Vector256.Create(*(ar1 + lda + 2));
+                c4_0 = Vector256.MultiplyAddEstimate(a4, b0, c4_0);
+                c4_1 = Vector256.MultiplyAddEstimate(a4, b1, c4_1);
+                Vector256<float> a5 = Vector256.Create(*(ar1 + lda2 + 2));
+                c5_0 = Vector256.MultiplyAddEstimate(a5, b0, c5_0);
+                c5_1 = Vector256.MultiplyAddEstimate(a5, b1, c5_1);
+            }
+            {
+                Vector256<float> b0 = Vector256.Load(b + 48);
+                Vector256<float> b1 = Vector256.Load(b + 56);
+                Vector256<float> a0 = Vector256.Create(*(ar0 + 3));
+                c0_0 = Vector256.MultiplyAddEstimate(a0, b0, c0_0);
+                c0_1 = Vector256.MultiplyAddEstimate(a0, b1, c0_1);
+                Vector256<float> a1 = Vector256.Create(*(ar0 + lda + 3));
+                c1_0 = Vector256.MultiplyAddEstimate(a1, b0, c1_0);
+                c1_1 = Vector256.MultiplyAddEstimate(a1, b1, c1_1);
+                Vector256<float> a2 = Vector256.Create(*(ar0 + lda2 + 3));
+                c2_0 = Vector256.MultiplyAddEstimate(a2, b0, c2_0);
+                c2_1 = Vector256.MultiplyAddEstimate(a2, b1, c2_1);
+                Vector256<float> a3 = Vector256.Create(*(ar1 + 3));
+                c3_0 = Vector256.MultiplyAddEstimate(a3, b0, c3_0);
+                c3_1 = Vector256.MultiplyAddEstimate(a3, b1, c3_1);
+                Vector256<float> a4 = Vector256.Create(*(ar1 + lda + 3));
+                c4_0 = Vector256.MultiplyAddEstimate(a4, b0, c4_0);
+                c4_1 = Vector256.MultiplyAddEstimate(a4, b1, c4_1);
+                Vector256<float> a5 = Vector256.Create(*(ar1 + lda2 + 3));
+                c5_0 = Vector256.MultiplyAddEstimate(a5, b0, c5_0);
+                c5_1 = Vector256.MultiplyAddEstimate(a5, b1, c5_1);
+            }
+            ar0 += 4;
+            ar1 += 4;
+            b += 64;
+        }
+        for (; p < kc; p++)
+        {
+            Vector256<float> b0 = Vector256.Load(b + 0);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> a0 = Vector256.Create(*(ar0 + 0));
+            c0_0 = Vector256.MultiplyAddEstimate(a0, b0, c0_0);
+            c0_1 = Vector256.MultiplyAddEstimate(a0, b1, c0_1);
+            Vector256<float> a1 = Vector256.Create(*(ar0 + lda + 0));
+            c1_0 = Vector256.MultiplyAddEstimate(a1, b0, c1_0);
+            c1_1 = Vector256.MultiplyAddEstimate(a1, b1, c1_1);
+            Vector256<float> a2 = Vector256.Create(*(ar0 + lda2 + 0));
+            c2_0 = Vector256.MultiplyAddEstimate(a2, b0, c2_0);
+            c2_1 = Vector256.MultiplyAddEstimate(a2, b1, c2_1);
+            Vector256<float> a3 = Vector256.Create(*(ar1 + 0));
+            c3_0 = Vector256.MultiplyAddEstimate(a3, b0, c3_0);
+            c3_1 = Vector256.MultiplyAddEstimate(a3, b1, c3_1);
+            Vector256<float> a4 = Vector256.Create(*(ar1 + lda + 0));
+            c4_0 = Vector256.MultiplyAddEstimate(a4, b0, c4_0);
+            c4_1 = Vector256.MultiplyAddEstimate(a4, b1, c4_1);
+            Vector256<float> a5 = Vector256.Create(*(ar1 + lda2 + 0));
+            c5_0 = Vector256.MultiplyAddEstimate(a5, b0, c5_0);
+            c5_1 = Vector256.MultiplyAddEstimate(a5, b1, c5_1);
+            ar0 += 1;
+            ar1 += 1;
             b += 16;
         }
         Vector256<float> va = Vector256.Create(alpha);
@@ -687,6 +1181,184 @@ internal readonly struct Sgemm128Kernel : ISgemmMicroKernel
             Vector128.Store(va * c5_1, cr + 4);
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void RunDirect(float* a, nint lda, float* b, nint kc, float* c, nint ldc, float alpha, float betaEff, bool accumulate)
+    {
+        nint lda2 = lda * 2;
+        float* ar0 = a + (0 * lda);
+        float* ar1 = a + (3 * lda);
+        Vector128<float> c0_0 = default; Vector128<float> c0_1 = default;
+        Vector128<float> c1_0 = default; Vector128<float> c1_1 = default;
+        Vector128<float> c2_0 = default; Vector128<float> c2_1 = default;
+        Vector128<float> c3_0 = default; Vector128<float> c3_1 = default;
+        Vector128<float> c4_0 = default; Vector128<float> c4_1 = default;
+        Vector128<float> c5_0 = default; Vector128<float> c5_1 = default;
+        nint p = 0;
+        for (; p + 4 <= kc; p += 4)
+        {
+            {
+                Vector128<float> b0 = Vector128.Load(b + 0);
+                Vector128<float> b1 = Vector128.Load(b + 4);
+                Vector128<float> a0 = Vector128.Create(*(ar0 + 0));
+                c0_0 = Vector128.MultiplyAddEstimate(a0, b0, c0_0);
+                c0_1 = Vector128.MultiplyAddEstimate(a0, b1, c0_1);
+                Vector128<float> a1 = Vector128.Create(*(ar0 + lda + 0));
+                c1_0 = Vector128.MultiplyAddEstimate(a1, b0, c1_0);
+                c1_1 = Vector128.MultiplyAddEstimate(a1, b1, c1_1);
+                Vector128<float> a2 = Vector128.Create(*(ar0 + lda2 + 0));
+                c2_0 = Vector128.MultiplyAddEstimate(a2, b0, c2_0);
+                c2_1 = Vector128.MultiplyAddEstimate(a2, b1, c2_1);
+                Vector128<float> a3 = Vector128.Create(*(ar1 + 0));
+                c3_0 = Vector128.MultiplyAddEstimate(a3, b0, c3_0);
+                c3_1 = Vector128.MultiplyAddEstimate(a3, b1, c3_1);
+                Vector128<float> a4 = Vector128.Create(*(ar1 + lda + 0));
+                c4_0 = Vector128.MultiplyAddEstimate(a4, b0, c4_0);
+                c4_1 = Vector128.MultiplyAddEstimate(a4, b1, c4_1);
+                Vector128<float> a5 = Vector128.Create(*(ar1 + lda2 + 0));
+                c5_0 = Vector128.MultiplyAddEstimate(a5, b0, c5_0);
+                c5_1 = Vector128.MultiplyAddEstimate(a5, b1, c5_1);
+            }
+            {
+                Vector128<float> b0 = Vector128.Load(b + 8);
+                Vector128<float> b1 = Vector128.Load(b + 12);
+                Vector128<float> a0 = Vector128.Create(*(ar0 + 1));
+                c0_0 = Vector128.MultiplyAddEstimate(a0, b0, c0_0);
+                c0_1 = Vector128.MultiplyAddEstimate(a0, b1, c0_1);
+                Vector128<float> a1 = Vector128.Create(*(ar0 + lda + 1));
+                c1_0 = Vector128.MultiplyAddEstimate(a1, b0, c1_0);
+                c1_1 = Vector128.MultiplyAddEstimate(a1, b1, c1_1);
+                Vector128<float> a2 = Vector128.Create(*(ar0 + lda2 + 1));
+                c2_0 = Vector128.MultiplyAddEstimate(a2, b0, c2_0);
+                c2_1 = Vector128.MultiplyAddEstimate(a2, b1, c2_1);
+                Vector128<float> a3 = Vector128.Create(*(ar1 + 1));
+                c3_0 = Vector128.MultiplyAddEstimate(a3, b0, c3_0);
+                c3_1 = Vector128.MultiplyAddEstimate(a3, b1, c3_1);
+                Vector128<float> a4 = Vector128.Create(*(ar1 + lda + 1));
+                c4_0 = Vector128.MultiplyAddEstimate(a4, b0, c4_0);
+                c4_1 = Vector128.MultiplyAddEstimate(a4, b1, c4_1);
+                Vector128<float> a5 = Vector128.Create(*(ar1 + lda2 + 1));
+                c5_0 = Vector128.MultiplyAddEstimate(a5, b0, c5_0);
+                c5_1 = Vector128.MultiplyAddEstimate(a5, b1, c5_1);
+            }
+            {
+                Vector128<float> b0 = Vector128.Load(b + 16);
+                Vector128<float> b1 = Vector128.Load(b + 20);
+                Vector128<float> a0 = Vector128.Create(*(ar0 + 2));
+                c0_0 = Vector128.MultiplyAddEstimate(a0, b0, c0_0);
+                c0_1 = Vector128.MultiplyAddEstimate(a0, b1, c0_1);
+                Vector128<float> a1 = Vector128.Create(*(ar0 + lda + 2));
+                c1_0 = Vector128.MultiplyAddEstimate(a1, b0, c1_0);
+                c1_1 = Vector128.MultiplyAddEstimate(a1, b1, c1_1);
+                Vector128<float> a2 = Vector128.Create(*(ar0 + lda2 + 2));
+                c2_0 = Vector128.MultiplyAddEstimate(a2, b0, c2_0);
+                c2_1 = Vector128.MultiplyAddEstimate(a2, b1, c2_1);
+                Vector128<float> a3 = Vector128.Create(*(ar1 + 2));
+                c3_0 = Vector128.MultiplyAddEstimate(a3, b0, c3_0);
+                c3_1 = Vector128.MultiplyAddEstimate(a3, b1, c3_1);
+                Vector128<float> a4 = Vector128.Create(*(ar1 + lda + 2));
+                c4_0 = Vector128.MultiplyAddEstimate(a4, b0, c4_0);
+                c4_1 = Vector128.MultiplyAddEstimate(a4, b1, c4_1);
+                Vector128<float> a5 = Vector128.Create(*(ar1 + lda2 + 2));
+                c5_0 = Vector128.MultiplyAddEstimate(a5, b0, c5_0);
+                c5_1 = Vector128.MultiplyAddEstimate(a5, b1, c5_1);
+            }
+            {
+                Vector128<float> b0 = Vector128.Load(b + 24);
+                Vector128<float> b1 = Vector128.Load(b + 28);
+                Vector128<float> a0 = Vector128.Create(*(ar0 + 3));
+                c0_0 = Vector128.MultiplyAddEstimate(a0, b0, c0_0);
+                c0_1 = Vector128.MultiplyAddEstimate(a0, b1, c0_1);
+                Vector128<float> a1 = Vector128.Create(*(ar0 + lda + 3));
+                c1_0 = Vector128.MultiplyAddEstimate(a1, b0, c1_0);
+                c1_1 = Vector128.MultiplyAddEstimate(a1, b1, c1_1);
+                Vector128<float> a2 = Vector128.Create(*(ar0 + lda2 + 3));
+                c2_0 = Vector128.MultiplyAddEstimate(a2, b0, c2_0);
+                c2_1 = Vector128.MultiplyAddEstimate(a2, b1, c2_1);
+                Vector128<float> a3 = Vector128.Create(*(ar1 + 3));
+                c3_0 = Vector128.MultiplyAddEstimate(a3, b0, c3_0);
+                c3_1 = Vector128.MultiplyAddEstimate(a3, b1, c3_1);
+                Vector128<float> a4 = Vector128.Create(*(ar1 + lda + 3));
+                c4_0 = Vector128.MultiplyAddEstimate(a4, b0, c4_0);
+                c4_1 = Vector128.MultiplyAddEstimate(a4, b1, c4_1);
+                Vector128<float> a5 = Vector128.Create(*(ar1 + lda2 + 3));
+                c5_0 = Vector128.MultiplyAddEstimate(a5, b0, c5_0);
+                c5_1 = Vector128.MultiplyAddEstimate(a5, b1, c5_1);
+            }
+            ar0 += 4;
+            ar1 += 4;
+            b += 32;
+        }
+        for (; p < kc; p++)
+        {
+            Vector128<float> b0 = Vector128.Load(b + 0);
+            Vector128<float> b1 = Vector128.Load(b + 4);
+            Vector128<float> a0 = Vector128.Create(*(ar0 + 0));
+            c0_0 = Vector128.MultiplyAddEstimate(a0, b0, c0_0);
+            c0_1 = Vector128.MultiplyAddEstimate(a0, b1, c0_1);
+            Vector128<float> a1 = Vector128.Create(*(ar0 + lda + 0));
+            c1_0 = Vector128.MultiplyAddEstimate(a1, b0, c1_0);
+            c1_1 = Vector128.MultiplyAddEstimate(a1, b1, c1_1);
+            Vector128<float> a2 = Vector128.Create(*(ar0 + lda2 + 0));
+            c2_0 = Vector128.MultiplyAddEstimate(a2, b0, c2_0);
+            c2_1 = Vector128.MultiplyAddEstimate(a2, b1, c2_1);
+            Vector128<float> a3 = Vector128.Create(*(ar1 + 0));
+            c3_0 = Vector128.MultiplyAddEstimate(a3, b0, c3_0);
+            c3_1 = Vector128.MultiplyAddEstimate(a3, b1, c3_1);
+            Vector128<float> a4 = Vector128.Create(*(ar1 + lda + 0));
+            c4_0 = Vector128.MultiplyAddEstimate(a4, b0, c4_0);
+            c4_1 = Vector128.MultiplyAddEstimate(a4, b1, c4_1);
+            Vector128<float> a5 = Vector128.Create(*(ar1 + lda2 + 0));
+            c5_0 = Vector128.MultiplyAddEstimate(a5, b0, c5_0);
+            c5_1 = Vector128.MultiplyAddEstimate(a5, b1, c5_1);
+            ar0 += 1;
+            ar1 += 1;
+            b += 8;
+        }
+        Vector128<float> va = Vector128.Create(alpha);
+        float* cr = c;
+        if (accumulate)
+        {
+            Vector128<float> vb = Vector128.Create(betaEff);
+            Vector128.Store(Vector128.MultiplyAddEstimate(va, c0_0, vb * Vector128.Load(cr + 0)), cr + 0);
+            Vector128.Store(Vector128.MultiplyAddEstimate(va, c0_1, vb * Vector128.Load(cr + 4)), cr + 4);
+            cr += ldc;
+            Vector128.Store(Vector128.MultiplyAddEstimate(va, c1_0, vb * Vector128.Load(cr + 0)), cr + 0);
+            Vector128.Store(Vector128.MultiplyAddEstimate(va, c1_1, vb * Vector128.Load(cr + 4)), cr + 4);
+            cr += ldc;
+            Vector128.Store(Vector128.MultiplyAddEstimate(va, c2_0, vb * Vector128.Load(cr + 0)), cr + 0);
+            Vector128.Store(Vector128.MultiplyAddEstimate(va, c2_1, vb * Vector128.Load(cr + 4)), cr + 4);
+            cr += ldc;
+            Vector128.Store(Vector128.MultiplyAddEstimate(va, c3_0, vb * Vector128.Load(cr + 0)), cr + 0);
+            Vector128.Store(Vector128.MultiplyAddEstimate(va, c3_1, vb * Vector128.Load(cr + 4)), cr + 4);
+            cr += ldc;
+            Vector128.Store(Vector128.MultiplyAddEstimate(va, c4_0, vb * Vector128.Load(cr + 0)), cr + 0);
+            Vector128.Store(Vector128.MultiplyAddEstimate(va, c4_1, vb * Vector128.Load(cr + 4)), cr + 4);
+            cr += ldc;
+            Vector128.Store(Vector128.MultiplyAddEstimate(va, c5_0, vb * Vector128.Load(cr + 0)), cr + 0);
+            Vector128.Store(Vector128.MultiplyAddEstimate(va, c5_1, vb * Vector128.Load(cr + 4)), cr + 4);
+        }
+        else
+        {
+            Vector128.Store(va * c0_0, cr + 0);
+            Vector128.Store(va * c0_1, cr + 4);
+            cr += ldc;
+            Vector128.Store(va * c1_0, cr + 0);
+            Vector128.Store(va * c1_1, cr + 4);
+            cr += ldc;
+            Vector128.Store(va * c2_0, cr + 0);
+            Vector128.Store(va * c2_1, cr + 4);
+            cr += ldc;
+            Vector128.Store(va * c3_0, cr + 0);
+            Vector128.Store(va * c3_1, cr + 4);
+            cr += ldc;
+            Vector128.Store(va * c4_0, cr + 0);
+            Vector128.Store(va * c4_1, cr + 4);
+            cr += ldc;
+            Vector128.Store(va * c5_0, cr + 0);
+            Vector128.Store(va * c5_1, cr + 4);
+        }
+    }
 }
 
 /// <summary>Portable scalar micro-kernel: a 4 x 4 tile of C in locals, separate multiply and add.</summary>
@@ -716,6 +1388,48 @@ internal readonly struct SgemmScalarKernel : ISgemmMicroKernel
             float a3 = a[3];
             c3_0 += a3 * b0; c3_1 += a3 * b1; c3_2 += a3 * b2; c3_3 += a3 * b3;
             a += 4;
+            b += 4;
+        }
+        float* cr = c;
+        if (accumulate)
+        {
+            cr[0] = (alpha * c0_0) + (betaEff * cr[0]); cr[1] = (alpha * c0_1) + (betaEff * cr[1]); cr[2] = (alpha * c0_2) + (betaEff * cr[2]); cr[3] = (alpha * c0_3) + (betaEff * cr[3]);
+            cr += ldc;
+            cr[0] = (alpha * c1_0) + (betaEff * cr[0]); cr[1] = (alpha * c1_1) + (betaEff * cr[1]); cr[2] = (alpha * c1_2) + (betaEff * cr[2]); cr[3] = (alpha * c1_3) + (betaEff * cr[3]);
+            cr += ldc;
+            cr[0] = (alpha * c2_0) + (betaEff * cr[0]); cr[1] = (alpha * c2_1) + (betaEff * cr[1]); cr[2] = (alpha * c2_2) + (betaEff * cr[2]); cr[3] = (alpha * c2_3) + (betaEff * cr[3]);
+            cr += ldc;
+            cr[0] = (alpha * c3_0) + (betaEff * cr[0]); cr[1] = (alpha * c3_1) + (betaEff * cr[1]); cr[2] = (alpha * c3_2) + (betaEff * cr[2]); cr[3] = (alpha * c3_3) + (betaEff * cr[3]);
+        }
+        else
+        {
+            cr[0] = alpha * c0_0; cr[1] = alpha * c0_1; cr[2] = alpha * c0_2; cr[3] = alpha * c0_3;
+            cr += ldc;
+            cr[0] = alpha * c1_0; cr[1] = alpha * c1_1; cr[2] = alpha * c1_2; cr[3] = alpha * c1_3;
+            cr += ldc;
+            cr[0] = alpha * c2_0; cr[1] = alpha * c2_1; cr[2] = alpha * c2_2; cr[3] = alpha * c2_3;
+            cr += ldc;
+            cr[0] = alpha * c3_0; cr[1] = alpha * c3_1; cr[2] = alpha * c3_2; cr[3] = alpha * c3_3;
+        }
+    }
+
+    public static unsafe void RunDirect(float* a, nint lda, float* b, nint kc, float* c, nint ldc, float alpha, float betaEff, bool accumulate)
+    {
+        float c0_0 = 0f; float c0_1 = 0f; float c0_2 = 0f; float c0_3 = 0f;
+        float c1_0 = 0f; float c1_1 = 0f; float c1_2 = 0f; float c1_3 = 0f;
+        float c2_0 = 0f; float c2_1 = 0f; float c2_2 = 0f; float c2_3 = 0f;
+        float c3_0 = 0f; float c3_1 = 0f; float c3_2 = 0f; float c3_3 = 0f;
+        for (nint p = 0; p < kc; p++)
+        {
+            float b0 = b[0]; float b1 = b[1]; float b2 = b[2]; float b3 = b[3];
+            float a0 = a[(0 * lda) + p];
+            c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2; c0_3 += a0 * b3;
+            float a1 = a[(1 * lda) + p];
+            c1_0 += a1 * b0; c1_1 += a1 * b1; c1_2 += a1 * b2; c1_3 += a1 * b3;
+            float a2 = a[(2 * lda) + p];
+            c2_0 += a2 * b0; c2_1 += a2 * b1; c2_2 += a2 * b2; c2_3 += a2 * b3;
+            float a3 = a[(3 * lda) + p];
+            c3_0 += a3 * b0; c3_1 += a3 * b1; c3_2 += a3 * b2; c3_3 += a3 * b3;
             b += 4;
         }
         float* cr = c;
