@@ -103,6 +103,8 @@ public sealed class GemmTests
     [TestCase(2000, 40, 70, true)]
     [TestCase(5, 1000, 600, false)]
     [TestCase(3, 700, 1100, true)]
+    [TestCase(1, 3000, 800, false)]
+    [TestCase(4, 1500, 700, true)]
     public void ParallelRunEqualsSerialRunBitForBit(int m, int n, int k, bool transposeB)
     {
         var rng = new Random(1234 + m + n + k);
