@@ -34,7 +34,7 @@ internal static unsafe class GemmDriver<TKernel>
     internal const int McTarget = 192;
 
     /// <summary>Below this many flops the call runs on the calling thread.</summary>
-    private const long SerialFlops = 1L << 22;
+    private const long SerialFlops = 1L << 23;
 
     /// <summary>Below this many packed floats B is packed on the calling thread.</summary>
     private const long SerialPackFloats = 1L << 18;
@@ -124,8 +124,7 @@ internal static unsafe class GemmDriver<TKernel>
                 int packs = kBlocks * nPanels;
                 if (threads > 1 && packs > 1 && packedLength >= SerialPackFloats)
                 {
-                    var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-                    Parallel.For(0, packs, options, i => plan.PackB(i));
+                    ForEachParallel(plan, packs, threads, packB: true);
                 }
                 else
                 {
@@ -138,8 +137,7 @@ internal static unsafe class GemmDriver<TKernel>
                 int tasks = rowChunks * colChunks;
                 if (threads > 1 && tasks > 1)
                 {
-                    var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-                    Parallel.For(0, tasks, options, t => plan.RunTask(t));
+                    ForEachParallel(plan, tasks, threads, packB: false);
                 }
                 else
                 {
@@ -162,6 +160,20 @@ internal static unsafe class GemmDriver<TKernel>
     /// cache-set conflicts.
     /// </summary>
     internal static bool UseDirectA(int n, int k) => n <= DirectAMaxN && k < DirectAMaxK;
+
+    // Kept apart from Multiply so that the closure is only allocated when the call really goes parallel.
+    private static void ForEachParallel(Plan plan, int count, int threads, bool packB)
+    {
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        if (packB)
+        {
+            Parallel.For(0, count, options, i => plan.PackB(i));
+        }
+        else
+        {
+            Parallel.For(0, count, options, t => plan.RunTask(t));
+        }
+    }
 
     private static void ScaleC(float* c, nint length, float beta)
     {

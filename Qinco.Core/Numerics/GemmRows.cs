@@ -172,9 +172,14 @@ internal static unsafe class GemmRows<TOps, TVec>
         }
         int blocks = (n + block - 1) / block;
         int perTask = Math.Max(1, (blocks + (2 * threads) - 1) / (2 * threads)) * block;
-        int tasks = (n + perTask - 1) / perTask;
+        RunParallel(job, (n + perTask - 1) / perTask, perTask, threads);
+    }
+
+    // Kept apart from Multiply so that the closure is only allocated when the call really goes parallel.
+    private static void RunParallel(Job job, int tasks, int perTask, int threads)
+    {
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-        Parallel.For(0, tasks, options, t => job.Run(t * perTask, Math.Min(n, (t + 1) * perTask)));
+        Parallel.For(0, tasks, options, t => job.Run(t * perTask, Math.Min(job.N, (t + 1) * perTask)));
     }
 
     private struct Job

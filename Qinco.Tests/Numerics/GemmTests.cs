@@ -101,7 +101,7 @@ public sealed class GemmTests
     [TestCase(300, 257, 300, false)]
     [TestCase(300, 257, 300, true)]
     [TestCase(2000, 40, 70, true)]
-    [TestCase(5, 1000, 600, false)]
+    [TestCase(5, 1000, 1000, false)]
     [TestCase(3, 700, 1100, true)]
     [TestCase(1, 3000, 800, false)]
     [TestCase(4, 1500, 700, true)]
