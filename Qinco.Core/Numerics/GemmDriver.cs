@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Threading.Tasks;
 
 namespace Qinco.Core.Numerics;
@@ -206,6 +207,7 @@ internal static unsafe class GemmDriver<TKernel>
     }
 
     /// <summary>Packs <paramref name="rows"/> rows (zero-padded to whole tiles) by kc columns of A, tile by tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(float* src, nint lda, int rows, int kc, float* dst)
     {
         int mr = TKernel.Mr;
@@ -254,6 +256,7 @@ internal static unsafe class GemmDriver<TKernel>
         public bool DirectA;
 
         /// <summary>Packs micro-panel <c>index % NPanels</c> of k block <c>index / NPanels</c>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void PackB(int index)
         {
             int nr = TKernel.Nr;
@@ -281,7 +284,21 @@ internal static unsafe class GemmDriver<TKernel>
             }
             else
             {
-                for (int col = 0; col < cols; col++)
+                // op(B) columns are rows of B: gather four at a time so each packed row gets 16-byte stores.
+                int col = 0;
+                for (; col + 4 <= cols; col += 4)
+                {
+                    float* s0 = B + ((nint)(j0 + col) * K) + p0;
+                    float* s1 = s0 + K;
+                    float* s2 = s1 + K;
+                    float* s3 = s2 + K;
+                    float* dc = d + col;
+                    for (int p = 0; p < kc; p++, dc += nr)
+                    {
+                        Vector128.Create(s0[p], s1[p], s2[p], s3[p]).Store(dc);
+                    }
+                }
+                for (; col < cols; col++)
                 {
                     float* s = B + ((nint)(j0 + col) * K) + p0;
                     float* dc = d + col;
@@ -290,9 +307,9 @@ internal static unsafe class GemmDriver<TKernel>
                         dc[(nint)p * nr] = s[p];
                     }
                 }
-                for (int col = cols; col < nr; col++)
+                for (int padCol = cols; padCol < nr; padCol++)
                 {
-                    float* dc = d + col;
+                    float* dc = d + padCol;
                     for (int p = 0; p < kc; p++)
                     {
                         dc[(nint)p * nr] = 0f;
@@ -302,6 +319,7 @@ internal static unsafe class GemmDriver<TKernel>
         }
 
         /// <summary>Computes one (row chunk, column chunk) block of C over all k blocks.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void RunTask(int task)
         {
             int mr = TKernel.Mr, nr = TKernel.Nr;
@@ -386,6 +404,7 @@ internal static unsafe class GemmDriver<TKernel>
         }
 
         /// <summary>A full-height tile with fewer than Nr columns, A read in place; as <see cref="EdgeTile"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void EdgeTileDirect(
             float* aRows, float* bPanel, int kc, float* cTile, nint ldc, int rows, int cols, float* edge, float betaEff, bool accumulate)
         {
@@ -405,6 +424,7 @@ internal static unsafe class GemmDriver<TKernel>
         }
 
         /// <summary>A partial tile: run the full kernel on a scratch tile, copying the valid part of C in and out.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void EdgeTile(
             float* aPanel, float* bPanel, int kc, float* cTile, nint ldc, int rows, int cols, float* edge, float betaEff, bool accumulate)
         {

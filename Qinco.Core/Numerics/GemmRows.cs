@@ -210,6 +210,7 @@ internal static unsafe class GemmRows<TOps, TVec>
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void DotRow(int i, int j0, int j1)
         {
             float* x = A + ((nint)i * K);
@@ -221,6 +222,7 @@ internal static unsafe class GemmRows<TOps, TVec>
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static float Dot(float* x, float* y, int k)
         {
             int w = TOps.Count;
@@ -249,6 +251,7 @@ internal static unsafe class GemmRows<TOps, TVec>
             return sum;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void AxpyRow(int i, int j0, int j1)
         {
             int w = TOps.Count;
