@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.Intrinsics;
 
 namespace Qinco.Core.Numerics;
 
@@ -48,7 +49,13 @@ public static class Gemm
         {
             fixed (float* pa = a, pb = b, pc = c)
             {
-                switch (Kernels.Active)
+                KernelVariant variant = Kernels.Active;
+                if (m >= 1 && m <= GemmRows<GemmScalarOps, float>.MaxRows && n > 0 && k > 0)
+                {
+                    MultiplyFewRows(variant, pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
+                    return;
+                }
+                switch (variant)
                 {
                     case KernelVariant.Vector512 when Sgemm512Kernel.IsSupported:
                         GemmDriver<Sgemm512Kernel>.Multiply(pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
@@ -64,6 +71,26 @@ public static class Gemm
                         break;
                 }
             }
+        }
+    }
+
+    private static unsafe void MultiplyFewRows(
+        KernelVariant variant, float* a, float* b, float* c, int m, int n, int k, bool transposeB, float alpha, float beta, int threads)
+    {
+        switch (variant)
+        {
+            case KernelVariant.Vector512 when Vector512.IsHardwareAccelerated:
+                GemmRows<GemmVector512Ops, Vector512<float>>.Multiply(a, b, c, m, n, k, transposeB, alpha, beta, threads);
+                break;
+            case KernelVariant.Vector512 or KernelVariant.Vector256 when Vector256.IsHardwareAccelerated:
+                GemmRows<GemmVector256Ops, Vector256<float>>.Multiply(a, b, c, m, n, k, transposeB, alpha, beta, threads);
+                break;
+            case KernelVariant.Vector512 or KernelVariant.Vector256 or KernelVariant.Vector128 when Vector128.IsHardwareAccelerated:
+                GemmRows<GemmVector128Ops, Vector128<float>>.Multiply(a, b, c, m, n, k, transposeB, alpha, beta, threads);
+                break;
+            default:
+                GemmRows<GemmScalarOps, float>.Multiply(a, b, c, m, n, k, transposeB, alpha, beta, threads);
+                break;
         }
     }
 }

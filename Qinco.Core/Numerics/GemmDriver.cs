@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Threading.Tasks;
 
 namespace Qinco.Core.Numerics;
@@ -34,10 +35,16 @@ internal static unsafe class GemmDriver<TKernel>
     internal const int McTarget = 192;
 
     /// <summary>Below this many flops the call runs on the calling thread.</summary>
-    private const long SerialFlops = 1L << 22;
+    private const long SerialFlops = 1L << 23;
 
     /// <summary>Below this many packed floats B is packed on the calling thread.</summary>
     private const long SerialPackFloats = 1L << 18;
+
+    /// <summary>Widest C for which A is read in place (see <see cref="UseDirectA"/>).</summary>
+    internal const int DirectAMaxN = 512;
+
+    /// <summary>Row stride of A (floats) from which A is always packed (see <see cref="UseDirectA"/>).</summary>
+    internal const int DirectAMaxK = 1024;
 
     private static readonly int s_mcTiles = Math.Max(1, McTarget / TKernel.Mr);
 
@@ -112,13 +119,13 @@ internal static unsafe class GemmDriver<TKernel>
                     TilesPerChunk = tilesPerChunk,
                     PanelsPerChunk = panelsPerChunk,
                     ColChunks = colChunks,
+                    DirectA = UseDirectA(n, k),
                 };
 
                 int packs = kBlocks * nPanels;
                 if (threads > 1 && packs > 1 && packedLength >= SerialPackFloats)
                 {
-                    var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-                    Parallel.For(0, packs, options, i => plan.PackB(i));
+                    ForEachParallel(plan, packs, threads, packB: true);
                 }
                 else
                 {
@@ -131,8 +138,7 @@ internal static unsafe class GemmDriver<TKernel>
                 int tasks = rowChunks * colChunks;
                 if (threads > 1 && tasks > 1)
                 {
-                    var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-                    Parallel.For(0, tasks, options, t => plan.RunTask(t));
+                    ForEachParallel(plan, tasks, threads, packB: false);
                 }
                 else
                 {
@@ -146,6 +152,27 @@ internal static unsafe class GemmDriver<TKernel>
         finally
         {
             ArrayPool<float>.Shared.Return(packed);
+        }
+    }
+
+    /// <summary>
+    /// Whether the micro-kernel reads A in place instead of packing it: packing A costs about as much as the
+    /// arithmetic when n is small (the QINCo layers), while a short row stride keeps the in-place rows free of
+    /// cache-set conflicts.
+    /// </summary>
+    internal static bool UseDirectA(int n, int k) => n <= DirectAMaxN && k < DirectAMaxK;
+
+    // Kept apart from Multiply so that the closure is only allocated when the call really goes parallel.
+    private static void ForEachParallel(Plan plan, int count, int threads, bool packB)
+    {
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        if (packB)
+        {
+            Parallel.For(0, count, options, i => plan.PackB(i));
+        }
+        else
+        {
+            Parallel.For(0, count, options, t => plan.RunTask(t));
         }
     }
 
@@ -180,6 +207,7 @@ internal static unsafe class GemmDriver<TKernel>
     }
 
     /// <summary>Packs <paramref name="rows"/> rows (zero-padded to whole tiles) by kc columns of A, tile by tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(float* src, nint lda, int rows, int kc, float* dst)
     {
         int mr = TKernel.Mr;
@@ -225,8 +253,10 @@ internal static unsafe class GemmDriver<TKernel>
         public int TilesPerChunk;
         public int PanelsPerChunk;
         public int ColChunks;
+        public bool DirectA;
 
         /// <summary>Packs micro-panel <c>index % NPanels</c> of k block <c>index / NPanels</c>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void PackB(int index)
         {
             int nr = TKernel.Nr;
@@ -254,7 +284,21 @@ internal static unsafe class GemmDriver<TKernel>
             }
             else
             {
-                for (int col = 0; col < cols; col++)
+                // op(B) columns are rows of B: gather four at a time so each packed row gets 16-byte stores.
+                int col = 0;
+                for (; col + 4 <= cols; col += 4)
+                {
+                    float* s0 = B + ((nint)(j0 + col) * K) + p0;
+                    float* s1 = s0 + K;
+                    float* s2 = s1 + K;
+                    float* s3 = s2 + K;
+                    float* dc = d + col;
+                    for (int p = 0; p < kc; p++, dc += nr)
+                    {
+                        Vector128.Create(s0[p], s1[p], s2[p], s3[p]).Store(dc);
+                    }
+                }
+                for (; col < cols; col++)
                 {
                     float* s = B + ((nint)(j0 + col) * K) + p0;
                     float* dc = d + col;
@@ -263,9 +307,9 @@ internal static unsafe class GemmDriver<TKernel>
                         dc[(nint)p * nr] = s[p];
                     }
                 }
-                for (int col = cols; col < nr; col++)
+                for (int padCol = cols; padCol < nr; padCol++)
                 {
-                    float* dc = d + col;
+                    float* dc = d + padCol;
                     for (int p = 0; p < kc; p++)
                     {
                         dc[(nint)p * nr] = 0f;
@@ -275,6 +319,7 @@ internal static unsafe class GemmDriver<TKernel>
         }
 
         /// <summary>Computes one (row chunk, column chunk) block of C over all k blocks.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void RunTask(int task)
         {
             int mr = TKernel.Mr, nr = TKernel.Nr;
@@ -297,7 +342,17 @@ internal static unsafe class GemmDriver<TKernel>
                 int kc = Math.Min(Kc, K - p0);
                 bool accumulate = q > 0 || Beta != 0f;
                 float betaEff = q > 0 ? 1f : Beta;
-                PackA(A + ((nint)i0 * K) + p0, K, rows, kc, aPack);
+                float* aBlock = A + ((nint)i0 * K) + p0;
+                int fullRows = rows / mr * mr;
+                if (DirectA)
+                {
+                    // Only the partial last tile (if any) is packed, zero-padded, at the start of the buffer.
+                    PackA(aBlock + ((nint)fullRows * K), K, rows - fullRows, kc, aPack);
+                }
+                else
+                {
+                    PackA(aBlock, K, rows, kc, aPack);
+                }
                 float* bBlock = PackedB + ((nint)p0 * NPanels * nr);
 
                 for (int jp = jp0; jp < jp1; jp++)
@@ -305,24 +360,71 @@ internal static unsafe class GemmDriver<TKernel>
                     float* bPanel = bBlock + ((nint)jp * kc * nr);
                     int cols = Math.Min(nr, N - (jp * nr));
                     float* cTile = C + ((nint)i0 * ldc) + (jp * nr);
-                    float* aPanel = aPack;
-                    for (int r0 = 0; r0 < rows; r0 += mr, aPanel += (nint)mr * kc, cTile += mr * ldc)
+                    if (DirectA)
                     {
-                        int rr = Math.Min(mr, rows - r0);
-                        if (rr == mr && cols == nr)
+                        float* aRows = aBlock;
+                        int r0 = 0;
+                        if (cols == nr)
                         {
-                            TKernel.Run(aPanel, bPanel, kc, cTile, ldc, Alpha, betaEff, accumulate);
+                            for (; r0 < fullRows; r0 += mr, aRows += mr * (nint)K, cTile += mr * ldc)
+                            {
+                                TKernel.RunDirect(aRows, K, bPanel, kc, cTile, ldc, Alpha, betaEff, accumulate);
+                            }
                         }
                         else
                         {
-                            EdgeTile(aPanel, bPanel, kc, cTile, ldc, rr, cols, edge, betaEff, accumulate);
+                            for (; r0 < fullRows; r0 += mr, aRows += mr * (nint)K, cTile += mr * ldc)
+                            {
+                                EdgeTileDirect(aRows, bPanel, kc, cTile, ldc, mr, cols, edge, betaEff, accumulate);
+                            }
+                        }
+                        if (r0 < rows)
+                        {
+                            EdgeTile(aPack, bPanel, kc, cTile, ldc, rows - r0, cols, edge, betaEff, accumulate);
+                        }
+                    }
+                    else
+                    {
+                        float* aPanel = aPack;
+                        for (int r0 = 0; r0 < rows; r0 += mr, aPanel += (nint)mr * kc, cTile += mr * ldc)
+                        {
+                            int rr = Math.Min(mr, rows - r0);
+                            if (rr == mr && cols == nr)
+                            {
+                                TKernel.Run(aPanel, bPanel, kc, cTile, ldc, Alpha, betaEff, accumulate);
+                            }
+                            else
+                            {
+                                EdgeTile(aPanel, bPanel, kc, cTile, ldc, rr, cols, edge, betaEff, accumulate);
+                            }
                         }
                     }
                 }
             }
         }
 
+        /// <summary>A full-height tile with fewer than Nr columns, A read in place; as <see cref="EdgeTile"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private readonly void EdgeTileDirect(
+            float* aRows, float* bPanel, int kc, float* cTile, nint ldc, int rows, int cols, float* edge, float betaEff, bool accumulate)
+        {
+            int nr = TKernel.Nr;
+            if (accumulate)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    Unsafe.CopyBlockUnaligned(edge + (r * nr), cTile + (r * ldc), (uint)(cols * sizeof(float)));
+                }
+            }
+            TKernel.RunDirect(aRows, K, bPanel, kc, edge, nr, Alpha, betaEff, accumulate);
+            for (int r = 0; r < rows; r++)
+            {
+                Unsafe.CopyBlockUnaligned(cTile + (r * ldc), edge + (r * nr), (uint)(cols * sizeof(float)));
+            }
+        }
+
         /// <summary>A partial tile: run the full kernel on a scratch tile, copying the valid part of C in and out.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void EdgeTile(
             float* aPanel, float* bPanel, int kc, float* cTile, nint ldc, int rows, int cols, float* edge, float betaEff, bool accumulate)
         {

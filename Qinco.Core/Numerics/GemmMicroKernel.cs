@@ -23,4 +23,10 @@ internal interface ISgemmMicroKernel
 
     /// <summary>Runs the kernel on one full tile; <paramref name="ldc"/> is C's row stride in floats.</summary>
     static abstract unsafe void Run(float* a, float* b, nint kc, float* c, nint ldc, float alpha, float betaEff, bool accumulate);
+
+    /// <summary>
+    /// Same as <see cref="Run"/>, reading A unpacked: row r of the tile starts at <c>a + r * lda</c>. The operation
+    /// sequence per element is identical, so the result is bit for bit the same as packing A first.
+    /// </summary>
+    static abstract unsafe void RunDirect(float* a, nint lda, float* b, nint kc, float* c, nint ldc, float alpha, float betaEff, bool accumulate);
 }

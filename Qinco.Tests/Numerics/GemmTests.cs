@@ -36,6 +36,7 @@ public sealed class GemmTests
             (15, 16, 17), (16, 17, 15), (17, 15, 16), (16, 16, 16), (31, 33, 63), (33, 31, 65), (63, 65, 129),
             (65, 63, 31), (1, 257, 300), (257, 1, 300), (129, 257, 33), (257, 129, 300), (300, 65, 257),
             (13, 300, 129), (2, 129, 513), (24, 48, 1), (48, 96, 0), (1, 1, 1000), (100, 33, 600),
+            (40, 600, 37), (70, 513, 260), (25, 100, 1030), (200, 530, 5),
         ];
         foreach ((int m, int n, int k) in larger)
         {
@@ -100,8 +101,10 @@ public sealed class GemmTests
     [TestCase(300, 257, 300, false)]
     [TestCase(300, 257, 300, true)]
     [TestCase(2000, 40, 70, true)]
-    [TestCase(5, 1000, 600, false)]
+    [TestCase(5, 1000, 1000, false)]
     [TestCase(3, 700, 1100, true)]
+    [TestCase(1, 3000, 800, false)]
+    [TestCase(4, 1500, 700, true)]
     public void ParallelRunEqualsSerialRunBitForBit(int m, int n, int k, bool transposeB)
     {
         var rng = new Random(1234 + m + n + k);
