@@ -98,12 +98,34 @@ public sealed partial class QincoQuantizer : IQuantizer
             throw new ArgumentException($"QINCo with {k} codewords per step needs at least {k} training vectors; got {train.Count}. Use fewer codebook bits or more data.", nameof(train));
         }
         var clock = Stopwatch.StartNew();
-        float scale = DataScale(train.Data);
+        QincoNetwork network = Initialize(train, progress, cancellationToken);
 
-        // 1. RQ initialisation on the raw training set (§1.7).
+        // 2. Training (§1.6, §1.8).
+        QincoTrainingModel model = CreateTrainingModel(network, train, validation);
+        InitialValidationMse = model.Validate(cancellationToken);
+        LogInitialised(network.ParameterCount, InitialValidationMse.Value, clock.Elapsed.TotalSeconds);
+        Train(network, model, null, progress, clock, cancellationToken);
+    }
+
+    /// <summary>
+    /// Initialises the model without training it (RQ codebooks, layers per <see cref="QincoOptions.ZeroInitialization"/>)
+    /// and makes it usable: for benchmarks of encoding cost, and for tests of the untrained model.
+    /// </summary>
+    internal void FitInitializationOnly(VectorSet train)
+    {
+        QuantizerInput.CheckSet(train, Dimension, nameof(train));
+        QincoNetwork network = Initialize(train, null, CancellationToken.None);
+        _network = network;
+        _encoder = CreateEncoder(network, Threads);
+    }
+
+    /// <summary>RQ initialisation on the raw training set (§1.7), then the layers.</summary>
+    private QincoNetwork Initialize(VectorSet train, IProgress<FitProgress>? progress, CancellationToken cancellationToken)
+    {
+        float scale = DataScale(train.Data);
         var rq = new ResidualQuantizer(new ResidualQuantizerOptions
         {
-            Dimension = d,
+            Dimension = Dimension,
             Steps = Steps,
             CodebookBits = CodebookBits,
             BeamWidth = Options.InitializationBeamWidth,
@@ -113,18 +135,13 @@ public sealed partial class QincoQuantizer : IQuantizer
         var rqProgress = progress is null ? null : new Progress<FitProgress>(p => progress.Report(p with { Phase = "RQ initialisation: " + p.Phase }));
         rq.Fit(train, null, rqProgress, cancellationToken);
 
-        var network = new QincoNetwork(d, k, Steps, Options.ResidualBlocks, Options.HiddenSize, scale);
+        var network = new QincoNetwork(Dimension, Options.CodebookSize, Steps, Options.ResidualBlocks, Options.HiddenSize, scale);
         for (int m = 0; m < Steps; m++)
         {
             TensorPrimitives.Divide(rq.GetCodebook(m), scale, network.Codebook(m));
         }
         network.InitializeLayers(Options.ZeroInitialization, Options.Seed);
-
-        // 2. Training (§1.6, §1.8).
-        QincoTrainingModel model = CreateTrainingModel(network, train, validation);
-        InitialValidationMse = model.Validate(cancellationToken);
-        LogInitialised(network.ParameterCount, InitialValidationMse.Value, clock.Elapsed.TotalSeconds);
-        Train(network, model, null, progress, clock, cancellationToken);
+        return network;
     }
 
     /// <summary>
