@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.CommandLine;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using Qinco.Cli.Commands;
 
@@ -33,9 +34,10 @@ internal static class CliApp
         ParseResult result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
-            foreach (var error in result.Errors)
+            // A custom parser may run more than once for one token; print each message once.
+            foreach (string message in result.Errors.Select(e => e.Message).Distinct(StringComparer.Ordinal))
             {
-                stderr.WriteLine($"error: {error.Message}");
+                stderr.WriteLine($"error: {message}");
             }
             stderr.WriteLine();
             WriteUsage(result, stderr);

@@ -1,5 +1,6 @@
 using System;
 using System.CommandLine;
+using System.Linq;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using Qinco.Core.IO;
@@ -28,27 +29,27 @@ internal static class CliOptions
     /// <summary>The <c>--threads</c> option: -1 (default) uses all processors.</summary>
     public static Option<int> Threads() => Int("--threads", "Threads to use; -1 uses all processors.", -1, min: -1, allowMinusOne: true);
 
-    /// <summary>An integer option with a default and a lower bound.</summary>
-    public static Option<int> Int(string name, string description, int defaultValue, int min, bool allowMinusOne = false, int max = int.MaxValue)
+    /// <summary>An integer option with a default and a range, checked while parsing (invariant culture).</summary>
+    public static Option<int> Int(string name, string description, int defaultValue, int min, bool allowMinusOne = false, int max = int.MaxValue) => new(name)
     {
-        var option = new Option<int>(name)
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
         {
-            Description = description,
-            DefaultValueFactory = _ => defaultValue,
-            CustomParser = result => ParseInt(result),
-        };
-        option.Validators.Add(result =>
-        {
-            int value = result.GetValueOrDefault<int>();
+            int value = ParseInt(result, name);
+            if (result.Errors.Any())
+            {
+                return value;
+            }
             bool ok = allowMinusOne ? value == -1 || (value >= 1 && value <= max) : value >= min && value <= max;
             if (!ok)
             {
                 string range = allowMinusOne ? $"-1 or 1..{max}" : max == int.MaxValue ? $"at least {min}" : $"{min}..{max}";
                 result.AddError($"{name} must be {range}; got {value.ToString(CultureInfo.InvariantCulture)}.");
             }
-        });
-        return option;
-    }
+            return value;
+        },
+    };
 
     /// <summary>A positive floating-point option parsed in the invariant culture; <paramref name="defaultValue"/> null means "not set".</summary>
     public static Option<double?> PositiveDouble(string name, string description, double? defaultValue)
@@ -89,12 +90,12 @@ internal static class CliOptions
         return found is not null && !found.Implicit;
     }
 
-    private static int ParseInt(ArgumentResult result)
+    private static int ParseInt(ArgumentResult result, string name)
     {
         string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
         if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value))
         {
-            result.AddError($"'{text}' is not an integer.");
+            result.AddError($"{name} expects an integer; got '{text}'.");
             return 0;
         }
         return value;

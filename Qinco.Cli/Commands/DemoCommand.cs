@@ -18,10 +18,10 @@ internal static class DemoCommand
     /// <summary>The demo's data and model sizes.</summary>
     internal sealed record Plan(
         int Dimension, int Train, int Validation, int Database, int Queries,
-        int Steps, int CodebookBits, int QincoBlocks, int QincoHidden, int QincoEpochs, TimeSpan QincoBudget, int QincoTrain);
+        int Steps, int CodebookBits, int QincoBlocks, int QincoHidden, int QincoEpochs, TimeSpan QincoBudget, int QincoTrain, double QincoLearningRate = 1e-4, int QincoBatch = 256);
 
-    /// <summary>The default demo: 10,000 train + 1,000 validation, 5,000 database, 200 queries at d = 64; 8 bytes per vector.</summary>
-    internal static readonly Plan Full = new(64, 10_000, 1_000, 5_000, 200, 8, 8, 1, 64, 8, TimeSpan.FromSeconds(30), 10_000);
+    /// <summary>The default demo: 5,000 train + 500 validation, 5,000 database, 200 queries at d = 64; 8 bytes per vector.</summary>
+    internal static readonly Plan Full = new(64, 5_000, 500, 5_000, 200, 8, 8, 1, 64, 10, TimeSpan.FromSeconds(15), 5_000);
 
     /// <summary>The <c>--quick</c> demo: a few seconds.</summary>
     internal static readonly Plan Quick = new(32, 2_000, 300, 1_000, 50, 4, 6, 1, 32, 2, TimeSpan.FromSeconds(5), 2_000);
@@ -61,7 +61,7 @@ internal static class DemoCommand
                 Quantizer.Qinco(d).WithSteps(plan.Steps).WithCodebookBits(plan.CodebookBits)
                     .WithResidualBlocks(plan.QincoBlocks).WithHiddenSize(plan.QincoHidden).WithZeroInitialization(true)
                     .WithThreads(threads)
-                    .WithTraining(t => t.MaxEpochs(plan.QincoEpochs).MaxDuration(plan.QincoBudget).Workers(workers).BatchSize(1024))
+                    .WithTraining(t => t.MaxEpochs(plan.QincoEpochs).MaxDuration(plan.QincoBudget).Workers(workers).BatchSize(plan.QincoBatch).LearningRate(plan.QincoLearningRate))
                     .Build(),
                 train.Slice(0, Math.Min(plan.QincoTrain, train.Count))),
         };
