@@ -1,10 +1,22 @@
+using System;
+using System.Threading;
+
 namespace Qinco.Cli;
 
 internal static class Program
 {
     private static int Main(string[] args)
     {
-        System.Console.WriteLine("qinco: commands arrive with the RQ issue.");
-        return args.Length == 0 ? 0 : 2;
+        using var cancellation = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            // The first Ctrl+C asks the running command to stop cleanly; a second one ends the process.
+            if (!cancellation.IsCancellationRequested)
+            {
+                e.Cancel = true;
+                cancellation.Cancel();
+            }
+        };
+        return CliApp.Run(args, Console.Out, Console.Error, cancellation.Token);
     }
 }

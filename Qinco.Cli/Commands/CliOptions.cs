@@ -1,0 +1,117 @@
+using System;
+using System.CommandLine;
+using System.Linq;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Qinco.Core.IO;
+
+namespace Qinco.Cli.Commands;
+
+/// <summary>Option factories shared by the commands: files, row ranges, thread counts, invariant-culture numbers.</summary>
+internal static class CliOptions
+{
+    /// <summary>A file path option.</summary>
+    public static Option<string> File(string name, string description, bool required) => new(name)
+    {
+        Description = description,
+        Required = required,
+        HelpName = "FILE",
+    };
+
+    /// <summary>An <c>A:B</c> row range (<see cref="RowRange.Parse"/>); absent means the whole file.</summary>
+    public static Option<RowRange?> Rows(string name, string description) => new(name)
+    {
+        Description = description + " Written A:B (rows A..B-1), A: or :B; default: every row.",
+        HelpName = "A:B",
+        CustomParser = ParseRowRange,
+    };
+
+    /// <summary>The <c>--threads</c> option: -1 (default) uses all processors.</summary>
+    public static Option<int> Threads() => Int("--threads", "Threads to use; -1 uses all processors.", -1, min: -1, allowMinusOne: true);
+
+    /// <summary>An integer option with a default and a range, checked while parsing (invariant culture).</summary>
+    public static Option<int> Int(string name, string description, int defaultValue, int min, bool allowMinusOne = false, int max = int.MaxValue) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            int value = ParseInt(result, name);
+            if (result.Errors.Any())
+            {
+                return value;
+            }
+            bool ok = allowMinusOne ? value == -1 || (value >= 1 && value <= max) : value >= min && value <= max;
+            if (!ok)
+            {
+                string range = allowMinusOne ? $"-1 or 1..{max}" : max == int.MaxValue ? $"at least {min}" : $"{min}..{max}";
+                result.AddError($"{name} must be {range}; got {value.ToString(CultureInfo.InvariantCulture)}.");
+            }
+            return value;
+        },
+    };
+
+    /// <summary>A positive floating-point option parsed in the invariant culture; <paramref name="defaultValue"/> null means "not set".</summary>
+    public static Option<double?> PositiveDouble(string name, string description, double? defaultValue)
+    {
+        var option = new Option<double?>(name)
+        {
+            Description = description,
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value) || value <= 0)
+                {
+                    result.AddError($"{name} expects a positive number such as 0.001; got '{text}'.");
+                    return null;
+                }
+                return value;
+            },
+        };
+        if (defaultValue is double d)
+        {
+            option.DefaultValueFactory = _ => d;
+        }
+        return option;
+    }
+
+    /// <summary>A boolean option written <c>--name true|false</c> (a bare <c>--name</c> means true).</summary>
+    public static Option<bool> Bool(string name, string description, bool defaultValue) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    /// <summary>Whether the user wrote <paramref name="option"/> on the command line (rather than taking its default).</summary>
+    public static bool IsGiven(SymbolResult result, Option option)
+    {
+        OptionResult? found = result.GetResult(option);
+        return found is not null && !found.Implicit;
+    }
+
+    private static int ParseInt(ArgumentResult result, string name)
+    {
+        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value))
+        {
+            result.AddError($"{name} expects an integer; got '{text}'.");
+            return 0;
+        }
+        return value;
+    }
+
+    private static RowRange? ParseRowRange(ArgumentResult result)
+    {
+        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+        try
+        {
+            return RowRange.Parse(text);
+        }
+        catch (FormatException ex)
+        {
+            result.AddError(ex.Message);
+            return null;
+        }
+    }
+}

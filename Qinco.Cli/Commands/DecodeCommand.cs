@@ -1,0 +1,46 @@
+using System.CommandLine;
+using System.Globalization;
+using Qinco.Core;
+using Qinco.Core.IO;
+
+namespace Qinco.Cli.Commands;
+
+/// <summary><c>qinco decode</c>: reconstructs vectors from a uint8 .npy of codes.</summary>
+internal static class DecodeCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var model = CliOptions.File("--model", "The model file that wrote the codes.", required: true);
+        model.HelpName = "MODEL";
+        var codesOption = CliOptions.File("--codes", "The codes: a 2-D uint8 .npy written by 'qinco encode'.", required: true);
+        codesOption.HelpName = "CODES.npy";
+        var steps = CliOptions.Int("--steps", "Decode only the first m code indices (a coarser reconstruction); 0 decodes all.", 0, min: 0, max: 256);
+        var output = CliOptions.File("--out", "Where to write the vectors (.fvecs or .npy, by extension).", required: true);
+        var threads = CliOptions.Threads();
+
+        var command = new Command("decode", "Decode codes back into vectors.");
+        command.Options.Add(model);
+        command.Options.Add(codesOption);
+        command.Options.Add(steps);
+        command.Options.Add(output);
+        command.Options.Add(threads);
+        command.SetAction(parse => CommandRunner.Execute(context, () =>
+        {
+            IQuantizer quantizer = Quantizer.Load(parse.GetRequiredValue(model), parse.GetValue(threads));
+            string codesPath = parse.GetRequiredValue(codesOption);
+            byte[] codes = CodeFile.Read(codesPath, quantizer.CodeSize);
+            int m = parse.GetValue(steps);
+            if (m > quantizer.Steps)
+            {
+                throw new CliException($"--steps {m} exceeds the model's {quantizer.Steps} steps.");
+            }
+            VectorSet vectors = quantizer.Decode(codes, m);
+            string outPath = parse.GetRequiredValue(output);
+            VectorFile.Write(outPath, vectors);
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"decoded {vectors.Count} vectors of dimension {vectors.Dimension}{(m == 0 ? string.Empty : $" from the first {m} steps")}; wrote {outPath}"));
+            return CliApp.Success;
+        }));
+        return command;
+    }
+}

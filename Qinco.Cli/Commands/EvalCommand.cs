@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Globalization;
+using Qinco.Core;
+using Qinco.Core.IO;
+using Qinco.Search;
+
+namespace Qinco.Cli.Commands;
+
+/// <summary><c>qinco eval</c>: MSE, encode/decode speed and recall of a saved model on a database.</summary>
+internal static class EvalCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var model = CliOptions.File("--model", "The model file to evaluate.", required: true);
+        model.HelpName = "MODEL";
+        var baseFile = CliOptions.File("--base", "Database vectors to encode, decode and search.", required: true);
+        var baseRows = CliOptions.Rows("--base-rows", "Rows of --base forming the database.");
+        var queries = CliOptions.File("--queries", "Query vectors for recall (needs --groundtruth).", required: false);
+        var groundTruth = CliOptions.File("--groundtruth", "Each query's true neighbours (.ivecs or int .npy), ids counted from the first row of the base range.", required: false);
+        var threads = CliOptions.Threads();
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+
+        var command = new Command("eval", "Evaluate a model: reconstruction MSE, encode/decode time and 1-recall@1/10/100.");
+        command.Options.Add(model);
+        command.Options.Add(baseFile);
+        command.Options.Add(baseRows);
+        command.Options.Add(queries);
+        command.Options.Add(groundTruth);
+        command.Options.Add(threads);
+        command.Options.Add(json);
+        command.Validators.Add(result =>
+        {
+            if (CliOptions.IsGiven(result, queries) != CliOptions.IsGiven(result, groundTruth))
+            {
+                result.AddError("--queries and --groundtruth go together: give both or neither.");
+            }
+        });
+        command.SetAction(parse => CommandRunner.Execute(context, () =>
+        {
+            int threadCount = parse.GetValue(threads);
+            IQuantizer quantizer = Quantizer.Load(parse.GetRequiredValue(model), threadCount);
+            VectorSet database = VectorFile.Read(parse.GetRequiredValue(baseFile), parse.GetValue(baseRows));
+            if (database.Dimension != quantizer.Dimension)
+            {
+                throw new CliException($"the base vectors have dimension {database.Dimension}, but the model was trained on dimension {quantizer.Dimension}.");
+            }
+            VectorSet? querySet = null;
+            IntMatrix? truth = null;
+            string? queryPath = parse.GetValue(queries);
+            if (queryPath is not null)
+            {
+                querySet = VectorFile.Read(queryPath);
+                truth = VectorFile.ReadIntMatrix(parse.GetRequiredValue(groundTruth));
+                if (querySet.Dimension != database.Dimension)
+                {
+                    throw new CliException($"the queries have dimension {querySet.Dimension}, the base vectors {database.Dimension}.");
+                }
+                if (truth.Rows != querySet.Count)
+                {
+                    throw new CliException($"the ground truth has {truth.Rows} rows but there are {querySet.Count} queries.");
+                }
+            }
+
+            EvaluationReport report = QuantizerEvaluation.Evaluate(quantizer, database, querySet, truth, threadCount);
+            if (parse.GetValue(json))
+            {
+                context.Out.WriteLine(ReportOutput.ToJson(report));
+            }
+            else
+            {
+                context.Console.Write(ReportOutput.ToTable([report]));
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{report.Vectors} vectors, {report.Threads} threads; R@k is the share of queries whose true nearest neighbour is in the top k of an exact search over the decoded vectors."));
+            }
+            return CliApp.Success;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,134 @@
+using System;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Qinco.Core;
+using Qinco.Core.IO;
+using Qinco.Search;
+
+namespace Qinco.Cli.Commands;
+
+/// <summary><c>qinco train</c>: fits an RQ or QINCo quantizer on a vector file and saves the model.</summary>
+internal static class TrainCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var method = new Option<string>("--method")
+        {
+            Description = "Quantization method: rq (residual quantization with beam search) or qinco.",
+            Required = true,
+            HelpName = "rq|qinco",
+        };
+        method.AcceptOnlyFromAmong("rq", "qinco");
+        var train = CliOptions.File("--train", "Training vectors (.fvecs, .bvecs or .npy).", required: true);
+        var trainRows = CliOptions.Rows("--train-rows", "Rows of --train to train on.");
+        var val = CliOptions.File("--val", "Validation vectors (early stopping for qinco; reported MSE).", required: false);
+        var valRows = CliOptions.Rows("--val-rows", "Rows of --val to validate on.");
+        var steps = CliOptions.Int("--steps", "Code indices per vector, M.", 8, min: 1, max: 256);
+        var bits = CliOptions.Int("--codebook-bits", "Bits per code index (K = 2^bits codewords per step).", 8, min: 1, max: 16);
+        var beam = CliOptions.Int("--beam", "Beam width of RQ training and encoding (1 = greedy).", 5, min: 1, max: 1024);
+        var seed = CliOptions.Int("--seed", "Random seed.", 1234, min: int.MinValue);
+        var threads = CliOptions.Threads();
+        var output = CliOptions.File("--out", "Where to save the model (written atomically).", required: true);
+        output.HelpName = "MODEL";
+
+        var blocks = CliOptions.Int("--blocks", "qinco: residual blocks per step, L.", 2, min: 0, max: 64);
+        var hidden = CliOptions.Int("--hidden", "qinco: hidden width of the residual blocks, h.", 256, min: 1, max: 65536);
+        var lr = CliOptions.PositiveDouble("--lr", "qinco: initial learning rate.", 1e-3);
+        var maxEpochs = CliOptions.Int("--max-epochs", "qinco: largest number of epochs.", 1000, min: 1);
+        var maxMinutes = CliOptions.PositiveDouble("--max-minutes", "qinco: wall-clock budget of the training loop, in minutes (default: none).", null);
+        var batchSize = CliOptions.Int("--batch-size", "qinco: vectors per optimiser step.", 1024, min: 1);
+        var workers = CliOptions.Int("--workers", "qinco: data-parallel training workers.", 2, min: 1, max: 1024);
+        var zeroInit = CliOptions.Bool("--zero-init", "qinco: start the network at zero so it begins as its RQ initialisation (true|false).", true);
+        Option[] qincoOnly = [blocks, hidden, lr, maxEpochs, maxMinutes, batchSize, workers, zeroInit];
+
+        var command = new Command("train", "Train a quantizer and save it as a model file.");
+        foreach (Option option in new Option[] { method, train, trainRows, val, valRows, steps, bits, beam, seed, threads, output })
+        {
+            command.Options.Add(option);
+        }
+        foreach (Option option in qincoOnly)
+        {
+            command.Options.Add(option);
+        }
+        command.Validators.Add(result =>
+        {
+            if (CliOptions.IsGiven(result, valRows) && !CliOptions.IsGiven(result, val))
+            {
+                result.AddError("--val-rows needs --val.");
+            }
+            // Read the token, not the value: an invalid --method already carries its own error.
+            if (result.GetResult(method)?.Tokens is [{ Value: "rq" }])
+            {
+                foreach (Option option in qincoOnly)
+                {
+                    if (CliOptions.IsGiven(result, option))
+                    {
+                        result.AddError($"{option.Name} applies only to --method qinco.");
+                    }
+                }
+            }
+        });
+
+        command.SetAction(parse => CommandRunner.Execute(context, () =>
+        {
+            int threadCount = parse.GetValue(threads);
+            VectorSet trainSet = VectorFile.Read(parse.GetRequiredValue(train), parse.GetValue(trainRows));
+            string? valPath = parse.GetValue(val);
+            VectorSet? valSet = valPath is null ? null : VectorFile.Read(valPath, parse.GetValue(valRows));
+            if (trainSet.Count == 0)
+            {
+                throw new CliException("the training set is empty.");
+            }
+            if (valSet is not null && valSet.Dimension != trainSet.Dimension)
+            {
+                throw new CliException($"the validation vectors have dimension {valSet.Dimension}, the training vectors {trainSet.Dimension}.");
+            }
+
+            int d = trainSet.Dimension;
+            IQuantizer quantizer;
+            if (parse.GetValue(method) == "rq")
+            {
+                quantizer = Quantizer.Residual(d)
+                    .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
+                    .WithBeamWidth(parse.GetValue(beam)).WithSeed(parse.GetValue(seed)).WithThreads(threadCount)
+                    .Build();
+            }
+            else
+            {
+                double? minutes = parse.GetValue(maxMinutes);
+                quantizer = Quantizer.Qinco(d)
+                    .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
+                    .WithResidualBlocks(parse.GetValue(blocks)).WithHiddenSize(parse.GetValue(hidden))
+                    .WithZeroInitialization(parse.GetValue(zeroInit))
+                    .WithSeed(parse.GetValue(seed)).WithThreads(threadCount)
+                    .WithTraining(t =>
+                    {
+                        t = t.LearningRate(parse.GetValue(lr) ?? 1e-3).MaxEpochs(parse.GetValue(maxEpochs))
+                            .BatchSize(parse.GetValue(batchSize)).Workers(parse.GetValue(workers)).Seed(parse.GetValue(seed));
+                        return minutes is double m ? t.MaxDuration(TimeSpan.FromMinutes(m)) : t;
+                    })
+                    .Build();
+            }
+
+            context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"training {QuantizerEvaluation.Describe(quantizer)} on {trainSet.Count} x {d} vectors{(valSet is null ? string.Empty : $", validating on {valSet.Count}")}"));
+            var watch = Stopwatch.StartNew();
+            quantizer.Fit(trainSet, valSet, new ProgressPrinter(context.Error, "  ", TimeSpan.FromSeconds(1)), context.CancellationToken);
+            double seconds = watch.Elapsed.TotalSeconds;
+            string outPath = parse.GetRequiredValue(output);
+            quantizer.Save(outPath);
+
+            string validation = string.Empty;
+            if (valSet is not null && valSet.Count > 0)
+            {
+                VectorSet decoded = quantizer.Decode(quantizer.Encode(valSet));
+                validation = string.Create(CultureInfo.InvariantCulture, $", validation MSE {QuantizerEvaluation.MeanSquaredError(valSet, decoded):G6}");
+            }
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"trained {QuantizerEvaluation.Describe(quantizer)} in {seconds:F1} s{validation}; {quantizer.CodeSize} bytes/vector; saved {outPath}"));
+            return CliApp.Success;
+        }));
+        return command;
+    }
+}

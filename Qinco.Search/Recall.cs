@@ -1,0 +1,63 @@
+using System;
+using Qinco.Core.IO;
+
+namespace Qinco.Search;
+
+/// <summary>1-recall@k: how often the true nearest neighbour is found among the first k results.</summary>
+public static class Recall
+{
+    /// <summary>
+    /// The share (0..1) of queries whose ground-truth nearest neighbour (column 0 of <paramref name="groundTruth"/>)
+    /// is among the first <paramref name="k"/> ids of that query's results.
+    /// </summary>
+    /// <param name="results">Shape: [queries, at least k]; result ids per query, best first.</param>
+    /// <param name="groundTruth">Shape: [queries, at least 1]; true neighbour ids, nearest first, in the same id space as the results.</param>
+    /// <param name="k">Results considered per query, 1 to <c>results.Columns</c>.</param>
+    /// <returns>The share of queries counted as found; 0 when there are no queries.</returns>
+    /// <exception cref="ArgumentNullException">A matrix is null.</exception>
+    /// <exception cref="ArgumentException">The row counts differ, or the ground truth has no column.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is below 1 or above the result columns.</exception>
+    public static double AtK(IntMatrix results, IntMatrix groundTruth, int k)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(groundTruth);
+        if (results.Rows != groundTruth.Rows)
+        {
+            throw new ArgumentException($"There are results for {results.Rows} queries but ground truth for {groundTruth.Rows}.", nameof(groundTruth));
+        }
+        if (groundTruth.Rows > 0 && groundTruth.Columns < 1)
+        {
+            throw new ArgumentException("The ground truth has no column: it needs each query's nearest neighbour in column 0.", nameof(groundTruth));
+        }
+        if (k < 1 || k > results.Columns)
+        {
+            throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be in 1..{results.Columns} (the results hold {results.Columns} ids per query).");
+        }
+        if (results.Rows == 0)
+        {
+            return 0;
+        }
+        int found = 0;
+        for (int q = 0; q < results.Rows; q++)
+        {
+            int truth = groundTruth[q, 0];
+            if (results.Row(q)[..k].Contains(truth))
+            {
+                found++;
+            }
+        }
+        return (double)found / results.Rows;
+    }
+
+    /// <summary>1-recall@k of a <see cref="SearchResult"/>; see <see cref="AtK(IntMatrix, IntMatrix, int)"/>.</summary>
+    /// <param name="results">The search results.</param>
+    /// <param name="groundTruth">Shape: [queries, at least 1]; true neighbour ids, nearest first.</param>
+    /// <param name="k">Results considered per query, 1 to <see cref="SearchResult.K"/>.</param>
+    /// <returns>The share (0..1) of queries whose true nearest neighbour is found.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="results"/> is null.</exception>
+    public static double AtK(SearchResult results, IntMatrix groundTruth, int k)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        return AtK(results.Ids, groundTruth, k);
+    }
+}

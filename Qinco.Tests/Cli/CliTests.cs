@@ -1,0 +1,181 @@
+using System;
+using System.IO;
+using System.Text.Json;
+using NUnit.Framework;
+using Qinco.Cli;
+using Qinco.Core;
+using Qinco.Core.IO;
+using Qinco.Search;
+using Qinco.Tests.IO;
+
+namespace Qinco.Tests.Cli;
+
+public sealed class CliTests : TempFiles
+{
+    private sealed record Outcome(int ExitCode, string Out, string Error);
+
+    private static Outcome Run(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        int code = CliApp.Run(args, stdout, stderr);
+        return new Outcome(code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>Writes 700 synthetic 16-d vectors (train rows 0:500, validation 500:600, base 600:700) and 20 queries with exact ground truth.</summary>
+    private (string Data, string Queries, string Truth) WriteData()
+    {
+        VectorSet all = SyntheticData.Generate(700, 16, seed: 1, distributionSeed: 5);
+        VectorSet queries = SyntheticData.Generate(20, 16, seed: 2, distributionSeed: 5);
+        IntMatrix truth = FlatSearch.Search(all.Slice(600, 100), queries, 10, 1).Ids;
+        string data = PathOf("data.fvecs"), q = PathOf("queries.fvecs"), t = PathOf("truth.ivecs");
+        VectorFile.WriteFvecs(data, all);
+        VectorFile.WriteFvecs(q, queries);
+        VectorFile.WriteIvecs(t, truth);
+        return (data, q, t);
+    }
+
+    private string TrainRq(string data)
+    {
+        string model = PathOf("rq.qinco");
+        Outcome train = Run("train", "--method", "rq", "--train", data, "--train-rows", "0:500", "--val", data, "--val-rows", "500:600",
+            "--steps", "2", "--codebook-bits", "4", "--beam", "2", "--seed", "3", "--threads", "1", "--out", model);
+        Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
+        Assert.That(train.Out, Does.Contain("validation MSE"));
+        Assert.That(File.Exists(model));
+        return model;
+    }
+
+    [Test]
+    public void Train_Eval_Encode_Decode_RoundTrip()
+    {
+        var (data, queries, truth) = WriteData();
+        string model = TrainRq(data);
+
+        Outcome eval = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--queries", queries, "--groundtruth", truth, "--threads", "1", "--json");
+        Assert.That(eval.ExitCode, Is.EqualTo(0), eval.Error);
+        using (JsonDocument json = JsonDocument.Parse(eval.Out))
+        {
+            JsonElement root = json.RootElement;
+            foreach (string key in new[] { "method", "mse", "r_at_1", "r_at_10", "r_at_100", "encode_us_per_vector", "decode_us_per_vector", "threads" })
+            {
+                Assert.That(root.TryGetProperty(key, out _), $"key {key}");
+            }
+            Assert.That(root.GetProperty("mse").GetDouble(), Is.GreaterThan(0));
+            Assert.That(root.GetProperty("r_at_100").GetDouble(), Is.GreaterThanOrEqualTo(root.GetProperty("r_at_10").GetDouble()));
+            Assert.That(root.GetProperty("r_at_10").GetDouble(), Is.GreaterThanOrEqualTo(root.GetProperty("r_at_1").GetDouble()));
+            Assert.That(root.GetProperty("threads").GetInt32(), Is.EqualTo(1));
+            Assert.That(root.GetProperty("method").GetString(), Does.StartWith("RQ beam 2"));
+        }
+
+        Outcome noQueries = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--json");
+        Assert.That(noQueries.ExitCode, Is.EqualTo(0), noQueries.Error);
+        using (JsonDocument json = JsonDocument.Parse(noQueries.Out))
+        {
+            Assert.That(json.RootElement.GetProperty("r_at_1").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        }
+
+        Outcome table = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700");
+        Assert.That(table.ExitCode, Is.EqualTo(0), table.Error);
+        Assert.That(table.Out, Does.Contain("MSE").And.Contain("RQ beam 2"));
+
+        string codes = PathOf("codes.npy");
+        Outcome encode = Run("encode", "--model", model, "--input", data, "--rows", "600:700", "--out", codes);
+        Assert.That(encode.ExitCode, Is.EqualTo(0), encode.Error);
+        VectorFileInfo codeInfo = VectorFile.GetInfo(codes);
+        Assert.That(codeInfo.ElementType, Is.EqualTo(VectorElementType.UInt8));
+        Assert.That(codeInfo.Rows, Is.EqualTo(100));
+        Assert.That(codeInfo.Dimension, Is.EqualTo(1), "2 steps of 4 bits pack into one byte");
+
+        foreach (string name in new[] { "decoded.fvecs", "decoded.npy" })
+        {
+            string decoded = PathOf(name);
+            Outcome decode = Run("decode", "--model", model, "--codes", codes, "--out", decoded);
+            Assert.That(decode.ExitCode, Is.EqualTo(0), decode.Error);
+            VectorSet back = VectorFile.Read(decoded);
+            Assert.That(back.Count, Is.EqualTo(100));
+            Assert.That(back.Dimension, Is.EqualTo(16));
+
+            IQuantizer quantizer = Quantizer.Load(model);
+            VectorSet expected = quantizer.Decode(quantizer.Encode(VectorFile.Read(data, RowRange.Parse("600:700"))));
+            Assert.That(back.Data, Is.EqualTo(expected.Data), name);
+        }
+
+        Outcome prefix = Run("decode", "--model", model, "--codes", codes, "--steps", "1", "--out", PathOf("coarse.fvecs"));
+        Assert.That(prefix.ExitCode, Is.EqualTo(0), prefix.Error);
+        Outcome tooMany = Run("decode", "--model", model, "--codes", codes, "--steps", "3", "--out", PathOf("x.fvecs"));
+        Assert.That(tooMany.ExitCode, Is.EqualTo(1));
+        Assert.That(tooMany.Error, Does.Contain("--steps 3"));
+    }
+
+    [TestCase("train", "--method", "pq", "--train", "a.fvecs", "--out", "m")]
+    [TestCase("train", "--method", "rq", "--out", "m")]
+    [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--out", "m", "--blocks", "2")]
+    [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--train-rows", "9:3", "--out", "m")]
+    [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--steps", "zero", "--out", "m")]
+    [TestCase("train", "--method", "qinco", "--train", "a.fvecs", "--lr", "-1", "--out", "m")]
+    [TestCase("eval", "--model", "m", "--base", "b.fvecs", "--queries", "q.fvecs")]
+    [TestCase("frobnicate")]
+    [TestCase()]
+    public void BadArguments_PrintUsageAndExit2(params string[] args)
+    {
+        Outcome outcome = Run(args);
+        Assert.That(outcome.ExitCode, Is.EqualTo(2), outcome.Error);
+        Assert.That(outcome.Error, Does.Contain("error:").And.Contain("Usage:"));
+        Assert.That(outcome.Error, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [Test]
+    public void MissingFile_Exits1WithTheReason()
+    {
+        string missing = PathOf("nope.fvecs");
+        Outcome outcome = Run("train", "--method", "rq", "--train", missing, "--out", PathOf("m.qinco"));
+        Assert.That(outcome.ExitCode, Is.EqualTo(1));
+        Assert.That(outcome.Error, Does.StartWith("error:").And.Contain("nope.fvecs"));
+        Assert.That(outcome.Error, Does.Not.Contain("   at "));
+
+        Outcome model = Run("eval", "--model", PathOf("nope.qinco"), "--base", missing);
+        Assert.That(model.ExitCode, Is.EqualTo(1));
+        Assert.That(model.Error, Does.Contain("nope.qinco"));
+    }
+
+    [Test]
+    public void CorruptFiles_Exit1WithTheReason()
+    {
+        var (data, _, _) = WriteData();
+        string corrupt = PathOf("corrupt.qinco");
+        File.WriteAllBytes(corrupt, new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9 });
+        Outcome outcome = Run("eval", "--model", corrupt, "--base", data);
+        Assert.That(outcome.ExitCode, Is.EqualTo(1));
+        Assert.That(outcome.Error, Does.StartWith("error:").And.Contain("corrupt.qinco"));
+        Assert.That(outcome.Error, Does.Not.Contain("   at "));
+
+        string model = TrainRq(data);
+        byte[] bytes = File.ReadAllBytes(model);
+        File.WriteAllBytes(corrupt, bytes.AsSpan(0, bytes.Length / 2).ToArray());
+        Outcome truncated = Run("encode", "--model", corrupt, "--input", data, "--out", PathOf("c.npy"));
+        Assert.That(truncated.ExitCode, Is.EqualTo(1));
+        Assert.That(truncated.Error, Does.StartWith("error:"));
+
+        string badVectors = PathOf("bad.fvecs");
+        File.WriteAllBytes(badVectors, new byte[] { 16, 0, 0, 0, 1, 2 });
+        Outcome vectors = Run("encode", "--model", model, "--input", badVectors, "--out", PathOf("c.npy"));
+        Assert.That(vectors.ExitCode, Is.EqualTo(1));
+        Assert.That(vectors.Error, Does.StartWith("error:").And.Contain("bad.fvecs"));
+
+        string eightDimensional = PathOf("d8.fvecs");
+        VectorFile.WriteFvecs(eightDimensional, SyntheticData.Generate(10, 8, seed: 1));
+        Outcome wrongDimension = Run("encode", "--model", model, "--input", eightDimensional, "--out", PathOf("c.npy"));
+        Assert.That(wrongDimension.ExitCode, Is.EqualTo(1));
+        Assert.That(wrongDimension.Error, Does.Contain("dimension 8"));
+    }
+
+    [Test]
+    public void Demo_Quick_PrintsTheComparisonTable()
+    {
+        Outcome outcome = Run("demo", "--quick", "--threads", "2");
+        Assert.That(outcome.ExitCode, Is.EqualTo(0), outcome.Error);
+        Assert.That(outcome.Out, Does.Contain("RQ greedy").And.Contain("RQ beam 5").And.Contain("QINCo"));
+        Assert.That(outcome.Error, Does.Contain("training"), "progress goes to stderr");
+    }
+}
