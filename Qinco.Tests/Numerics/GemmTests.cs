@@ -126,6 +126,29 @@ public sealed class GemmTests
     }
 
     [Test]
+    public void ConcurrentCallsDoNotShareScratch()
+    {
+        const int M = 150, N = 600, K = 300;
+        using IDisposable _ = Kernels.Force(Kernels.Best);
+        var rng = new Random(99);
+        float[][] a = [.. Enumerable.Range(0, 4).Select(_ => RandomArray(rng, M * K))];
+        float[] b = RandomArray(rng, K * N);
+        float[][] expected = [.. a.Select(x =>
+        {
+            var c = new float[M * N];
+            Gemm.Multiply(x, b, c, M, N, K, transposeB: true, maxDegreeOfParallelism: 1);
+            return c;
+        })];
+        float[][] actual = [.. a.Select(_ => new float[M * N])];
+        System.Threading.Tasks.Parallel.For(0, 16, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+            Gemm.Multiply(a[i % 4], b, actual[i % 4], M, N, K, transposeB: true, maxDegreeOfParallelism: 2));
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.That(actual[i], Is.EqualTo(expected[i]).AsCollection, $"call {i}");
+        }
+    }
+
+    [Test]
     public void ShortSpansThrow()
     {
         float[] a = new float[6], b = new float[12], c = new float[8];
