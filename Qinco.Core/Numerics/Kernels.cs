@@ -10,15 +10,16 @@ public static class Kernels
     /// <summary>The environment variable that forces a variant (<c>Scalar</c>, <c>Vector128</c>, <c>Vector256</c>, <c>Vector512</c>).</summary>
     public const string ForceVariable = "QINCO_KERNEL";
 
-    private static readonly KernelVariant s_default = Resolve(Environment.GetEnvironmentVariable(ForceVariable));
-    private static readonly AsyncLocal<KernelVariant?> s_override = new();
-
     /// <summary>The widest variant this CPU accelerates, ignoring any forcing.</summary>
     public static KernelVariant Best { get; } =
         Vector512.IsHardwareAccelerated ? KernelVariant.Vector512
         : Vector256.IsHardwareAccelerated ? KernelVariant.Vector256
         : Vector128.IsHardwareAccelerated ? KernelVariant.Vector128
         : KernelVariant.Scalar;
+
+    // Declared after Best on purpose: static initialisers run in textual order and Resolve reads Best.
+    private static readonly KernelVariant s_default = Resolve(Environment.GetEnvironmentVariable(ForceVariable));
+    private static readonly AsyncLocal<KernelVariant?> s_override = new();
 
     /// <summary>The variant kernels use now: a scoped override (tests), else <c>QINCO_KERNEL</c>, else <see cref="Best"/>.</summary>
     public static KernelVariant Active => s_override.Value ?? s_default;
