@@ -296,6 +296,51 @@ public sealed class TrainerTests
     }
 
     [Test]
+    public void Cancel_DuringValidation_ResumesWithValidationOnly()
+    {
+        var options = new TrainingOptions { BatchSize = 64, MaxEpochs = 4, LearningRate = 1e-2, Seed = 3, PlateauPatience = 1 };
+        LinearRegressionModel full = Model();
+        new Trainer(full, options).Train();
+
+        LinearRegressionModel first = Model();
+        using var cts = new CancellationTokenSource();
+        first.OnValidate = (call, token) =>
+        {
+            if (call == 2)
+            {
+                cts.Cancel();
+                token.ThrowIfCancellationRequested();
+            }
+        };
+        TrainingResult interrupted = new Trainer(first, options).Train(null, cts.Token);
+        Assert.That(interrupted.StopReason, Is.EqualTo(StopReason.Cancelled));
+        Assert.That(interrupted.EpochsCompleted, Is.EqualTo(2));
+        Assert.That(interrupted.Checkpoint.NextEpoch, Is.EqualTo(2));
+        Assert.That(interrupted.Checkpoint.NextBatch, Is.EqualTo(8)); // all batches of epoch 2 done, validation pending
+
+        LinearRegressionModel second = Model(initSeed: 5);
+        TrainingResult resumed = new Trainer(second, options).Resume(interrupted.Checkpoint);
+        Assert.That(second.EpochStarts, Is.EqualTo(new[] { 3 }));
+        Assert.That(resumed.EpochsCompleted, Is.EqualTo(4));
+        Assert.That(Flat(second), Is.EqualTo(Flat(full)));
+    }
+
+    [Test]
+    public void WorkerException_PropagatesUnwrapped()
+    {
+        LinearRegressionModel model = Model();
+        model.OnRow = row =>
+        {
+            if (row == 17)
+            {
+                throw new InvalidOperationException("boom");
+            }
+        };
+        var ex = Assert.Throws<InvalidOperationException>(() => new Trainer(model, Options(workers: 2)).Train());
+        Assert.That(ex!.Message, Is.EqualTo("boom"));
+    }
+
+    [Test]
     public void CheckpointSink_ReceivesEpochCheckpoints_ThatResumeExactly()
     {
         TrainingOptions options = Options(maxEpochs: 4) is var o ? new TrainingOptions { BatchSize = o.BatchSize, MaxEpochs = 4, LearningRate = o.LearningRate, Schedule = o.Schedule, Seed = o.Seed, CheckpointIntervalEpochs = 2 } : null!;
