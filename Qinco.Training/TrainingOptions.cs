@@ -73,7 +73,7 @@ public sealed record TrainingOptions
     /// <summary>Early stopping: stop after this many epochs without an improvement larger than <see cref="EarlyStoppingMinDelta"/> (default 0 = off; QINCo2: 10).</summary>
     public int EarlyStoppingPatience { get; init; }
 
-    /// <summary>Minimum decrease of the validation value that counts as an improvement (default 0; QINCo2: 1e-6).</summary>
+    /// <summary>Minimum decrease of the validation value that counts as an improvement, for early stopping and for the best-parameter snapshot alike (default 0: any decrease; QINCo2: 1e-6).</summary>
     public double EarlyStoppingMinDelta { get; init; }
 
     /// <summary>Put the best-validation parameters back into the model when the run ends (default true).</summary>

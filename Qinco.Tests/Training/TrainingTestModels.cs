@@ -80,6 +80,9 @@ internal sealed class LinearRegressionModel : ITrainableModel
 
     public int ValidationCalls { get; private set; }
 
+    /// <summary>Called at the start of every validation with the call index (e.g. to cancel during validation).</summary>
+    public Action<int, CancellationToken>? OnValidate { get; set; }
+
     public List<int> EpochStarts { get; } = [];
 
     public IGradientWorker CreateWorker(int workerIndex) => new Worker(this);
@@ -87,6 +90,7 @@ internal sealed class LinearRegressionModel : ITrainableModel
     public double Validate(CancellationToken cancellationToken)
     {
         int call = ValidationCalls++;
+        OnValidate?.Invoke(call, cancellationToken);
         if (ScriptedValidation is { } script)
         {
             return script[Math.Min(call, script.Length - 1)];
