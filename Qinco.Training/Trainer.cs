@@ -134,6 +134,20 @@ public sealed class Trainer
         double lastBatchLoss = double.NaN;
 
         TrainerLog.TrainingStarted(_logger, s.NextEpochField, s.NextBatchField, rowCount, batchesPerEpoch, workerCount, parameters.TotalElementCount);
+        if (resume is null && _options.ValidateInitialParameters)
+        {
+            // The starting point competes with every epoch: a run that only makes things worse ends where it began.
+            double initial = _model.Validate(cancellationToken);
+            if (!double.IsNaN(initial))
+            {
+                s.BestMetric = initial;
+                if (_options.RestoreBestParameters)
+                {
+                    s.BestSnapshot = new float[parameters.TotalElementCount];
+                    parameters.CopyValuesTo(s.BestSnapshot);
+                }
+            }
+        }
         try
         {
             while (stop == StopReason.None)
@@ -338,7 +352,8 @@ public sealed class Trainer
 
     private void RecordValidation(TrainingCheckpoint s, int epoch, double metric, ParameterSet parameters)
     {
-        bool improved = !double.IsNaN(metric) && (s.BestEpochField < 0 || metric < s.BestMetric - _options.EarlyStoppingMinDelta);
+        bool noBestYet = s.BestEpochField < 0 && double.IsPositiveInfinity(s.BestMetric);
+        bool improved = !double.IsNaN(metric) && (noBestYet || metric < s.BestMetric - _options.EarlyStoppingMinDelta);
         if (!improved)
         {
             s.EpochsSinceImprovement++;

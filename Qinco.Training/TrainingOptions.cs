@@ -79,6 +79,13 @@ public sealed record TrainingOptions
     /// <summary>Put the best-validation parameters back into the model when the run ends (default true).</summary>
     public bool RestoreBestParameters { get; init; } = true;
 
+    /// <summary>
+    /// Validate the starting parameters before the first batch and let them compete with every epoch (default
+    /// false): when no epoch beats the start, the run ends with the starting parameters restored and
+    /// <see cref="TrainingResult.BestEpoch"/> null. Useful when training starts from a good model (e.g. QINCo from RQ).
+    /// </summary>
+    public bool ValidateInitialParameters { get; init; }
+
     /// <summary>Validate after every epoch (default true). Required by the plateau schedule, early stopping and best-parameter restore.</summary>
     public bool ValidateEveryEpoch { get; init; } = true;
 

@@ -40,7 +40,17 @@ internal static class TrainCommand
         var batchSize = CliOptions.Int("--batch-size", "qinco: vectors per optimiser step.", 1024, min: 1);
         var workers = CliOptions.Int("--workers", "qinco: data-parallel training workers.", 2, min: 1, max: 1024);
         var zeroInit = CliOptions.Bool("--zero-init", "qinco: start the network at zero so it begins as its RQ initialisation (true|false).", true);
-        Option[] qincoOnly = [blocks, hidden, lr, maxEpochs, maxMinutes, batchSize, workers, zeroInit];
+        var encodeBeam = CliOptions.Int("--encode-beam", "qinco: beam width of the encoder, in training too (1 = greedy, as QINCo1).", 1, min: 1, max: 256);
+        var candidates = CliOptions.Int("--candidates", "qinco: codewords per beam that go through the network, pre-selected by distance (0 = all K).", 0, min: 0, max: 1024);
+        var initBeam = CliOptions.Int("--init-beam", "qinco: beam width of the RQ that initialises the codebooks.", 1, min: 1, max: 1024);
+        var loss = new Option<string>("--loss")
+        {
+            Description = "qinco: training objective: all (sum of every prefix's error, the reference) or final (the full code's error only).",
+            DefaultValueFactory = _ => "all",
+            HelpName = "all|final",
+        };
+        loss.AcceptOnlyFromAmong("all", "final");
+        Option[] qincoOnly = [blocks, hidden, lr, maxEpochs, maxMinutes, batchSize, workers, zeroInit, encodeBeam, candidates, initBeam, loss];
 
         var command = new Command("train", "Train a quantizer and save it as a model file.");
         foreach (Option option in new Option[] { method, train, trainRows, val, valRows, steps, bits, beam, seed, threads, output })
@@ -101,6 +111,9 @@ internal static class TrainCommand
                     .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
                     .WithResidualBlocks(parse.GetValue(blocks)).WithHiddenSize(parse.GetValue(hidden))
                     .WithZeroInitialization(parse.GetValue(zeroInit))
+                    .WithEncoding(parse.GetValue(encodeBeam), parse.GetValue(candidates))
+                    .WithInitializationBeamWidth(parse.GetValue(initBeam))
+                    .WithLoss(parse.GetValue(loss) == "final" ? QincoLoss.FinalStep : QincoLoss.AllSteps)
                     .WithSeed(parse.GetValue(seed)).WithThreads(threadCount)
                     .WithTraining(t =>
                     {

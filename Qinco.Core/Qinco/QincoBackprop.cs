@@ -28,10 +28,19 @@ internal sealed class QincoBackprop
     private float[][][] _pre = []; // p_l of step m, l = 1..L, [n, h]
     private float[] _g = [], _dz = [], _dh = [], _dconcat = [], _transposedD = [], _transposedH = [], _relu = [];
 
-    public QincoBackprop(QincoNetwork network) => _network = network;
+    private readonly bool _finalStepOnly;
+
+    /// <param name="network">The model.</param>
+    /// <param name="finalStepOnly">Whether only the full reconstruction's error counts (<see cref="QincoLoss.FinalStep"/>)
+    /// instead of the sum over every prefix (<see cref="QincoLoss.AllSteps"/>, the reference).</param>
+    public QincoBackprop(QincoNetwork network, bool finalStepOnly = false)
+    {
+        _network = network;
+        _finalStepOnly = finalStepOnly;
+    }
 
     /// <summary>
-    /// Computes <c>Σ_i Σ_m ||x_i − x̂_{i,m}||² / D</c> over the <paramref name="n"/> normalised vectors and adds its
+    /// Computes <c>Σ_i Σ_m ||x_i − x̂_{i,m}||² / D</c> (only m = M − 1 with the final-step loss) over the <paramref name="n"/> normalised vectors and adds its
     /// gradient to <paramref name="gradients"/> (shapes of <see cref="QincoNetwork.Tensors"/>).
     /// </summary>
     /// <param name="x">Shape [n, D], normalised.</param>
@@ -51,7 +60,10 @@ internal sealed class QincoBackprop
         g.Clear();
         for (int s = steps - 1; s >= 1; s--)
         {
-            AddLossGradient(_xhat[s], n, scale, g);
+            if (!_finalStepOnly || s == steps - 1)
+            {
+                AddLossGradient(_xhat[s], n, scale, g);
+            }
             Span<float> dz = _dz.AsSpan(0, n * d);
             g.CopyTo(dz); // ∂z_L = ∂x̂_s; ∂x̂_{s−1} keeps g through the skip connection
             for (int l = blocks; l >= 1; l--)
@@ -100,7 +112,10 @@ internal sealed class QincoBackprop
                 TensorPrimitives.Add(gi, dconcat.Slice(i * 2 * d + d, d), gi);
             }
         }
-        AddLossGradient(_xhat[0], n, scale, g);
+        if (!_finalStepOnly || steps == 1)
+        {
+            AddLossGradient(_xhat[0], n, scale, g);
+        }
         float[] codebook0Gradient = gradients[0];
         for (int i = 0; i < n; i++)
         {
@@ -119,7 +134,7 @@ internal sealed class QincoBackprop
         {
             _network.Codebook0.AsSpan(codes[i * steps] * d, d).CopyTo(xhat0.Slice(i * d, d));
         }
-        double loss = SquaredError(target, xhat0);
+        double loss = !_finalStepOnly || steps == 1 ? SquaredError(target, xhat0) : 0;
         for (int s = 1; s < steps; s++)
         {
             Span<float> previous = _xhat[s - 1].AsSpan(0, n * d);
@@ -152,7 +167,10 @@ internal sealed class QincoBackprop
             }
             Span<float> current = _xhat[s].AsSpan(0, n * d);
             TensorPrimitives.Add(previous, _z[s][blocks].AsSpan(0, n * d), current);
-            loss += SquaredError(target, current);
+            if (!_finalStepOnly || s == steps - 1)
+            {
+                loss += SquaredError(target, current);
+            }
         }
         return loss / d;
     }

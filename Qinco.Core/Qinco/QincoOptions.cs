@@ -41,6 +41,12 @@ public sealed record QincoOptions
     /// </summary>
     public int Candidates { get; init; }
 
+    /// <summary>
+    /// What training minimises (default <see cref="QincoLoss.AllSteps"/>, the reference: every prefix of the code is
+    /// trained to be a good lower-rate code).
+    /// </summary>
+    public QincoLoss Loss { get; init; } = QincoLoss.AllSteps;
+
     /// <summary>Beam width of the RQ whose codebooks initialise the model (default 1: greedy, as the reference).</summary>
     public int InitializationBeamWidth { get; init; } = 1;
 
@@ -62,7 +68,7 @@ public sealed record QincoOptions
     /// <summary>
     /// The default training settings: Adam, learning rate 1e-3 re-created every epoch, batch 1024, the plateau
     /// schedule of the reference (÷10 after 10 epochs without improvement, stop after 50 or below 2e-6), at most
-    /// 1000 epochs, two workers.
+    /// 1000 epochs, two workers; the initial model is validated too and kept when training never beats it.
     /// </summary>
     public static TrainingOptions DefaultTraining() => new()
     {
@@ -73,6 +79,7 @@ public sealed record QincoOptions
         Schedule = ScheduleKind.Plateau,
         MaxEpochs = 1000,
         Workers = 2,
+        ValidateInitialParameters = true,
     };
 
     private const int RowSelectionLimit = Qinco.Core.Numerics.RowSelection.MaxTopK;
@@ -85,6 +92,7 @@ public sealed record QincoOptions
         ResidualQuantizerOptions.Require(CodebookBits >= 1 && CodebookBits <= 16, nameof(CodebookBits), CodebookBits, "must be in 1..16");
         ResidualQuantizerOptions.Require(ResidualBlocks >= 0 && ResidualBlocks <= 64, nameof(ResidualBlocks), ResidualBlocks, "must be in 0..64");
         ResidualQuantizerOptions.Require(HiddenSize >= 1 && HiddenSize <= 65536, nameof(HiddenSize), HiddenSize, "must be in 1..65536");
+        ResidualQuantizerOptions.Require(Enum.IsDefined(Loss), nameof(Loss), Loss, "is not a QincoLoss value");
         ResidualQuantizerOptions.Require(BeamWidth >= 1 && BeamWidth <= 256, nameof(BeamWidth), BeamWidth, "must be in 1..256");
         ResidualQuantizerOptions.Require(Candidates >= 0 && Candidates <= RowSelectionLimit, nameof(Candidates), Candidates, "must be 0 (all codewords) or in 1..1024");
         ResidualQuantizerOptions.Require(InitializationBeamWidth >= 1 && InitializationBeamWidth <= 1024, nameof(InitializationBeamWidth), InitializationBeamWidth, "must be in 1..1024");
@@ -92,4 +100,14 @@ public sealed record QincoOptions
         ArgumentNullException.ThrowIfNull(Training, nameof(Training));
         Training.Validate();
     }
+}
+
+/// <summary>The training objective of a <see cref="QincoQuantizer"/>.</summary>
+public enum QincoLoss
+{
+    /// <summary>The sum over steps m of the error after step m (ALGORITHM.md §1.6): every prefix is trained.</summary>
+    AllSteps = 0,
+
+    /// <summary>Only the error of the full code: best full-rate MSE; prefixes are no longer trained for themselves.</summary>
+    FinalStep = 1,
 }

@@ -166,7 +166,7 @@ public sealed partial class QincoQuantizer : IQuantizer
     private QincoTrainingModel CreateTrainingModel(QincoNetwork network, VectorSet train, VectorSet? validation)
     {
         VectorSet validationSet = validation ?? train.Slice(0, Math.Min(train.Count, 2048));
-        return new QincoTrainingModel(network, Normalise(train.Data, network.Scale), Normalise(validationSet.Data, network.Scale), Threads, Options.BeamWidth, Options.Candidates);
+        return new QincoTrainingModel(network, Normalise(train.Data, network.Scale), Normalise(validationSet.Data, network.Scale), Threads, Options.BeamWidth, Options.Candidates, Options.Loss == QincoLoss.FinalStep);
     }
 
     private void Train(QincoNetwork network, QincoTrainingModel model, TrainingCheckpoint? checkpoint, IProgress<FitProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)

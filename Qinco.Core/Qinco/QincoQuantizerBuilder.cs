@@ -32,6 +32,9 @@ public sealed class QincoQuantizerBuilder
     /// <summary>Encoder beam width (default 1, greedy) and pre-selected candidates per beam (default 0: all K).</summary>
     public QincoQuantizerBuilder WithEncoding(int beamWidth, int candidates = 0) => Set(_options with { BeamWidth = beamWidth, Candidates = candidates });
 
+    /// <summary>The training objective (default: the sum over all steps, as the reference).</summary>
+    public QincoQuantizerBuilder WithLoss(QincoLoss loss) => Set(_options with { Loss = loss });
+
     /// <summary>Beam width of the initialising RQ (default 1).</summary>
     public QincoQuantizerBuilder WithInitializationBeamWidth(int beamWidth) => Set(_options with { InitializationBeamWidth = beamWidth });
 

@@ -20,8 +20,11 @@ internal sealed class QincoTrainingModel : ITrainableModel
     private readonly int _beamWidth;
     private readonly int _candidates;
 
-    public QincoTrainingModel(QincoNetwork network, float[] normalisedTrain, float[] normalisedValidation, int threads, int beamWidth, int candidates)
+    private readonly bool _finalStepOnly;
+
+    public QincoTrainingModel(QincoNetwork network, float[] normalisedTrain, float[] normalisedValidation, int threads, int beamWidth, int candidates, bool finalStepOnly)
     {
+        _finalStepOnly = finalStepOnly;
         _beamWidth = beamWidth;
         _candidates = candidates;
         _network = network;
@@ -55,7 +58,7 @@ internal sealed class QincoTrainingModel : ITrainableModel
 
     private sealed class Worker(QincoTrainingModel model) : IGradientWorker
     {
-        private readonly QincoBackprop _backprop = new(model._network);
+        private readonly QincoBackprop _backprop = new(model._network, model._finalStepOnly);
         private float[] _x = [];
         private int[] _codes = [];
 

@@ -11,8 +11,9 @@ public sealed class QincoQuantizerTests
 {
     private const int D = 16;
 
-    [Test]
-    public void Gradients_MatchCentralFiniteDifferencesOfADoubleReference()
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Gradients_MatchCentralFiniteDifferencesOfADoubleReference(bool finalStepOnly)
     {
         var network = new QincoNetwork(dimension: 5, codebookSize: 4, steps: 3, blocks: 2, hidden: 6, scale: 1f);
         var random = new Random(11);
@@ -28,9 +29,9 @@ public sealed class QincoQuantizerTests
         int[] codes = Enumerable.Range(0, n * 3).Select(_ => random.Next(4)).ToArray();
 
         float[][] gradients = network.CreateGradientBuffers();
-        double loss = new QincoBackprop(network).LossAndGradients(x, codes, n, gradients);
+        double loss = new QincoBackprop(network, finalStepOnly).LossAndGradients(x, codes, n, gradients);
         double[][] parameters = network.Tensors.Select(t => t.Select(v => (double)v).ToArray()).ToArray();
-        Assert.That(loss, Is.EqualTo(ReferenceLoss(network, parameters, x, codes, n)).Within(1e-4).Percent);
+        Assert.That(loss, Is.EqualTo(ReferenceLoss(network, parameters, x, codes, n, finalStepOnly)).Within(1e-4).Percent);
 
         const double h = 1e-6;
         int checkedCount = 0;
@@ -40,9 +41,9 @@ public sealed class QincoQuantizerTests
             {
                 double saved = parameters[t][i];
                 parameters[t][i] = saved + h;
-                double plus = ReferenceLoss(network, parameters, x, codes, n);
+                double plus = ReferenceLoss(network, parameters, x, codes, n, finalStepOnly);
                 parameters[t][i] = saved - h;
-                double minus = ReferenceLoss(network, parameters, x, codes, n);
+                double minus = ReferenceLoss(network, parameters, x, codes, n, finalStepOnly);
                 parameters[t][i] = saved;
                 double numeric = (plus - minus) / (2 * h);
                 double analytic = gradients[t][i];
@@ -291,8 +292,8 @@ public sealed class QincoQuantizerTests
         return network;
     }
 
-    /// <summary>Σ_i Σ_m ||x_i − x̂_{i,m}||² / D in double, straight from the equations of ALGORITHM.md §1.</summary>
-    private static double ReferenceLoss(QincoNetwork network, double[][] p, float[] x, int[] codes, int n)
+    /// <summary>Σ_i Σ_m ||x_i − x̂_{i,m}||² / D (only the last m when <paramref name="finalStepOnly"/>) in double, straight from the equations of ALGORITHM.md §1.</summary>
+    private static double ReferenceLoss(QincoNetwork network, double[][] p, float[] x, int[] codes, int n, bool finalStepOnly)
     {
         int d = network.Dimension;
         double loss = 0;
@@ -302,6 +303,10 @@ public sealed class QincoQuantizerTests
             for (int s = 0; s < network.Steps; s++)
             {
                 xhat = ReferenceStep(network, p, s, codes[i * network.Steps + s], xhat);
+                if (finalStepOnly && s != network.Steps - 1)
+                {
+                    continue;
+                }
                 for (int j = 0; j < d; j++)
                 {
                     double diff = x[i * d + j] - xhat[j];

@@ -27,6 +27,31 @@ public sealed class TrainerTests
     private static float[] Flat(ITrainableModel m) => m.Parameters.CopyValuesToSnapshot();
 
     [Test]
+    public void ValidateInitialParameters_KeepsTheStartWhenNoEpochBeatsIt()
+    {
+        LinearRegressionModel model = Model();
+        float[] start = Flat(model);
+        model.ScriptedValidation = [1.0, 2.0, 1.5, 3.0]; // the start (1.0) beats every epoch
+        TrainingResult result = new Trainer(model, Options(maxEpochs: 3) with { ValidateInitialParameters = true }).Train();
+        Assert.That(result.BestEpoch, Is.Null);
+        Assert.That(result.RestoredBestParameters, Is.True);
+        Assert.That(Flat(model), Is.EqualTo(start));
+        Assert.That(model.ValidationCalls, Is.EqualTo(4));
+    }
+
+    [Test]
+    public void ValidateInitialParameters_LetsABetterEpochWin()
+    {
+        LinearRegressionModel model = Model();
+        float[] start = Flat(model);
+        model.ScriptedValidation = [1.0, 2.0, 0.5, 3.0];
+        TrainingResult result = new Trainer(model, Options(maxEpochs: 3) with { ValidateInitialParameters = true }).Train();
+        Assert.That(result.BestEpoch, Is.EqualTo(1));
+        Assert.That(result.BestValidationMetric, Is.EqualTo(0.5));
+        Assert.That(Flat(model), Is.Not.EqualTo(start));
+    }
+
+    [Test]
     public void LinearRegression_ReachesLowLoss()
     {
         LinearRegressionModel model = Model();
