@@ -471,7 +471,7 @@ public sealed class Trainer
             }
             TensorPrimitives.Divide(g, n, g);
         }
-        return loss / count;
+        return loss; // the sum over the batch: callers divide by the row count for the mean
     }
 
     private TrainingCheckpoint ApplyCheckpoint(TrainingCheckpoint c, ParameterSet parameters, Optimizer optimizer, LearningRateSchedule schedule)

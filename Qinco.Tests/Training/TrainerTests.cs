@@ -27,6 +27,25 @@ public sealed class TrainerTests
     private static float[] Flat(ITrainableModel m) => m.Parameters.CopyValuesToSnapshot();
 
     [Test]
+    public void ReportedTrainLoss_IsTheMeanPerRowLoss()
+    {
+        LinearRegressionModel model = Model();
+        double halfMse = 0.5 * model.TrainMse(); // the model's per-row loss is r²/2
+        var batchLosses = new System.Collections.Generic.List<double>();
+        var progress = new SyncProgress<TrainingProgress>(p =>
+        {
+            if (p.Phase == TrainingPhase.BatchCompleted)
+            {
+                batchLosses.Add(p.TrainLoss);
+            }
+        });
+        // A learning rate too small to move the parameters: every loss is the starting point's.
+        TrainingResult result = new Trainer(model, Options(maxEpochs: 1) with { LearningRate = 1e-12 }).Train(progress);
+        Assert.That(result.History[0].TrainLoss, Is.EqualTo(halfMse).Within(0.1).Percent);
+        Assert.That(batchLosses.Average(), Is.EqualTo(halfMse).Within(20).Percent);
+    }
+
+    [Test]
     public void ValidateInitialParameters_KeepsTheStartWhenNoEpochBeatsIt()
     {
         LinearRegressionModel model = Model();
