@@ -32,17 +32,18 @@ internal static class TrainCommand
         var output = CliOptions.File("--out", "Where to save the model (written atomically).", required: true);
         output.HelpName = "MODEL";
 
-        var blocks = CliOptions.Int("--blocks", "qinco: residual blocks per step, L.", 2, min: 0, max: 64);
-        var hidden = CliOptions.Int("--hidden", "qinco: hidden width of the residual blocks, h.", 256, min: 1, max: 65536);
-        var lr = CliOptions.PositiveDouble("--lr", "qinco: initial learning rate.", 1e-3);
-        var maxEpochs = CliOptions.Int("--max-epochs", "qinco: largest number of epochs.", 1000, min: 1);
+        var defaults = new QincoOptions();
+        var blocks = CliOptions.Int("--blocks", "qinco: residual blocks per step, L.", defaults.ResidualBlocks, min: 0, max: 64);
+        var hidden = CliOptions.Int("--hidden", "qinco: hidden width of the residual blocks, h.", defaults.HiddenSize, min: 1, max: 65536);
+        var lr = CliOptions.PositiveDouble("--lr", "qinco: initial learning rate.", defaults.Training.LearningRate);
+        var maxEpochs = CliOptions.Int("--max-epochs", "qinco: largest number of epochs.", defaults.Training.MaxEpochs, min: 1);
         var maxMinutes = CliOptions.PositiveDouble("--max-minutes", "qinco: wall-clock budget of the training loop, in minutes (default: none).", null);
-        var batchSize = CliOptions.Int("--batch-size", "qinco: vectors per optimiser step.", 1024, min: 1);
-        var workers = CliOptions.Int("--workers", "qinco: data-parallel training workers.", 2, min: 1, max: 1024);
-        var zeroInit = CliOptions.Bool("--zero-init", "qinco: start the network at zero so it begins as its RQ initialisation (true|false).", true);
-        var encodeBeam = CliOptions.Int("--encode-beam", "qinco: beam width of the encoder, in training too (1 = greedy, as QINCo1).", 1, min: 1, max: 256);
-        var candidates = CliOptions.Int("--candidates", "qinco: codewords per beam that go through the network, pre-selected by distance (0 = all K).", 0, min: 0, max: 1024);
-        var initBeam = CliOptions.Int("--init-beam", "qinco: beam width of the RQ that initialises the codebooks.", 1, min: 1, max: 1024);
+        var batchSize = CliOptions.Int("--batch-size", "qinco: vectors per optimiser step.", defaults.Training.BatchSize, min: 1);
+        var workers = CliOptions.Int("--workers", "qinco: data-parallel training workers.", defaults.Training.Workers, min: 1, max: 1024);
+        var zeroInit = CliOptions.Bool("--zero-init", "qinco: start the network at zero so it begins as its RQ initialisation (true|false).", defaults.ZeroInitialization);
+        var encodeBeam = CliOptions.Int("--encode-beam", "qinco: beam width of the encoder, in training too (1 = greedy, as QINCo1).", defaults.BeamWidth, min: 1, max: 256);
+        var candidates = CliOptions.Int("--candidates", "qinco: codewords per beam that go through the network, pre-selected by distance (0 = all K, as QINCo1).", defaults.Candidates, min: 0, max: 1024);
+        var initBeam = CliOptions.Int("--init-beam", "qinco: beam width of the RQ that initialises the codebooks.", defaults.InitializationBeamWidth, min: 1, max: 1024);
         var loss = new Option<string>("--loss")
         {
             Description = "qinco: training objective: all (sum of every prefix's error, the reference) or final (the full code's error only).",
@@ -117,7 +118,7 @@ internal static class TrainCommand
                     .WithSeed(parse.GetValue(seed)).WithThreads(threadCount)
                     .WithTraining(t =>
                     {
-                        t = t.LearningRate(parse.GetValue(lr) ?? 1e-3).MaxEpochs(parse.GetValue(maxEpochs))
+                        t = t.LearningRate(parse.GetValue(lr) ?? defaults.Training.LearningRate).MaxEpochs(parse.GetValue(maxEpochs))
                             .BatchSize(parse.GetValue(batchSize)).Workers(parse.GetValue(workers)).Seed(parse.GetValue(seed));
                         return minutes is double m ? t.MaxDuration(TimeSpan.FromMinutes(m)) : t;
                     })

@@ -238,7 +238,8 @@ public sealed class QincoQuantizerTests
     }
 
     private static QincoQuantizerBuilder Small() =>
-        Quantizer.Qinco(D).WithSteps(4).WithCodebookBits(5).WithResidualBlocks(2).WithHiddenSize(32).WithThreads(2);
+        Quantizer.Qinco(D).WithSteps(4).WithCodebookBits(5).WithResidualBlocks(2).WithHiddenSize(32).WithThreads(2)
+            .WithEncoding(beamWidth: 1, candidates: 0).WithInitializationBeamWidth(1); // QINCo1: greedy, exhaustive
 
     private static float[] TrainParameters(VectorSet train, int workers)
     {
