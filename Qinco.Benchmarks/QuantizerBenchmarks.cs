@@ -11,7 +11,8 @@ namespace Qinco.Benchmarks;
 /// Encoding and decoding latency per vector (d = 128) of every method, for a batch of <see cref="BatchSize"/>
 /// vectors with the threads given by <c>QINCO_THREADS</c> (default 2). Data: the SIFT split from ../shared/datasets
 /// when present, else structured synthetic vectors. QINCo's cost does not depend on its weights, so its network is
-/// initialised (from RQ) but not trained. Divide the reported time by <see cref="BatchSize"/> for µs/vector.
+/// initialised (from RQ) but not trained. "QINCo" uses the default encoder (beam 5 × 16 candidates), "QINCo1" the
+/// published greedy search over all 256 codewords. Divide the reported time by <see cref="BatchSize"/> for µs/vector.
 /// </summary>
 [MemoryDiagnoser]
 public class QuantizerBenchmarks
@@ -28,7 +29,8 @@ public class QuantizerBenchmarks
     public string Method { get; set; } = "";
 
     public static IEnumerable<string> Methods() =>
-        ["RQ M=8 B=1", "RQ M=8 B=5", "RQ M=16 B=1", "RQ M=16 B=5", "QINCo M=8 L=2 h=256", "QINCo M=16 L=2 h=256"];
+        ["RQ M=8 B=1", "RQ M=8 B=5", "RQ M=16 B=1", "RQ M=16 B=5",
+         "QINCo M=8 L=2 h=256", "QINCo M=16 L=2 h=256", "QINCo1 M=8 L=2 h=256", "QINCo1 M=16 L=2 h=256"];
 
     [GlobalSetup]
     public void Setup()
@@ -46,8 +48,14 @@ public class QuantizerBenchmarks
         }
         else
         {
-            var qinco = Quantizer.Qinco(128).WithSteps(steps).WithResidualBlocks(2).WithHiddenSize(256)
-                .WithZeroInitialization(false).WithThreads(threads).Build();
+            // "QINCo": the default encoder (beam 5 x 16 candidates); "QINCo1": the published greedy exhaustive search.
+            QincoQuantizerBuilder builder = Quantizer.Qinco(128).WithSteps(steps).WithResidualBlocks(2).WithHiddenSize(256)
+                .WithZeroInitialization(false).WithThreads(threads);
+            if (parts[0] == "QINCo1")
+            {
+                builder = builder.WithEncoding(beamWidth: 1, candidates: 0).WithInitializationBeamWidth(1);
+            }
+            QincoQuantizer qinco = builder.Build();
             qinco.FitInitializationOnly(train);
             _quantizer = qinco;
         }
