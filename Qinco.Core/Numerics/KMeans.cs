@@ -116,7 +116,7 @@ public static class KMeans
         }
         else
         {
-            centroids = TrainProgressive(train, m, d, k, options, state);
+            centroids = TrainProgressive(data, train, m, d, k, options, state);
         }
 
         int[]? labels = null;
@@ -145,13 +145,14 @@ public static class KMeans
         return dims;
     }
 
-    private static float[] TrainProgressive(ReadOnlySpan<float> train, int m, int d, int k, KMeansOptions options, LloydState state)
+    private static float[] TrainProgressive(ReadOnlySpan<float> data, ReadOnlySpan<float> train, int m, int d, int k, KMeansOptions options, LloydState state)
     {
         Pca? pca = null;
         float[] rotated;
-        if (options.ApplyPca)
+        if (options.ApplyPca && data.Length >= 2 * d)
         {
-            pca = Pca.Fit(train, d, StreamSeed(options.Seed, 2), options.MaxDegreeOfParallelism);
+            // As Faiss: the PCA sees all points (Pca.Fit caps them at 1000 * d), not only the k-means subsample.
+            pca = Pca.Fit(data, d, StreamSeed(options.Seed, 2), options.MaxDegreeOfParallelism);
             rotated = new float[(long)m * d];
             pca.Apply(train, m, rotated);
         }

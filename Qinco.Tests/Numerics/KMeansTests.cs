@@ -228,6 +228,8 @@ public sealed class KMeansTests
             Is.EqualTo(data.Chunk(3).Select(c => string.Join(",", c)).Order()));
         Assert.That(result.Objective[^1], Is.EqualTo(0));
         Assert.That(result.Warnings, Is.Empty);
+        var single = KMeans.Train([1f, 2f, 3f], 3, 1, new KMeansOptions { ProgressiveDimensions = true, MinPointsPerCentroid = 0 });
+        Assert.That(single.Centroids, Is.EqualTo(new[] { 1f, 2f, 3f }));
     }
 
     [Test]
