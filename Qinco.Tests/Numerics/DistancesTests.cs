@@ -63,7 +63,7 @@ public sealed class DistancesTests
             Distances.RowNorms(c, k, d, cn);
             for (int i = 0; i < n; i++)
             {
-                Assert.That(xn[i], Is.EqualTo(ReferenceSquaredL2(x.AsSpan(i * d, d), new float[d])).Within(1e-5).Percent);
+                Assert.That(xn[i], Is.EqualTo(ReferenceSquaredL2(x.AsSpan(i * d, d), new float[d])).Within(1e-4).Percent);
                 for (int j = 0; j < k; j++)
                 {
                     double scale = xn[i] + cn[j];
