@@ -29,7 +29,7 @@ internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int C
         Span<byte> pre = stackalloc byte[12];
         if (length < 10)
         {
-            int got = ReadSome(stream, pre[..(int)length]);
+            int got = stream.ReadAtLeast(pre[..(int)length], (int)length, throwOnEndOfStream: false);
             int compared = Math.Min(got, Magic.Length);
             if (got == 0 || !pre[..compared].SequenceEqual(Magic[..compared]))
             {
@@ -77,21 +77,6 @@ internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int C
         stream.ReadExactly(text);
         string header = major == 3 ? Encoding.UTF8.GetString(text) : Encoding.Latin1.GetString(text);
         return Interpret(name, header, preamble + headerLength);
-    }
-
-    private static int ReadSome(Stream stream, Span<byte> buffer)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int n = stream.Read(buffer[total..]);
-            if (n == 0)
-            {
-                break;
-            }
-            total += n;
-        }
-        return total;
     }
 
     private static VectorFileException BadMagic(string name, ReadOnlySpan<byte> start) => start.IsEmpty

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
+using Qinco.Training;
 
 namespace Qinco.Core.Serialization;
 
@@ -96,7 +97,7 @@ internal sealed class ModelFile
     {
         ArgumentNullException.ThrowIfNull(stream);
         Span<byte> header = stackalloc byte[HeaderSize];
-        int got = ReadFully(stream, header);
+        int got = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
         if (got < Magic.Length || !header[..Magic.Length].SequenceEqual(Magic))
         {
             throw new ModelFormatException("Not a Qinco model file: the 8-byte signature 'QINCOMDL' is missing.");
@@ -124,7 +125,7 @@ internal sealed class ModelFile
         }
         uint expectedCrc = BinaryPrimitives.ReadUInt32LittleEndian(header[24..]);
         byte[] payload = new byte[length];
-        int read = ReadFully(stream, payload);
+        int read = stream.ReadAtLeast(payload, payload.Length, throwOnEndOfStream: false);
         if (read < length)
         {
             throw new ModelFormatException($"The model file is truncated: the payload has {read} of {length} bytes.");
@@ -286,21 +287,6 @@ internal sealed class ModelFile
         }
         ReadOnlySpan<byte> bytes = reader.Bytes(checked((int)count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()), name);
         return new Tensor<T>(shape, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(bytes).ToArray());
-    }
-
-    private static int ReadFully(Stream stream, Span<byte> buffer)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int n = stream.Read(buffer[total..]);
-            if (n == 0)
-            {
-                break;
-            }
-            total += n;
-        }
-        return total;
     }
 
     private sealed record Tensor<T>(int[] Shape, T[] Values);

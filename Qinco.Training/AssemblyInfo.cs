@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+// Qinco.Core's model files use the same CRC-32 as the training checkpoints.
+[assembly: InternalsVisibleTo("Qinco.Core")]
