@@ -229,9 +229,35 @@ public sealed partial class QincoQuantizer : IQuantizer
             CodePacking.Unpack(codes.Slice(i * CodeSize, CodeSize), CodebookBits, indices.AsSpan(i * Steps, Steps));
         }
         Span<float> output = destination[..(n * Dimension)];
-        _encoder!.Decode(indices, n, used, output);
+        int chunks = Math.Min(Threads, (n + DecodeChunk - 1) / DecodeChunk);
+        if (chunks <= 1)
+        {
+            _encoder!.Decode(indices, n, used, output);
+        }
+        else
+        {
+            // Contiguous chunks, one per thread: decoding is a chain of small GEMMs per vector block.
+            int perChunk = (n + chunks - 1) / chunks;
+            unsafe
+            {
+                fixed (float* start = output)
+                {
+                    nint address = (nint)start;
+                    int d = Dimension, m = Steps;
+                    QincoEncoder encoder = _encoder!;
+                    Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+                    {
+                        int first = c * perChunk, count = Math.Min(perChunk, n - first);
+                        encoder.Decode(indices.AsSpan(first * m, count * m), count, used, new Span<float>((float*)address + (long)first * d, count * d));
+                    });
+                }
+            }
+        }
         TensorPrimitives.Multiply(output, network.Scale, output);
     }
+
+    /// <summary>Fewest vectors worth a thread of their own when decoding.</summary>
+    private const int DecodeChunk = 128;
 
     /// <inheritdoc/>
     public void Save(Stream stream)

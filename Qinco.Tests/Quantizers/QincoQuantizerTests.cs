@@ -229,6 +229,21 @@ public sealed class QincoQuantizerTests
     }
 
     [Test]
+    public void Decode_GivesTheSameVectorsWithOneThreadOrMany()
+    {
+        VectorSet train = SyntheticData.Generate(1024, D, seed: 1, latentDimension: 8);
+        QincoQuantizer q = Small().WithTraining(t => t.MaxEpochs(1).BatchSize(256)).Build();
+        q.Fit(train, train.Slice(0, 128));
+        byte[] codes = q.Encode(train);
+        var saved = new System.IO.MemoryStream();
+        q.Save(saved);
+        saved.Position = 0;
+        IQuantizer single = Quantizer.Load(saved, maxDegreeOfParallelism: 1);
+        Assert.That(single.Decode(codes).Data, Is.EqualTo(q.Decode(codes).Data));
+        Assert.That(single.Decode(codes, steps: 2).Data, Is.EqualTo(q.Decode(codes, steps: 2).Data));
+    }
+
+    [Test]
     public void Builder_NamesTheInvalidOption()
     {
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => Quantizer.Qinco(D).WithHiddenSize(0).Build())!.ParamName, Is.EqualTo("HiddenSize"));
