@@ -136,6 +136,16 @@ public static class Distances
             return;
         }
         KernelVariant variant = Kernels.Active;
+        if (maxDegreeOfParallelism == 1 || n <= MaxChunkRows)
+        {
+            // One chunk: no closure, no task (the encoders call this per beam in their inner loops).
+            ref float cFirst = ref MemoryMarshal.GetReference(c);
+            for (int i = 0; i < n; i++)
+            {
+                RowDirect(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (nint)i * d), ref cFirst, k, d, destination.Slice(i * k, k), variant);
+            }
+            return;
+        }
         fixed (float* px = x, pc = c, pd = destination)
         {
             nint ax = (nint)px, ac = (nint)pc, ad = (nint)pd;

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Diagnostics;
 using System.IO;
 using System.Numerics.Tensors;
@@ -249,36 +250,51 @@ public sealed partial class ResidualQuantizer : IQuantizer
     private void EncodeBlock(float[] codebooks, ReadOnlySpan<float> vectors, int n, Span<byte> codes, Span<float> squaredNorms)
     {
         int d = Dimension, k = CodebookSize, steps = Steps;
+        int maxBeam = Options.BeamWidth;
         float[] norms = _codewordNorms!;
-        float[] residuals = vectors.ToArray();
-        int[] codeState = [];
-        float[] errors = [];
-        int beam = 1;
-        for (int m = 0; m < steps; m++)
+        // Double-buffered beam state, pooled: encoding allocates nothing per block once the pool is warm.
+        float[] residuals = ArrayPool<float>.Shared.Rent(n * maxBeam * d);
+        float[] nextResiduals = ArrayPool<float>.Shared.Rent(n * maxBeam * d);
+        int[] codeState = ArrayPool<int>.Shared.Rent(n * maxBeam * steps);
+        int[] nextCodes = ArrayPool<int>.Shared.Rent(n * maxBeam * steps);
+        float[] errors = ArrayPool<float>.Shared.Rent(n * maxBeam);
+        try
         {
-            int beamOut = m == steps - 1 ? 1 : (int)Math.Min((long)beam * k, Options.BeamWidth);
-            var nextResiduals = new float[n * beamOut * d];
-            var nextCodes = new int[n * beamOut * (m + 1)];
-            errors = new float[n * beamOut];
-            BeamSearch.Advance(codebooks.AsSpan(m * k * d, k * d), norms.AsSpan(m * k, k), k, d, residuals, codeState, n, beam, m, beamOut, nextResiduals, nextCodes, errors);
-            residuals = nextResiduals;
-            codeState = nextCodes;
-            beam = beamOut;
-        }
-        for (int i = 0; i < n; i++)
-        {
-            CodePacking.Pack(codeState.AsSpan(i * steps, steps), CodebookBits, codes.Slice(i * CodeSize, CodeSize));
-            if (!squaredNorms.IsEmpty)
+            vectors.CopyTo(residuals);
+            int beam = 1;
+            for (int m = 0; m < steps; m++)
             {
-                // x̂ = x − r: its norm is what LUT search adds back.
-                float sum = 0f;
-                for (int j = 0; j < d; j++)
-                {
-                    float value = vectors[i * d + j] - residuals[i * d + j];
-                    sum += value * value;
-                }
-                squaredNorms[i] = sum;
+                int beamOut = m == steps - 1 ? 1 : (int)Math.Min((long)beam * k, Options.BeamWidth);
+                BeamSearch.Advance(codebooks.AsSpan(m * k * d, k * d), norms.AsSpan(m * k, k), k, d,
+                    residuals.AsSpan(0, n * beam * d), codeState.AsSpan(0, n * beam * m), n, beam, m, beamOut,
+                    nextResiduals.AsSpan(0, n * beamOut * d), nextCodes.AsSpan(0, n * beamOut * (m + 1)), errors.AsSpan(0, n * beamOut));
+                (residuals, nextResiduals) = (nextResiduals, residuals);
+                (codeState, nextCodes) = (nextCodes, codeState);
+                beam = beamOut;
             }
+            for (int i = 0; i < n; i++)
+            {
+                CodePacking.Pack(codeState.AsSpan(i * steps, steps), CodebookBits, codes.Slice(i * CodeSize, CodeSize));
+                if (!squaredNorms.IsEmpty)
+                {
+                    // x̂ = x − r: its norm is what LUT search adds back.
+                    float sum = 0f;
+                    for (int j = 0; j < d; j++)
+                    {
+                        float value = vectors[i * d + j] - residuals[i * d + j];
+                        sum += value * value;
+                    }
+                    squaredNorms[i] = sum;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(residuals);
+            ArrayPool<float>.Shared.Return(nextResiduals);
+            ArrayPool<int>.Shared.Return(codeState);
+            ArrayPool<int>.Shared.Return(nextCodes);
+            ArrayPool<float>.Shared.Return(errors);
         }
     }
 

@@ -39,6 +39,19 @@ public sealed class ResidualQuantizerTests
     }
 
     [Test]
+    public void WideBeamOnTinyCodebooks_GrowsThroughEveryWidth()
+    {
+        // K = 2 with beam 5: the beam grows 1 -> 2 -> 4 -> 5, exercising partially filled beams.
+        var train = SyntheticData.Generate(400, 8, seed: 12);
+        var rq = Quantizer.Residual(8).WithSteps(5).WithCodebookBits(1).WithBeamWidth(5).WithThreads(2).Build();
+        rq.Fit(train);
+        double wide = Mse(train, rq);
+        double greedy = Mse(train, rq.WithBeamWidth(1));
+        Assert.That(rq.CodeSize, Is.EqualTo(1));
+        Assert.That(wide, Is.LessThanOrEqualTo(greedy));
+    }
+
+    [Test]
     public void Decode_IsTheSumOfTheChosenCodewords()
     {
         var train = SyntheticData.Generate(600, 8, seed: 9);
