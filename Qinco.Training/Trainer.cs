@@ -134,10 +134,12 @@ public sealed class Trainer
         double lastBatchLoss = double.NaN;
 
         TrainerLog.TrainingStarted(_logger, s.NextEpochField, s.NextBatchField, rowCount, batchesPerEpoch, workerCount, parameters.TotalElementCount);
+        double? initialMetric = null;
         if (resume is null && _options.ValidateInitialParameters)
         {
             // The starting point competes with every epoch: a run that only makes things worse ends where it began.
             double initial = _model.Validate(cancellationToken);
+            initialMetric = initial;
             if (!double.IsNaN(initial))
             {
                 s.BestMetric = initial;
@@ -337,7 +339,10 @@ public sealed class Trainer
             EstimatedRemaining = TimeSpan.Zero,
             StopReason = stop,
         });
-        return new TrainingResult(s.HistoryList.Count, s.BestEpoch, s.BestValidationMetric, stop, s.HistoryList.ToArray(), total, restored, checkpoint);
+        return new TrainingResult(s.HistoryList.Count, s.BestEpoch, s.BestValidationMetric, stop, s.HistoryList.ToArray(), total, restored, checkpoint)
+        {
+            InitialValidationMetric = initialMetric,
+        };
     }
 
     private TrainingCheckpoint NewState() => new()

@@ -74,6 +74,12 @@ public sealed class TrainingResult
     /// <summary>Number of fully completed epochs (including those before a resume).</summary>
     public int EpochsCompleted { get; }
 
+    /// <summary>
+    /// Validation value of the starting parameters, measured when <see cref="TrainingOptions.ValidateInitialParameters"/>
+    /// is set and the run did not resume; otherwise null.
+    /// </summary>
+    public double? InitialValidationMetric { get; init; }
+
     /// <summary>0-based epoch with the best validation value, null when never validated.</summary>
     public int? BestEpoch { get; }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Numerics.Tensors;
 using Qinco.Core.Numerics;
 
@@ -48,7 +49,7 @@ internal sealed class QincoBackprop
     /// <param name="n">Number of vectors.</param>
     /// <param name="gradients">Accumulators in the order and shapes of <see cref="QincoNetwork.Tensors"/>.</param>
     /// <returns>The summed loss (divide by the batch size for the mean).</returns>
-    public double LossAndGradients(ReadOnlySpan<float> x, ReadOnlySpan<int> codes, int n, float[][] gradients)
+    public double LossAndGradients(ReadOnlySpan<float> x, ReadOnlySpan<int> codes, int n, IReadOnlyList<float[]> gradients)
     {
         int d = _network.Dimension, h = _network.Hidden, steps = _network.Steps, blocks = _network.Blocks;
         Ensure(n);

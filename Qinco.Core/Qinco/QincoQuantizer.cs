@@ -102,9 +102,11 @@ public sealed partial class QincoQuantizer : IQuantizer
 
         // 2. Training (§1.6, §1.8).
         QincoTrainingModel model = CreateTrainingModel(network, train, validation);
-        InitialValidationMse = model.Validate(cancellationToken);
-        LogInitialised(network.ParameterCount, InitialValidationMse.Value, clock.Elapsed.TotalSeconds);
+        // The trainer validates the start itself when it keeps it as a candidate; measure it here only otherwise.
+        double? initialMse = Options.Training.ValidateInitialParameters ? null : model.Validate(cancellationToken);
+        LogInitialised(network.ParameterCount, clock.Elapsed.TotalSeconds);
         Train(network, model, null, progress, clock, cancellationToken);
+        InitialValidationMse = initialMse ?? LastTraining!.InitialValidationMetric;
     }
 
     /// <summary>
@@ -372,8 +374,8 @@ public sealed partial class QincoQuantizer : IQuantizer
         return _network!;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "QINCo initialised from RQ: {Parameters} parameters, validation MSE {Mse:F1} after {Seconds:F1} s")]
-    private partial void LogInitialised(long parameters, double mse, double seconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "QINCo initialised from RQ: {Parameters} parameters after {Seconds:F1} s")]
+    private partial void LogInitialised(long parameters, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "QINCo trained: {Epochs} epochs, best validation MSE {Mse:F1}, stopped by {Reason} after {Seconds:F1} s")]
     private partial void LogTrained(int epochs, double mse, StopReason reason, double seconds);

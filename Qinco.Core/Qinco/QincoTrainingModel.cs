@@ -82,12 +82,7 @@ internal sealed class QincoTrainingModel : ITrainableModel
             cancellationToken.ThrowIfCancellationRequested();
             model.CreateEncoder(1).Encode(_x.AsSpan(0, n * d), n, _codes, []);
             cancellationToken.ThrowIfCancellationRequested();
-            var buffers = new float[gradientBuffers.Count][];
-            for (int i = 0; i < buffers.Length; i++)
-            {
-                buffers[i] = gradientBuffers[i];
-            }
-            return _backprop.LossAndGradients(_x.AsSpan(0, n * d), _codes, n, buffers);
+            return _backprop.LossAndGradients(_x.AsSpan(0, n * d), _codes, n, gradientBuffers);
         }
     }
 }

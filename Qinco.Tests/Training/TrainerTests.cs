@@ -54,6 +54,7 @@ public sealed class TrainerTests
         TrainingResult result = new Trainer(model, Options(maxEpochs: 3) with { ValidateInitialParameters = true }).Train();
         Assert.That(result.BestEpoch, Is.Null);
         Assert.That(result.RestoredBestParameters, Is.True);
+        Assert.That(result.InitialValidationMetric, Is.EqualTo(1.0));
         Assert.That(Flat(model), Is.EqualTo(start));
         Assert.That(model.ValidationCalls, Is.EqualTo(4));
     }
@@ -66,6 +67,7 @@ public sealed class TrainerTests
         model.ScriptedValidation = [1.0, 2.0, 0.5, 3.0];
         TrainingResult result = new Trainer(model, Options(maxEpochs: 3) with { ValidateInitialParameters = true }).Train();
         Assert.That(result.BestEpoch, Is.EqualTo(1));
+        Assert.That(new Trainer(Model(), Options(maxEpochs: 1)).Train().InitialValidationMetric, Is.Null, "not measured unless asked");
         Assert.That(result.BestValidationMetric, Is.EqualTo(0.5));
         Assert.That(Flat(model), Is.Not.EqualTo(start));
     }
