@@ -139,12 +139,13 @@ public sealed class GemmTests
             Gemm.Multiply(x, b, c, M, N, K, transposeB: true, maxDegreeOfParallelism: 1);
             return c;
         })];
-        float[][] actual = [.. a.Select(_ => new float[M * N])];
+        // Each call has its own destination: C accumulates over k blocks, so two calls writing one C would race.
+        float[][] actual = [.. Enumerable.Range(0, 16).Select(_ => new float[M * N])];
         System.Threading.Tasks.Parallel.For(0, 16, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
-            Gemm.Multiply(a[i % 4], b, actual[i % 4], M, N, K, transposeB: true, maxDegreeOfParallelism: 2));
-        for (int i = 0; i < 4; i++)
+            Gemm.Multiply(a[i % 4], b, actual[i], M, N, K, transposeB: true, maxDegreeOfParallelism: 2));
+        for (int i = 0; i < 16; i++)
         {
-            Assert.That(actual[i], Is.EqualTo(expected[i]).AsCollection, $"call {i}");
+            Assert.That(actual[i], Is.EqualTo(expected[i % 4]).AsCollection, $"call {i}");
         }
     }
 
