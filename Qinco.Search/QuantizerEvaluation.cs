@@ -143,7 +143,7 @@ public static class QuantizerEvaluation
         return total / original.Count;
     }
 
-    /// <summary>A short description of a quantizer: <c>"RQ beam 5"</c>, <c>"QINCo L=2 h=256"</c>, with its code size.</summary>
+    /// <summary>A short description of a quantizer: <c>"RQ beam 5"</c>, <c>"QINCo L=2 h=256 beam 5 x 16"</c> (beams x codewords through the network per beam), with its code size.</summary>
     /// <param name="quantizer">The quantizer.</param>
     /// <returns>The description, e.g. <c>"RQ beam 5 (M=8, K=256)"</c>.</returns>
     public static string Describe(IQuantizer quantizer)
@@ -153,7 +153,8 @@ public static class QuantizerEvaluation
         return quantizer switch
         {
             ResidualQuantizer rq => string.Create(CultureInfo.InvariantCulture, $"RQ beam {rq.Options.BeamWidth} ({shape})"),
-            QincoQuantizer qinco => string.Create(CultureInfo.InvariantCulture, $"QINCo L={qinco.Options.ResidualBlocks} h={qinco.Options.HiddenSize} ({shape})"),
+            QincoQuantizer qinco => string.Create(CultureInfo.InvariantCulture,
+                $"QINCo L={qinco.Options.ResidualBlocks} h={qinco.Options.HiddenSize} beam {qinco.Options.BeamWidth} x {(qinco.Options.Candidates == 0 ? "all" : qinco.Options.Candidates)} ({shape})"),
             _ => string.Create(CultureInfo.InvariantCulture, $"{quantizer.Kind} ({shape})"),
         };
     }

@@ -90,6 +90,9 @@ internal static class CliOptions
         return found is not null && !found.Implicit;
     }
 
+    /// <summary>Whether the user wrote <paramref name="option"/> on the command line (rather than taking its default).</summary>
+    public static bool IsGiven(ParseResult result, Option option) => result.GetResult(option) is { Implicit: false };
+
     private static int ParseInt(ArgumentResult result, string name)
     {
         string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;

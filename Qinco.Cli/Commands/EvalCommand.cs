@@ -19,6 +19,8 @@ internal static class EvalCommand
         var groundTruth = CliOptions.File("--groundtruth", "Each query's true neighbours (.ivecs or int .npy), ids counted from the first row of the base range.", required: false);
         var threads = CliOptions.Threads();
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var beam = CliOptions.Int("--beam", "Encode with this beam width instead of the model's own (codes stay decodable by the model).", 1, min: 1, max: 1024);
+        var candidates = CliOptions.Int("--candidates", "qinco: encode with this many pre-selected codewords per beam instead of the model's own (0 = all K).", 0, min: 0, max: 1024);
 
         var command = new Command("eval", "Evaluate a model: reconstruction MSE, encode/decode time and 1-recall@1/10/100.");
         command.Options.Add(model);
@@ -28,6 +30,8 @@ internal static class EvalCommand
         command.Options.Add(groundTruth);
         command.Options.Add(threads);
         command.Options.Add(json);
+        command.Options.Add(beam);
+        command.Options.Add(candidates);
         command.Validators.Add(result =>
         {
             if (CliOptions.IsGiven(result, queries) != CliOptions.IsGiven(result, groundTruth))
@@ -38,7 +42,9 @@ internal static class EvalCommand
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
             int threadCount = parse.GetValue(threads);
-            IQuantizer quantizer = Quantizer.Load(parse.GetRequiredValue(model), threadCount);
+            IQuantizer quantizer = WithSearch(Quantizer.Load(parse.GetRequiredValue(model), threadCount),
+                CliOptions.IsGiven(parse, beam) ? parse.GetValue(beam) : null,
+                CliOptions.IsGiven(parse, candidates) ? parse.GetValue(candidates) : null);
             VectorSet database = VectorFile.Read(parse.GetRequiredValue(baseFile), parse.GetValue(baseRows));
             if (database.Dimension != quantizer.Dimension)
             {
@@ -76,4 +82,12 @@ internal static class EvalCommand
         }));
         return command;
     }
+
+    private static IQuantizer WithSearch(IQuantizer quantizer, int? beam, int? candidates) => quantizer switch
+    {
+        _ when beam is null && candidates is null => quantizer,
+        QincoQuantizer qinco => qinco.WithEncoding(beam ?? qinco.Options.BeamWidth, candidates ?? qinco.Options.Candidates),
+        ResidualQuantizer rq when candidates is null => rq.WithBeamWidth(beam!.Value),
+        _ => throw new CliException("--candidates applies to qinco models only."),
+    };
 }

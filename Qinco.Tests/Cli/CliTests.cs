@@ -108,6 +108,51 @@ public sealed class CliTests : TempFiles
         Assert.That(tooMany.Error, Does.Contain("--steps 3"));
     }
 
+    [Test]
+    public void Eval_SearchOverride_EncodesWithTheGivenBeam()
+    {
+        var (data, _, _) = WriteData();
+        string model = TrainRq(data);
+
+        Outcome greedy = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--beam", "1", "--threads", "1", "--json");
+        Assert.That(greedy.ExitCode, Is.EqualTo(0), greedy.Error);
+        var rq = (ResidualQuantizer)Quantizer.Load(model);
+        VectorSet database = VectorFile.Read(data, RowRange.Parse("600:700"));
+        double expected = QuantizerEvaluation.MeanSquaredError(database, rq.WithBeamWidth(1).Decode(rq.WithBeamWidth(1).Encode(database)));
+        using (JsonDocument json = JsonDocument.Parse(greedy.Out))
+        {
+            Assert.That(json.RootElement.GetProperty("method").GetString(), Does.StartWith("RQ beam 1"));
+            Assert.That(json.RootElement.GetProperty("mse").GetDouble(), Is.EqualTo(expected).Within(1e-9).Percent);
+        }
+
+        Outcome candidates = Run("eval", "--model", model, "--base", data, "--candidates", "4");
+        Assert.That(candidates.ExitCode, Is.EqualTo(1));
+        Assert.That(candidates.Error, Does.Contain("--candidates").And.Contain("qinco"));
+    }
+
+    [Test]
+    public void Eval_QincoSearchOverride_ChangesTheSearchNotTheModel()
+    {
+        var (data, _, _) = WriteData();
+        string model = PathOf("qinco.qinco");
+        Outcome train = Run("train", "--method", "qinco", "--train", data, "--train-rows", "0:500", "--val", data, "--val-rows", "500:600",
+            "--steps", "2", "--codebook-bits", "4", "--blocks", "1", "--hidden", "8", "--max-epochs", "1", "--threads", "1", "--out", model);
+        Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
+
+        Outcome own = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--threads", "1", "--json");
+        Outcome greedy = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--beam", "1", "--candidates", "0", "--threads", "1", "--json");
+        Assert.That(own.ExitCode, Is.EqualTo(0), own.Error);
+        Assert.That(greedy.ExitCode, Is.EqualTo(0), greedy.Error);
+        var qinco = (QincoQuantizer)Quantizer.Load(model);
+        QincoQuantizer exhaustive = qinco.WithEncoding(beamWidth: 1, candidates: 0);
+        VectorSet database = VectorFile.Read(data, RowRange.Parse("600:700"));
+        double expected = QuantizerEvaluation.MeanSquaredError(database, exhaustive.Decode(exhaustive.Encode(database)));
+        using JsonDocument ownJson = JsonDocument.Parse(own.Out), greedyJson = JsonDocument.Parse(greedy.Out);
+        Assert.That(ownJson.RootElement.GetProperty("method").GetString(), Does.Contain("beam 5 x 16"));
+        Assert.That(greedyJson.RootElement.GetProperty("method").GetString(), Does.Contain("beam 1 x all"));
+        Assert.That(greedyJson.RootElement.GetProperty("mse").GetDouble(), Is.EqualTo(expected).Within(1e-9).Percent);
+    }
+
     [TestCase("train", "--method", "pq", "--train", "a.fvecs", "--out", "m")]
     [TestCase("train", "--method", "rq", "--out", "m")]
     [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--out", "m", "--blocks", "2")]
