@@ -405,7 +405,11 @@ public sealed class Trainer
 
     private void FillOrder(int[] order, int epoch)
     {
-        if (_options.ShuffleEachEpoch)
+        if (_options.ShuffleEachEpoch && _options.NumpyCompatibleShuffle)
+        {
+            NumpyLegacyPermutation.Fill((long)_options.Seed + epoch, order);
+        }
+        else if (_options.ShuffleEachEpoch)
         {
             new DeterministicRandom((long)_options.Seed + epoch).Permutation(order);
         }

@@ -98,6 +98,13 @@ public sealed record TrainingOptions
     /// <summary>Draw a fresh permutation of the training rows every epoch (default true); false visits rows in order.</summary>
     public bool ShuffleEachEpoch { get; init; } = true;
 
+    /// <summary>
+    /// Draw each epoch's permutation exactly as NumPy's <c>RandomState(Seed + epoch).permutation(n)</c> (default false:
+    /// the library's own SplitMix64 shuffle). With <see cref="Seed"/> 123 a run sees the QINCo1 reference's batches, in
+    /// its order; <see cref="Seed"/> + epoch must then stay within 0..2³²−1.
+    /// </summary>
+    public bool NumpyCompatibleShuffle { get; init; }
+
     /// <summary>Invoke <see cref="Trainer.CheckpointSink"/> after every this many epochs (default 0 = never).</summary>
     public int CheckpointIntervalEpochs { get; init; }
 
@@ -135,6 +142,10 @@ public sealed record TrainingOptions
         if (!Enum.IsDefined(Schedule))
         {
             throw new ArgumentOutOfRangeException(nameof(Schedule), Schedule, "Unknown schedule.");
+        }
+        if (NumpyCompatibleShuffle && (Seed < 0 || (long)Seed + MaxEpochs > uint.MaxValue))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Seed), Seed, "NumPy's RandomState takes seeds in 0..2^32-1: with NumpyCompatibleShuffle, Seed + epoch must stay in that range.");
         }
         Positive(PlateauPatience, nameof(PlateauPatience));
         Positive(PlateauStopPatience, nameof(PlateauStopPatience));

@@ -11,6 +11,9 @@ namespace Qinco.Cli.Commands;
 /// <summary><c>qinco train</c>: fits an RQ or QINCo quantizer on a vector file and saves the model.</summary>
 internal static class TrainCommand
 {
+    /// <summary>QINCo1's reference shuffles epoch e with NumPy's <c>RandomState(123 + e)</c> (ALGORITHM.md §1.8).</summary>
+    private const int ReferenceShuffleSeed = 123;
+
     public static Command Create(CliContext context)
     {
         var method = new Option<string>("--method")
@@ -51,7 +54,8 @@ internal static class TrainCommand
             HelpName = "all|final",
         };
         loss.AcceptOnlyFromAmong("all", "final");
-        Option[] qincoOnly = [blocks, hidden, lr, maxEpochs, maxMinutes, batchSize, workers, zeroInit, encodeBeam, candidates, initBeam, loss];
+        var referenceOrder = CliOptions.Bool("--reference-order", "qinco: visit the training rows in the QINCo1 reference's order, NumPy RandomState(123 + epoch) permutations, instead of the library's seeded shuffle (true|false).", false);
+        Option[] qincoOnly = [blocks, hidden, lr, maxEpochs, maxMinutes, batchSize, workers, zeroInit, encodeBeam, candidates, initBeam, loss, referenceOrder];
 
         var command = new Command("train", "Train a quantizer and save it as a model file.");
         foreach (Option option in new Option[] { method, train, trainRows, val, valRows, steps, bits, beam, seed, threads, output })
@@ -119,7 +123,8 @@ internal static class TrainCommand
                     .WithTraining(t =>
                     {
                         t = t.LearningRate(parse.GetValue(lr) ?? defaults.Training.LearningRate).MaxEpochs(parse.GetValue(maxEpochs))
-                            .BatchSize(parse.GetValue(batchSize)).Workers(parse.GetValue(workers)).Seed(parse.GetValue(seed));
+                            .BatchSize(parse.GetValue(batchSize)).Workers(parse.GetValue(workers));
+                        t = parse.GetValue(referenceOrder) ? t.Seed(ReferenceShuffleSeed).NumpyCompatibleShuffle() : t.Seed(parse.GetValue(seed));
                         return minutes is double m ? t.MaxDuration(TimeSpan.FromMinutes(m)) : t;
                     })
                     .Build();

@@ -91,6 +91,9 @@ public sealed class TrainingBuilder
     /// <summary>Seed of the per-epoch shuffles.</summary>
     public TrainingBuilder Seed(int value) => Set(Options with { Seed = value });
 
+    /// <summary>Shuffle every epoch as NumPy's <c>RandomState(seed + epoch).permutation</c> (see <see cref="TrainingOptions.NumpyCompatibleShuffle"/>).</summary>
+    public TrainingBuilder NumpyCompatibleShuffle(bool value = true) => Set(Options with { NumpyCompatibleShuffle = value });
+
     /// <summary>Optimiser kind (Adam or AdamW) and its decoupled or L2 weight decay.</summary>
     public TrainingBuilder Optimizer(OptimizerKind kind, double weightDecay = 0) => Set(Options with { Optimizer = kind, WeightDecay = weightDecay });
 
