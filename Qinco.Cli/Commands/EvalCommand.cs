@@ -30,6 +30,9 @@ internal static class EvalCommand
         command.Options.Add(groundTruth);
         command.Options.Add(threads);
         command.Options.Add(json);
+        // Absent means "the model's own search", so no default is shown.
+        beam.DefaultValueFactory = null;
+        candidates.DefaultValueFactory = null;
         command.Options.Add(beam);
         command.Options.Add(candidates);
         command.Validators.Add(result =>
