@@ -4,7 +4,7 @@ machine. Not part of the build; needs Debian's python3-torch, python3-faiss and 
 
     /usr/bin/python3 tools/crosscheck/qinco1_torch.py --seed 1 --epochs 12 [--init ours.npy]
 
-Prints one JSON line: seed, val MSE per epoch, best epoch, database MSE and R@1/10/100.
+Prints one JSON line: seed, val MSE and learning rate per epoch, best epoch, database MSE and R@1/10/100.
 """
 import argparse, json, time
 
@@ -165,7 +165,7 @@ def main():
         return float(((x - rec) ** 2).sum(1).mean()) * scale * scale, (rec * scale).detach().numpy()
 
     xt_n = torch.from_numpy(xt / scale)
-    lr, last_change, history = a.lr, 0, []
+    lr, last_change, history, rates = a.lr, 0, [], []
     best, best_state = float("inf"), None
     with torch.no_grad():
         start = mse(xval)[0]
@@ -182,7 +182,8 @@ def main():
             optimizer.step()
         with torch.no_grad():
             val = mse(xval)[0]
-        history.append(round(val, 1))
+        history.append(val)  # unrounded: the plateau rule compares these with best
+        rates.append(lr)
         if val < best:
             best, best_state = val, {k: v.clone() for k, v in model.state_dict().items()}
         e = epoch + 1
@@ -200,7 +201,7 @@ def main():
     index.add(rec.astype("float32"))
     _, found = index.search(queries, 100)
     recall = [float((found[:, :r] == truth[:, :1]).any(1).mean() * 100) for r in (1, 10, 100)]
-    print(json.dumps(dict(seed=a.seed, start_val=round(start, 1), val=history, best_epoch=int(np.argmin(history)) + 1,
+    print(json.dumps(dict(seed=a.seed, start_val=round(start, 1), val=[round(v, 1) for v in history], lr=rates, best_epoch=int(np.argmin(history)) + 1,
                           db_mse=round(db_mse, 1), recall=recall, train_s=round(train_s, 1))), flush=True)
 
 
