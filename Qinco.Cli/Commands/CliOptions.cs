@@ -30,10 +30,10 @@ internal static class CliOptions
     public static Option<int> Threads() => Int("--threads", "Threads to use; -1 uses all processors.", -1, min: -1, allowMinusOne: true);
 
     /// <summary>An integer option with a default and a range, checked while parsing (invariant culture).</summary>
-    public static Option<int> Int(string name, string description, int defaultValue, int min, bool allowMinusOne = false, int max = int.MaxValue) => new(name)
+    public static Option<int> Int(string name, string description, int? defaultValue, int min, bool allowMinusOne = false, int max = int.MaxValue) => new(name)
     {
         Description = description,
-        DefaultValueFactory = _ => defaultValue,
+        DefaultValueFactory = defaultValue is { } value ? _ => value : null,
         CustomParser = result =>
         {
             int value = ParseInt(result, name);
@@ -90,8 +90,8 @@ internal static class CliOptions
         return found is not null && !found.Implicit;
     }
 
-    /// <summary>Whether the user wrote <paramref name="option"/> on the command line (rather than taking its default).</summary>
-    public static bool IsGiven(ParseResult result, Option option) => result.GetResult(option) is { Implicit: false };
+    /// <summary>The value of an option without a default, or null when the user did not write it.</summary>
+    public static int? ValueIfGiven(ParseResult parse, Option<int> option) => IsGiven(parse.CommandResult, option) ? parse.GetValue(option) : null;
 
     private static int ParseInt(ArgumentResult result, string name)
     {

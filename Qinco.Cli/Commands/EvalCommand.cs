@@ -19,8 +19,9 @@ internal static class EvalCommand
         var groundTruth = CliOptions.File("--groundtruth", "Each query's true neighbours (.ivecs or int .npy), ids counted from the first row of the base range.", required: false);
         var threads = CliOptions.Threads();
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
-        var beam = CliOptions.Int("--beam", "Encode with this beam width instead of the model's own (codes stay decodable by the model).", 1, min: 1, max: 1024);
-        var candidates = CliOptions.Int("--candidates", "qinco: encode with this many pre-selected codewords per beam instead of the model's own (0 = all K).", 0, min: 0, max: 1024);
+        // No defaults: absent means "the model's own search".
+        var beam = CliOptions.Int("--beam", "Encode with this beam width instead of the model's own (codes stay decodable by the model).", null, min: 1, max: 1024);
+        var candidates = CliOptions.Int("--candidates", "qinco: encode with this many pre-selected codewords per beam instead of the model's own (0 = all K).", null, min: 0, max: 1024);
 
         var command = new Command("eval", "Evaluate a model: reconstruction MSE, encode/decode time and 1-recall@1/10/100.");
         command.Options.Add(model);
@@ -30,9 +31,6 @@ internal static class EvalCommand
         command.Options.Add(groundTruth);
         command.Options.Add(threads);
         command.Options.Add(json);
-        // Absent means "the model's own search", so no default is shown.
-        beam.DefaultValueFactory = null;
-        candidates.DefaultValueFactory = null;
         command.Options.Add(beam);
         command.Options.Add(candidates);
         command.Validators.Add(result =>
@@ -46,8 +44,7 @@ internal static class EvalCommand
         {
             int threadCount = parse.GetValue(threads);
             IQuantizer quantizer = WithSearch(Quantizer.Load(parse.GetRequiredValue(model), threadCount),
-                CliOptions.IsGiven(parse, beam) ? parse.GetValue(beam) : null,
-                CliOptions.IsGiven(parse, candidates) ? parse.GetValue(candidates) : null);
+                CliOptions.ValueIfGiven(parse, beam), CliOptions.ValueIfGiven(parse, candidates));
             VectorSet database = VectorFile.Read(parse.GetRequiredValue(baseFile), parse.GetValue(baseRows));
             if (database.Dimension != quantizer.Dimension)
             {
