@@ -49,7 +49,7 @@ public static class QuantizerEvaluation
     /// <param name="groundTruth">Shape: [queries, at least 1]; each query's true nearest neighbours as row indices of
     /// <paramref name="database"/> (counting from its first row), nearest first. Required with <paramref name="queries"/>.</param>
     /// <param name="maxDegreeOfParallelism">Threads of the search; -1 uses all processors.</param>
-    /// <param name="method">The report's method name; null describes the quantizer (<see cref="Describe"/>).</param>
+    /// <param name="method">The report's method name; null uses <see cref="IQuantizer.Description"/>.</param>
     /// <returns>The report.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="quantizer"/> or <paramref name="database"/> is null.</exception>
     /// <exception cref="ArgumentException">The quantizer is untrained, the database is empty, the dimensions differ,
@@ -112,7 +112,7 @@ public static class QuantizerEvaluation
 
         int threads = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : maxDegreeOfParallelism;
         return new EvaluationReport(
-            method ?? Describe(quantizer), mse, r1, r10, r100,
+            method ?? quantizer.Description, mse, r1, r10, r100,
             encodeSeconds * 1e6 / n, decodeSeconds * 1e6 / n, threads, n, quantizer.CodeSize);
     }
 
@@ -141,22 +141,6 @@ public static class QuantizerEvaluation
             total += diff * diff;
         }
         return total / original.Count;
-    }
-
-    /// <summary>A short description of a quantizer: <c>"RQ beam 5"</c>, <c>"QINCo L=2 h=256 beam 5 x 16"</c> (beams x codewords through the network per beam), with its code size.</summary>
-    /// <param name="quantizer">The quantizer.</param>
-    /// <returns>The description, e.g. <c>"RQ beam 5 (M=8, K=256)"</c>.</returns>
-    public static string Describe(IQuantizer quantizer)
-    {
-        ArgumentNullException.ThrowIfNull(quantizer);
-        string shape = string.Create(CultureInfo.InvariantCulture, $"M={quantizer.Steps}, K={1L << quantizer.CodebookBits}");
-        return quantizer switch
-        {
-            ResidualQuantizer rq => string.Create(CultureInfo.InvariantCulture, $"RQ beam {rq.Options.BeamWidth} ({shape})"),
-            QincoQuantizer qinco => string.Create(CultureInfo.InvariantCulture,
-                $"QINCo L={qinco.Options.ResidualBlocks} h={qinco.Options.HiddenSize} beam {qinco.Options.BeamWidth} x {(qinco.Options.Candidates == 0 ? "all" : qinco.Options.Candidates)} ({shape})"),
-            _ => string.Create(CultureInfo.InvariantCulture, $"{quantizer.Kind} ({shape})"),
-        };
     }
 
     private static void CheckQueries(VectorSet database, VectorSet queries, IntMatrix groundTruth)

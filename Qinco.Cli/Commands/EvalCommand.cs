@@ -1,3 +1,4 @@
+using System;
 using System.CommandLine;
 using System.Globalization;
 using Qinco.Core;
@@ -83,11 +84,19 @@ internal static class EvalCommand
         return command;
     }
 
-    private static IQuantizer WithSearch(IQuantizer quantizer, int? beam, int? candidates) => quantizer switch
+    private static IQuantizer WithSearch(IQuantizer quantizer, int? beam, int? candidates)
     {
-        _ when beam is null && candidates is null => quantizer,
-        QincoQuantizer qinco => qinco.WithEncoding(beam ?? qinco.Options.BeamWidth, candidates ?? qinco.Options.Candidates),
-        ResidualQuantizer rq when candidates is null => rq.WithBeamWidth(beam!.Value),
-        _ => throw new CliException("--candidates applies to qinco models only."),
-    };
+        if (beam is null && candidates is null)
+        {
+            return quantizer;
+        }
+        try
+        {
+            return quantizer.WithSearch(new EncoderSearch(beam ?? quantizer.Search.BeamWidth, candidates ?? quantizer.Search.Candidates));
+        }
+        catch (ArgumentOutOfRangeException ex) when (ex.ParamName == nameof(EncoderSearch.Candidates))
+        {
+            throw new CliException($"--candidates applies to qinco models only; {quantizer.Description} scores every codeword.");
+        }
+    }
 }

@@ -44,8 +44,8 @@ internal static class TrainCommand
         var batchSize = CliOptions.Int("--batch-size", "qinco: vectors per optimiser step.", defaults.Training.BatchSize, min: 1);
         var workers = CliOptions.Int("--workers", "qinco: data-parallel training workers.", defaults.Training.Workers, min: 1, max: 1024);
         var zeroInit = CliOptions.Bool("--zero-init", "qinco: start the network at zero so it begins as its RQ initialisation (true|false).", defaults.ZeroInitialization);
-        var encodeBeam = CliOptions.Int("--encode-beam", "qinco: beam width of the encoder, in training too (1 = greedy, as QINCo1).", defaults.BeamWidth, min: 1, max: 256);
-        var candidates = CliOptions.Int("--candidates", "qinco: codewords per beam that go through the network, pre-selected by distance (0 = all K, as QINCo1).", defaults.Candidates, min: 0, max: 1024);
+        var encodeBeam = CliOptions.Int("--encode-beam", "qinco: beam width of the encoder, in training too (1 = greedy, as QINCo1).", defaults.Search.BeamWidth, min: 1, max: 256);
+        var candidates = CliOptions.Int("--candidates", "qinco: codewords per beam that go through the network, pre-selected by distance (0 = all K, as QINCo1).", defaults.Search.Candidates, min: 0, max: 1024);
         var initBeam = CliOptions.Int("--init-beam", "qinco: beam width of the RQ that initialises the codebooks.", defaults.InitializationBeamWidth, min: 1, max: 1024);
         var loss = new Option<string>("--loss")
         {
@@ -131,7 +131,7 @@ internal static class TrainCommand
             }
 
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"training {QuantizerEvaluation.Describe(quantizer)} on {trainSet.Count} x {d} vectors{(valSet is null ? string.Empty : $", validating on {valSet.Count}")}"));
+                $"training {quantizer.Description} on {trainSet.Count} x {d} vectors{(valSet is null ? string.Empty : $", validating on {valSet.Count}")}"));
             var watch = Stopwatch.StartNew();
             quantizer.Fit(trainSet, valSet, new ProgressPrinter(context.Error, "  ", TimeSpan.FromSeconds(1)), context.CancellationToken);
             double seconds = watch.Elapsed.TotalSeconds;
@@ -145,7 +145,7 @@ internal static class TrainCommand
                 validation = string.Create(CultureInfo.InvariantCulture, $", validation MSE {QuantizerEvaluation.MeanSquaredError(valSet, decoded):G6}");
             }
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"trained {QuantizerEvaluation.Describe(quantizer)} in {seconds:F1} s{validation}; {quantizer.CodeSize} bytes/vector; saved {outPath}"));
+                $"trained {quantizer.Description} in {seconds:F1} s{validation}; {quantizer.CodeSize} bytes/vector; saved {outPath}"));
             return CliApp.Success;
         }));
         return command;

@@ -90,6 +90,28 @@ public static class CodePacking
         }
     }
 
+    /// <summary>
+    /// Checks that none of the codes of <paramref name="codes"/> (<c>CodeSize(steps, bits)</c> bytes each) has a padding
+    /// bit set; throws what <see cref="Unpack"/> would throw for the first bad code, naming it.
+    /// </summary>
+    /// <exception cref="ArgumentException">A code's last byte has padding bits set.</exception>
+    public static void ValidatePadding(ReadOnlySpan<byte> codes, int steps, int bits)
+    {
+        int usedBits = checked(steps * bits) & 7;
+        if (usedBits == 0)
+        {
+            return;
+        }
+        int size = CodeSize(steps, bits);
+        for (int i = size - 1; i < codes.Length; i += size)
+        {
+            if ((codes[i] >> usedBits) != 0)
+            {
+                throw new ArgumentException($"Code {i / size}: the last byte has padding bits set above bit {usedBits}: the code is corrupt or was written by a quantizer with other settings.", nameof(codes));
+            }
+        }
+    }
+
     private static void CheckIndex(int index, uint limit, int position)
     {
         if ((uint)index >= limit)

@@ -36,6 +36,20 @@ public interface IQuantizer
     /// <summary>Whether the quantizer has been fitted (or loaded) and can encode.</summary>
     bool IsTrained { get; }
 
+    /// <summary>A one-line description of the method and its shape, e.g. <c>"RQ beam 5 (M=8, K=256)"</c>.</summary>
+    string Description { get; }
+
+    /// <summary>How <c>Encode</c> searches for codes: beam width and candidates pre-selected per beam.</summary>
+    EncoderSearch Search { get; }
+
+    /// <summary>
+    /// A quantizer that shares this one's trained state but encodes with <paramref name="search"/>. Codes stay
+    /// compatible: decoding does not depend on how the codes were searched.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="search"/> is invalid or not supported by the method (the field is named).</exception>
+    /// <exception cref="InvalidOperationException">The quantizer is not trained.</exception>
+    IQuantizer WithSearch(EncoderSearch search);
+
     /// <summary>Learns the quantizer from <paramref name="train"/>; <paramref name="validation"/> drives early stopping where the method trains iteratively.</summary>
     /// <exception cref="ArgumentException">Empty set, wrong dimension, NaN/Inf values, or too few vectors for the codebook size.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (methods that keep a best model so far document otherwise).</exception>

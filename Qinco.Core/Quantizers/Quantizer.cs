@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using Microsoft.Extensions.Logging;
 using Qinco.Core.Serialization;
@@ -15,6 +16,13 @@ namespace Qinco.Core;
 /// </example>
 public static class Quantizer
 {
+    /// <summary>How each kind is read back from a model file; adding a kind means adding its reader here.</summary>
+    private static readonly Dictionary<QuantizerKind, ModelReader> s_readers = new()
+    {
+        [QuantizerKind.Residual] = ResidualQuantizer.Read,
+        [QuantizerKind.Qinco] = QincoQuantizer.Read,
+    };
+
     /// <summary>Starts building a <see cref="ResidualQuantizer"/> for vectors of <paramref name="dimension"/> floats.</summary>
     public static ResidualQuantizerBuilder Residual(int dimension) => new(new ResidualQuantizerOptions { Dimension = dimension });
 
@@ -23,18 +31,30 @@ public static class Quantizer
 
     /// <summary>Loads a quantizer saved with <see cref="IQuantizer.Save(Stream)"/>, whatever its kind.</summary>
     /// <param name="stream">The model file's bytes.</param>
-    /// <param name="maxDegreeOfParallelism">Threads the loaded quantizer encodes with; -1 uses all processors.</param>
+    /// <param name="maxDegreeOfParallelism">Threads the loaded quantizer computes with; -1 (default) uses all processors.</param>
     /// <param name="loggerFactory">Where the loaded quantizer logs; null logs nothing.</param>
-    /// <exception cref="ModelFormatException">The file is truncated, corrupt, of an unknown kind, or from a newer version.</exception>
+    /// <exception cref="ModelFormatException">The file is truncated, corrupt, of an unknown kind, from a newer version, or holds a value outside <see cref="QuantizerLimits"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxDegreeOfParallelism"/> is 0 or below -1.</exception>
     public static IQuantizer Load(Stream stream, int maxDegreeOfParallelism = -1, ILoggerFactory? loggerFactory = null)
     {
+        var parallelism = new Parallelism(maxDegreeOfParallelism);
         ModelFile file = ModelFile.ReadFrom(stream);
-        return file.Kind switch
+        if (!s_readers.TryGetValue(file.Kind, out ModelReader? read))
         {
-            QuantizerKind.Residual => ResidualQuantizer.Read(file, maxDegreeOfParallelism, loggerFactory),
-            QuantizerKind.Qinco => QincoQuantizer.Read(file, maxDegreeOfParallelism, loggerFactory),
-            _ => throw new ModelFormatException($"This build cannot load {file.Kind} models yet."),
-        };
+            throw new ModelFormatException($"This build cannot load {file.Kind} models yet.");
+        }
+        var header = new ModelHeader(
+            file.GetInt32("dimension", 1, QuantizerLimits.MaxDimension),
+            file.GetInt32("steps", 1, QuantizerLimits.MaxSteps),
+            file.GetInt32("codebook_bits", 1, QuantizerLimits.MaxCodebookBits));
+        try
+        {
+            return read(file, header, parallelism, loggerFactory);
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new ModelFormatException($"The {file.Kind} model holds an invalid setting: {ex.Message}", ex);
+        }
     }
 
     /// <summary>Loads a quantizer from a model file.</summary>
@@ -54,3 +74,9 @@ public static class Quantizer
         }
     }
 }
+
+/// <summary>The fields every model file starts with, read and range-checked once for every kind.</summary>
+internal readonly record struct ModelHeader(int Dimension, int Steps, int CodebookBits);
+
+/// <summary>Builds a quantizer of one kind from its model file.</summary>
+internal delegate QuantizerBase ModelReader(ModelFile file, ModelHeader header, Parallelism parallelism, ILoggerFactory? loggerFactory);

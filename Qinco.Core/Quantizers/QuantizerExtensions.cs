@@ -10,7 +10,11 @@ public static class QuantizerExtensions
     public static byte[] Encode(this IQuantizer quantizer, VectorSet vectors)
     {
         ArgumentNullException.ThrowIfNull(quantizer);
-        QuantizerInput.CheckSet(vectors, quantizer.Dimension, nameof(vectors), allowEmpty: true);
+        ArgumentNullException.ThrowIfNull(vectors);
+        if (vectors.Dimension != quantizer.Dimension)
+        {
+            throw new ArgumentException($"The vectors have dimension {vectors.Dimension}, but the quantizer was built for dimension {quantizer.Dimension}.", nameof(vectors));
+        }
         var codes = new byte[(long)vectors.Count * quantizer.CodeSize];
         quantizer.Encode(vectors.Data, codes);
         return codes;
@@ -23,8 +27,11 @@ public static class QuantizerExtensions
     public static VectorSet Decode(this IQuantizer quantizer, ReadOnlySpan<byte> codes, int steps = 0)
     {
         ArgumentNullException.ThrowIfNull(quantizer);
-        int n = QuantizerInput.CountCodes(codes, quantizer.CodeSize, nameof(codes));
-        var result = new VectorSet(n, quantizer.Dimension);
+        if (codes.Length % quantizer.CodeSize != 0)
+        {
+            throw new ArgumentException($"The codes hold {codes.Length} bytes, which is not a whole number of {quantizer.CodeSize}-byte codes.", nameof(codes));
+        }
+        var result = new VectorSet(codes.Length / quantizer.CodeSize, quantizer.Dimension);
         quantizer.Decode(codes, result.Data, steps);
         return result;
     }

@@ -15,9 +15,9 @@ public sealed class QincoQuantizerTests
     [TestCase(true)]
     public void Gradients_MatchCentralFiniteDifferencesOfADoubleReference(bool finalStepOnly)
     {
-        var network = new QincoNetwork(dimension: 5, codebookSize: 4, steps: 3, blocks: 2, hidden: 6, scale: 1f);
+        QincoModel network = QincoModel.Zeros(dimension: 5, codebookSize: 4, steps: 3, blocks: 2, hidden: 6, scale: 1f);
         var random = new Random(11);
-        foreach (float[] tensor in network.Tensors)
+        foreach (float[] tensor in network.Tensors.Select(t => t.Values))
         {
             for (int i = 0; i < tensor.Length; i++)
             {
@@ -28,9 +28,10 @@ public sealed class QincoQuantizerTests
         float[] x = Enumerable.Range(0, n * 5).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
         int[] codes = Enumerable.Range(0, n * 3).Select(_ => random.Next(4)).ToArray();
 
-        float[][] gradients = network.CreateGradientBuffers();
-        double loss = new QincoBackprop(network, finalStepOnly).LossAndGradients(x, codes, n, gradients);
-        double[][] parameters = network.Tensors.Select(t => t.Select(v => (double)v).ToArray()).ToArray();
+        float[][] gradients = network.Tensors.Select(t => new float[t.Values.Length]).ToArray();
+        using var lossGradient = new QincoLossGradient(network, finalStepOnly);
+        double loss = lossGradient.Compute(network.CreateTables(threads: 1), x, codes, n, gradients);
+        double[][] parameters = Parameters(network);
         Assert.That(loss, Is.EqualTo(ReferenceLoss(network, parameters, x, codes, n, finalStepOnly)).Within(1e-4).Percent);
 
         const double h = 1e-6;
@@ -47,7 +48,7 @@ public sealed class QincoQuantizerTests
                 parameters[t][i] = saved;
                 double numeric = (plus - minus) / (2 * h);
                 double analytic = gradients[t][i];
-                Assert.That(analytic, Is.EqualTo(numeric).Within(1e-3 * Math.Max(1, Math.Abs(numeric))), $"{network.Names[t]}[{i}]");
+                Assert.That(analytic, Is.EqualTo(numeric).Within(1e-3 * Math.Max(1, Math.Abs(numeric))), $"{network.Tensors[t].Name}[{i}]");
                 checkedCount++;
             }
         }
@@ -57,15 +58,16 @@ public sealed class QincoQuantizerTests
     [Test]
     public void EncodersReconstruction_EqualsDecodingItsCodes()
     {
-        QincoNetwork network = RandomNetwork(seed: 3);
-        var encoder = new QincoEncoder(network);
+        QincoModel network = RandomNetwork(seed: 3);
         VectorSet data = SyntheticData.Generate(37, D, seed: 5);
         float[] x = data.Data.Select(v => v / 10f).ToArray();
         var codes = new int[37 * network.Steps];
         var reconstruction = new float[37 * D];
-        encoder.Encode(x, 37, codes, reconstruction);
+        Qinco1Tables[] tables = network.CreateTables(threads: 1);
+        QincoQuantizer.EncodeNormalised(network, tables, EncoderSearch.Greedy, x, 37, codes, reconstruction, threads: 1);
         var decoded = new float[37 * D];
-        encoder.Decode(codes, 37, network.Steps, decoded);
+        using var activations = new Qinco1Activations(D, network.Hidden, network.Blocks, keepLayers: false);
+        network.Decode(tables, codes, 37, network.Steps, decoded, activations, new int[37]);
         for (int i = 0; i < decoded.Length; i++)
         {
             Assert.That(decoded[i], Is.EqualTo(reconstruction[i]).Within(1e-4f * Math.Max(1f, Math.Abs(reconstruction[i]))));
@@ -75,12 +77,11 @@ public sealed class QincoQuantizerTests
     [Test]
     public void EncodersChoice_IsTheExhaustiveArgminOfTheStepNetwork()
     {
-        QincoNetwork network = RandomNetwork(seed: 4);
-        var encoder = new QincoEncoder(network);
+        QincoModel network = RandomNetwork(seed: 4);
         float[] x = SyntheticData.Generate(5, D, seed: 6).Data.Select(v => v / 10f).ToArray();
         var codes = new int[5 * network.Steps];
-        encoder.Encode(x, 5, codes, []);
-        double[][] parameters = network.Tensors.Select(t => t.Select(v => (double)v).ToArray()).ToArray();
+        QincoQuantizer.EncodeNormalised(network, network.CreateTables(threads: 1), EncoderSearch.Greedy, x, 5, codes, [], threads: 1);
+        double[][] parameters = Parameters(network);
         for (int i = 0; i < 5; i++)
         {
             // Replay greedily with the double reference: every chosen code must be (within rounding) the best one.
@@ -121,11 +122,11 @@ public sealed class QincoQuantizerTests
         VectorSet test = SyntheticData.Generate(300, D, seed: 2, latentDimension: 8);
         var rq = Quantizer.Residual(D).WithSteps(4).WithCodebookBits(5).WithBeamWidth(1).WithSeed(3).WithThreads(2).Build();
         rq.Fit(train);
-        QincoNetwork network = NetworkFrom(rq, scale: 7f);
+        QincoModel network = NetworkFrom(rq, scale: 7f);
         var codes = new int[300 * 4];
         float[] normalised = test.Data.Select(v => v / 7f).ToArray();
         var reconstruction = new float[300 * D];
-        new QincoEncoder(network).Encode(normalised, 300, codes, reconstruction);
+        QincoQuantizer.EncodeNormalised(network, network.CreateTables(threads: 1), EncoderSearch.Greedy, normalised, 300, codes, reconstruction, threads: 2);
 
         byte[] rqCodes = rq.Encode(test);
         var rqIndices = new int[300 * 4];
@@ -149,11 +150,10 @@ public sealed class QincoQuantizerTests
         VectorSet test = SyntheticData.Generate(300, D, seed: 2, latentDimension: 8);
         var rq = Quantizer.Residual(D).WithSteps(4).WithCodebookBits(5).WithBeamWidth(1).WithSeed(3).WithThreads(2).Build();
         rq.Fit(train);
-        QincoNetwork network = NetworkFrom(rq, scale: 7f);
-        var encoder = new QincoEncoder(network, beamWidth: beam, candidates: candidates);
+        QincoModel network = NetworkFrom(rq, scale: 7f);
         var codes = new int[300 * 4];
         var reconstruction = new float[300 * D];
-        encoder.Encode(test.Data.Select(v => v / 7f).ToArray(), 300, codes, reconstruction);
+        QincoQuantizer.EncodeNormalised(network, network.CreateTables(threads: 1), new EncoderSearch(beam, candidates), test.Data.Select(v => v / 7f).ToArray(), 300, codes, reconstruction, threads: 2);
         double qincoMse = Mse(test, VectorSet.FromArray(reconstruction.Select(v => v * 7f).ToArray(), D));
         ResidualQuantizer rqBeam = rq.WithBeamWidth(beam);
         double rqMse = Mse(test, rqBeam.Decode(rqBeam.Encode(test)));
@@ -276,12 +276,12 @@ public sealed class QincoQuantizerTests
     }
 
     /// <summary>A zero-initialised network on <paramref name="rq"/>'s codebooks: f(c, x̂) = c at every step.</summary>
-    private static QincoNetwork NetworkFrom(ResidualQuantizer rq, float scale)
+    private static QincoModel NetworkFrom(ResidualQuantizer rq, float scale)
     {
-        var network = new QincoNetwork(D, rq.CodebookSize, rq.Steps, blocks: 2, hidden: 24, scale: scale);
+        QincoModel network = QincoModel.Zeros(D, rq.CodebookSize, rq.Steps, blocks: 2, hidden: 24, scale: scale);
         for (int m = 0; m < rq.Steps; m++)
         {
-            float[] codebook = network.Codebook(m);
+            float[] codebook = m == 0 ? network.Codebook0 : network.Step(m).Parameters.Codebook;
             ReadOnlySpan<float> source = rq.GetCodebook(m);
             for (int i = 0; i < codebook.Length; i++)
             {
@@ -292,24 +292,37 @@ public sealed class QincoQuantizerTests
         return network;
     }
 
-    private static QincoNetwork RandomNetwork(int seed)
+    private static QincoModel RandomNetwork(int seed)
     {
-        var network = new QincoNetwork(D, 16, 3, blocks: 2, hidden: 20, scale: 1f);
+        QincoModel network = QincoModel.Zeros(D, 16, 3, blocks: 2, hidden: 20, scale: 1f);
         var random = new Random(seed);
-        for (int t = 0; t < network.Tensors.Length; t++)
+        foreach (ModelTensor tensor in network.Tensors)
         {
-            float bound = network.Names[t].Contains("codebook", StringComparison.Ordinal) ? 1f : 0.3f;
-            float[] tensor = network.Tensors[t];
-            for (int i = 0; i < tensor.Length; i++)
+            float bound = tensor.Name.Contains("codebook", StringComparison.Ordinal) ? 1f : 0.3f;
+            for (int i = 0; i < tensor.Values.Length; i++)
             {
-                tensor[i] = (float)(random.NextDouble() * 2 - 1) * bound;
+                tensor.Values[i] = (float)(random.NextDouble() * 2 - 1) * bound;
             }
         }
         return network;
     }
 
+    private static double[][] Parameters(QincoModel network) => network.Tensors.Select(t => t.Values.Select(v => (double)v).ToArray()).ToArray();
+
+    private static double[] Tensor(QincoModel network, double[][] p, string name)
+    {
+        for (int i = 0; i < network.Tensors.Count; i++)
+        {
+            if (network.Tensors[i].Name == name)
+            {
+                return p[i];
+            }
+        }
+        throw new ArgumentException($"No tensor {name}.", nameof(name));
+    }
+
     /// <summary>Σ_i Σ_m ||x_i − x̂_{i,m}||² / D (only the last m when <paramref name="finalStepOnly"/>) in double, straight from the equations of ALGORITHM.md §1.</summary>
-    private static double ReferenceLoss(QincoNetwork network, double[][] p, float[] x, int[] codes, int n, bool finalStepOnly)
+    private static double ReferenceLoss(QincoModel network, double[][] p, float[] x, int[] codes, int n, bool finalStepOnly)
     {
         int d = network.Dimension;
         double loss = 0;
@@ -334,17 +347,17 @@ public sealed class QincoQuantizerTests
     }
 
     /// <summary>x̂ after step s with code k: C_0[k] for s = 0, else x̂ + f_s(C_s[k], x̂).</summary>
-    private static double[] ReferenceStep(QincoNetwork network, double[][] p, int s, int k, double[] xhat)
+    private static double[] ReferenceStep(QincoModel network, double[][] p, int s, int k, double[] xhat)
     {
         int d = network.Dimension, h = network.Hidden;
-        double[] codebook = p[network.CodebookIndex(s)];
+        double[] codebook = Tensor(network, p, s == 0 ? "codebook0" : $"step{s}.codebook");
         double[] c = new double[d];
         Array.Copy(codebook, k * d, c, 0, d);
         if (s == 0)
         {
             return c;
         }
-        double[] w = p[network.ConcatWeightIndex(s)], b = p[network.ConcatBiasIndex(s)];
+        double[] w = Tensor(network, p, $"step{s}.concat.weight"), b = Tensor(network, p, $"step{s}.concat.bias");
         double[] z = new double[d];
         for (int o = 0; o < d; o++)
         {
@@ -357,7 +370,7 @@ public sealed class QincoQuantizerTests
         }
         for (int l = 0; l < network.Blocks; l++)
         {
-            double[] up = p[network.UpIndex(s, l)], down = p[network.DownIndex(s, l)];
+            double[] up = Tensor(network, p, $"step{s}.block{l}.up"), down = Tensor(network, p, $"step{s}.block{l}.down");
             double[] a = new double[h];
             for (int o = 0; o < h; o++)
             {

@@ -74,6 +74,23 @@ internal sealed class ModelFile
     /// <summary>The float tensor <paramref name="name"/>, which must have exactly <paramref name="shape"/>.</summary>
     public float[] GetFloats(string name, params int[] shape) => GetTensor<float>(name, "a float32 tensor", shape);
 
+    /// <summary>
+    /// The float tensor <paramref name="name"/>, which must have exactly <paramref name="shape"/> and hold only finite
+    /// values; a NaN or an infinity is a <see cref="ModelFormatException"/> naming the field.
+    /// </summary>
+    public float[] GetFiniteFloats(string name, params int[] shape)
+    {
+        float[] values = GetFloats(name, shape);
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                throw new ModelFormatException($"Model tensor '{name}' holds {values[i]} at flat index {i}: every value must be finite.");
+            }
+        }
+        return values;
+    }
+
     public int[] GetInts(string name, params int[] shape) => GetTensor<int>(name, "an int32 tensor", shape);
 
     public void WriteTo(Stream stream)

@@ -1,0 +1,115 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using Qinco.Training;
+
+namespace Qinco.Core;
+
+/// <summary>
+/// Plugs a <see cref="QincoModel"/> into the <see cref="Trainer"/> (ALGORITHM.md §1.6): the parameters wrap the model's
+/// own arrays; each worker re-encodes its shard with the current parameters (no gradient) and back-propagates the
+/// summed per-step loss for those codes through the step networks. Validation is the MSE in raw units of encode+decode.
+/// </summary>
+internal sealed class QincoTrainingModel : ITrainableModel
+{
+    private readonly QincoModel _model;
+    private readonly float[] _train; // normalised [n, D]
+    private readonly float[] _validation; // normalised [nv, D]
+    private readonly int _threads;
+    private readonly EncoderSearch _search;
+    private readonly bool _finalStepOnly;
+
+    public QincoTrainingModel(QincoModel model, float[] normalisedTrain, float[] normalisedValidation, int threads, EncoderSearch search, bool finalStepOnly)
+    {
+        _model = model;
+        _train = normalisedTrain;
+        _validation = normalisedValidation;
+        _threads = threads;
+        _search = search;
+        _finalStepOnly = finalStepOnly;
+        var parameters = new List<Parameter>();
+        foreach (ModelTensor tensor in model.Tensors)
+        {
+            parameters.Add(new Parameter(tensor.Name, tensor.Shape, tensor.Values));
+        }
+        Parameters = new ParameterSet(parameters);
+    }
+
+    public ParameterSet Parameters { get; }
+
+    public int TrainingRowCount => _train.Length / _model.Dimension;
+
+    public IGradientWorker CreateWorker(int workerIndex) => new Worker(this);
+
+    /// <summary>Validation MSE in raw units: s² · mean ||x/s − x̂||².</summary>
+    public double Validate(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        int d = _model.Dimension, n = _validation.Length / d;
+        var reconstruction = new float[_validation.Length];
+        QincoQuantizer.EncodeNormalised(_model, _model.CreateTables(_threads), _search, _validation, n, new int[n * _model.Steps], reconstruction, _threads);
+        double sum = 0;
+        for (int i = 0; i < reconstruction.Length; i++)
+        {
+            double diff = _validation[i] - reconstruction[i];
+            sum += diff * diff;
+        }
+        return sum / Math.Max(1, n) * _model.Scale * _model.Scale;
+    }
+
+    /// <summary>One worker: its own encoder tables and buffers, and its loss/gradient chain; not thread-safe.</summary>
+    private sealed class Worker : IGradientWorker, IDisposable
+    {
+        private readonly QincoTrainingModel _owner;
+        private readonly QincoModel _model;
+        private readonly Qinco1Tables[] _tables;
+        private readonly Qinco1Activations _encoding;
+        private readonly QincoLossGradient _lossGradient;
+        private float[] _x = [];
+        private int[] _codes = [];
+
+        public Worker(QincoTrainingModel owner)
+        {
+            _owner = owner;
+            _model = owner._model;
+            _tables = _model.CreateTables(threads: 1);
+            _encoding = new Qinco1Activations(_model.Dimension, _model.Hidden, _model.Blocks, keepLayers: false);
+            _lossGradient = new QincoLossGradient(_model, owner._finalStepOnly);
+        }
+
+        public double ComputeLossAndGradients(ReadOnlySpan<int> rows, IReadOnlyList<float[]> gradientBuffers, CancellationToken cancellationToken)
+        {
+            int n = rows.Length, d = _model.Dimension, steps = _model.Steps;
+            if (n == 0)
+            {
+                return 0;
+            }
+            if (_x.Length < n * d)
+            {
+                _x = new float[n * d];
+                _codes = new int[n * steps];
+            }
+            for (int i = 0; i < n; i++)
+            {
+                _owner._train.AsSpan(rows[i] * d, d).CopyTo(_x.AsSpan(i * d, d));
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            _model.RefreshTables(_tables, threads: 1);
+            int tile = QincoQuantizer.TileVectors(_owner._search, _model.CodebookSize);
+            for (int first = 0; first < n; first += tile)
+            {
+                int count = Math.Min(tile, n - first);
+                BeamSearch<QincoBeamSteps>.Encode(new QincoBeamSteps(_model, _tables, _encoding), _owner._search,
+                    _x.AsSpan(first * d, count * d), count, 0, steps, [], _codes.AsSpan(first * steps, count * steps), [], threads: 1);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            return _lossGradient.Compute(_tables, _x.AsSpan(0, n * d), _codes.AsSpan(0, n * steps), n, gradientBuffers);
+        }
+
+        public void Dispose()
+        {
+            _encoding.Dispose();
+            _lossGradient.Dispose();
+        }
+    }
+}

@@ -1,0 +1,280 @@
+using System;
+using System.Buffers;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Qinco.Core.Numerics;
+using Qinco.Core.Serialization;
+
+namespace Qinco.Core;
+
+/// <summary>
+/// What every quantizer of the library shares: the checks at its public boundary (dimension, NaN/Inf, code sizes,
+/// destination lengths, trained state), the split of a batch into tiles over threads, the packing of code indices
+/// into bytes (<see cref="CodePacking"/>), and the model-file header fields. A quantizer supplies only the work on
+/// one tile: <see cref="EncodeTile"/>, <see cref="DecodeTile"/>, and its fit and model-file fields.
+/// </summary>
+/// <remarks>
+/// Results never depend on the thread count: tiles have fixed boundaries and every kernel computes an output element
+/// with the same operations whatever the number of threads (README, "Determinism").
+/// </remarks>
+public abstract class QuantizerBase : IQuantizer
+{
+    /// <summary>Vectors decoded per tile: fixed, so decoding gives the same bits with any number of threads.</summary>
+    private const int DecodeTileVectors = 256;
+
+    private protected QuantizerBase(int dimension, int steps, int codebookBits, Parallelism parallelism, ILoggerFactory? loggerFactory)
+    {
+        QuantizerLimits.RequireShape(dimension, steps, codebookBits);
+        Dimension = dimension;
+        Steps = steps;
+        CodebookBits = codebookBits;
+        CodeSize = CodePacking.CodeSize(steps, codebookBits);
+        Parallelism = parallelism;
+        LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+    }
+
+    /// <inheritdoc/>
+    public abstract QuantizerKind Kind { get; }
+
+    /// <inheritdoc/>
+    public int Dimension { get; }
+
+    /// <inheritdoc/>
+    public int Steps { get; }
+
+    /// <inheritdoc/>
+    public int CodebookBits { get; }
+
+    /// <summary>Codewords per step, K = 2^<see cref="CodebookBits"/>.</summary>
+    public int CodebookSize => 1 << CodebookBits;
+
+    /// <inheritdoc/>
+    public int CodeSize { get; }
+
+    /// <inheritdoc/>
+    public abstract bool IsTrained { get; }
+
+    /// <inheritdoc/>
+    public abstract string Description { get; }
+
+    /// <inheritdoc/>
+    public abstract EncoderSearch Search { get; }
+
+    /// <inheritdoc/>
+    public abstract IQuantizer WithSearch(EncoderSearch search);
+
+    /// <summary>The threads <see cref="IQuantizer.Encode(ReadOnlySpan{float}, Span{byte})"/>, <see cref="Decode"/> and fitting use.</summary>
+    public Parallelism Parallelism { get; }
+
+    /// <summary>Where the quantizer logs (<see cref="NullLoggerFactory"/> when none was given).</summary>
+    private protected ILoggerFactory LoggerFactory { get; }
+
+    /// <summary>Vectors per encode tile (one task of the parallel loop).</summary>
+    private protected abstract int EncodeTileVectors { get; }
+
+    /// <summary>The fewest training vectors <see cref="Fit"/> accepts (one per codeword: K).</summary>
+    private protected virtual int MinimumTrainingVectors => CodebookSize;
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">Empty set, wrong dimension, NaN/Inf values, or fewer training vectors than codewords per step (<c>2^CodebookBits</c>).</exception>
+    public void Fit(VectorSet train, VectorSet? validation = null, IProgress<FitProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        CheckSet(train, nameof(train), allowEmpty: false);
+        if (validation is not null)
+        {
+            CheckSet(validation, nameof(validation), allowEmpty: true);
+        }
+        if (train.Count < MinimumTrainingVectors)
+        {
+            throw new ArgumentException($"{Description} needs at least {MinimumTrainingVectors} training vectors ({CodebookSize} codewords per step); got {train.Count}. Use fewer codebook bits or more data.", nameof(train));
+        }
+        FitCore(train, validation, progress, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public void Encode(ReadOnlySpan<float> vectors, Span<byte> destination)
+    {
+        RequireTrained();
+        int n = CountVectors(vectors, nameof(vectors));
+        CheckDestination((long)n * CodeSize, destination.Length, "bytes");
+        unsafe
+        {
+            fixed (float* px = vectors)
+            fixed (byte* pc = destination)
+            {
+                nint x = (nint)px, c = (nint)pc;
+                ForEachTile(n, EncodeTileVectors, Parallelism.Threads, (first, count, threads) =>
+                {
+                    int[] indices = ArrayPool<int>.Shared.Rent(count * Steps);
+                    try
+                    {
+                        EncodeTile(new ReadOnlySpan<float>((float*)x + (long)first * Dimension, count * Dimension), count, indices, threads);
+                        var codes = new Span<byte>((byte*)c + (long)first * CodeSize, count * CodeSize);
+                        for (int i = 0; i < count; i++)
+                        {
+                            CodePacking.Pack(indices.AsSpan(i * Steps, Steps), CodebookBits, codes.Slice(i * CodeSize, CodeSize));
+                        }
+                    }
+                    finally
+                    {
+                        ArrayPool<int>.Shared.Return(indices);
+                    }
+                });
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Decode(ReadOnlySpan<byte> codes, Span<float> destination, int steps = 0)
+    {
+        RequireTrained();
+        int n = CountCodes(codes, nameof(codes));
+        if (steps < 0 || steps > Steps)
+        {
+            throw new ArgumentOutOfRangeException(nameof(steps), $"Cannot decode a prefix of {steps} steps: the code has {Steps}.");
+        }
+        int used = steps == 0 ? Steps : steps;
+        CheckDestination((long)n * Dimension, destination.Length, "floats");
+        CodePacking.ValidatePadding(codes, Steps, CodebookBits);
+        unsafe
+        {
+            fixed (byte* pc = codes)
+            fixed (float* px = destination)
+            {
+                nint c = (nint)pc, x = (nint)px;
+                int tiles = (n + DecodeTileVectors - 1) / DecodeTileVectors;
+                Parallel.For(0, tiles, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxDegreeOfParallelism }, t =>
+                {
+                    int first = t * DecodeTileVectors, count = Math.Min(DecodeTileVectors, n - first);
+                    int[] indices = ArrayPool<int>.Shared.Rent(count * Steps);
+                    try
+                    {
+                        var tileCodes = new ReadOnlySpan<byte>((byte*)c + (long)first * CodeSize, count * CodeSize);
+                        for (int i = 0; i < count; i++)
+                        {
+                            CodePacking.Unpack(tileCodes.Slice(i * CodeSize, CodeSize), CodebookBits, indices.AsSpan(i * Steps, Steps));
+                        }
+                        DecodeTile(indices.AsSpan(0, count * Steps), count, used, new Span<float>((float*)x + (long)first * Dimension, count * Dimension));
+                    }
+                    finally
+                    {
+                        ArrayPool<int>.Shared.Return(indices);
+                    }
+                });
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        RequireTrained();
+        var file = new ModelFile(Kind);
+        file.Set("dimension", Dimension);
+        file.Set("steps", Steps);
+        file.Set("codebook_bits", CodebookBits);
+        WriteFields(file);
+        file.WriteTo(stream);
+    }
+
+    /// <summary>Learns the quantizer; the arguments are already checked (finite, right dimension, enough training vectors; a validation set may be empty).</summary>
+    private protected abstract void FitCore(VectorSet train, VectorSet? validation, IProgress<FitProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>Encodes one tile of <paramref name="count"/> checked vectors [count, D] into code indices [count, M].</summary>
+    /// <param name="vectors">Shape [count, D].</param>
+    /// <param name="count">Vectors in the tile.</param>
+    /// <param name="codes">Shape [count, M].</param>
+    /// <param name="threads">Threads the tile may use inside its kernels (more than 1 only when there are fewer tiles than threads).</param>
+    private protected abstract void EncodeTile(ReadOnlySpan<float> vectors, int count, Span<int> codes, int threads);
+
+    /// <summary>Decodes one tile of code indices [count, M] (checked against K) using their first <paramref name="steps"/> indices into [count, D].</summary>
+    private protected abstract void DecodeTile(ReadOnlySpan<int> codes, int count, int steps, Span<float> destination);
+
+    /// <summary>Writes the kind's own fields after the shared header fields (dimension, steps, codebook_bits).</summary>
+    private protected abstract void WriteFields(ModelFile file);
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(first, count, threads) on tiles of <paramref name="tileVectors"/> of
+    /// <paramref name="n"/> vectors: in parallel when there are at least as many tiles as threads, else one tile after
+    /// another with every thread inside the tile's kernels.
+    /// </summary>
+    private protected static void ForEachTile(int n, int tileVectors, int threads, Action<int, int, int> body)
+    {
+        int tiles = (n + tileVectors - 1) / tileVectors;
+        if (tiles < threads)
+        {
+            for (int t = 0; t < tiles; t++)
+            {
+                body(t * tileVectors, Math.Min(tileVectors, n - t * tileVectors), threads);
+            }
+            return;
+        }
+        Parallel.For(0, tiles, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            body(t * tileVectors, Math.Min(tileVectors, n - t * tileVectors), 1));
+    }
+
+    /// <summary>Throws <see cref="InvalidOperationException"/> when the quantizer is neither fitted nor loaded.</summary>
+    private protected void RequireTrained()
+    {
+        if (!IsTrained)
+        {
+            throw new InvalidOperationException($"The {Kind} quantizer is not trained: call Fit or load a saved model first.");
+        }
+    }
+
+    /// <summary>Checks a set against the quantizer: not null, the right dimension, non-empty unless allowed, every value finite.</summary>
+    private protected void CheckSet(VectorSet? set, string parameterName, bool allowEmpty)
+    {
+        ArgumentNullException.ThrowIfNull(set, parameterName);
+        if (set.Dimension != Dimension)
+        {
+            throw new ArgumentException($"The vectors have dimension {set.Dimension}, but the quantizer was built for dimension {Dimension}.", parameterName);
+        }
+        if (!allowEmpty && set.Count == 0)
+        {
+            throw new ArgumentException("The vector set is empty.", parameterName);
+        }
+        CheckFinite(set.Data, parameterName);
+    }
+
+    /// <summary>Checks a row-major batch of vectors and returns how many it holds.</summary>
+    private protected int CountVectors(ReadOnlySpan<float> vectors, string parameterName)
+    {
+        if (vectors.Length % Dimension != 0)
+        {
+            throw new ArgumentException($"The input holds {vectors.Length} floats, which is not a whole number of {Dimension}-dimensional vectors.", parameterName);
+        }
+        CheckFinite(vectors, parameterName);
+        return vectors.Length / Dimension;
+    }
+
+    private int CountCodes(ReadOnlySpan<byte> codes, string parameterName)
+    {
+        if (codes.Length % CodeSize != 0)
+        {
+            throw new ArgumentException($"The codes hold {codes.Length} bytes, which is not a whole number of {CodeSize}-byte codes.", parameterName);
+        }
+        return codes.Length / CodeSize;
+    }
+
+    private void CheckFinite(ReadOnlySpan<float> vectors, string parameterName)
+    {
+        int bad = FiniteCheck.IndexOfNonFinite(vectors);
+        if (bad >= 0)
+        {
+            throw new ArgumentException($"Vector {bad / Dimension}, component {bad % Dimension} is {vectors[bad]}: every value must be finite.", parameterName);
+        }
+    }
+
+    private static void CheckDestination(long needed, int available, string what)
+    {
+        if (available < needed)
+        {
+            throw new ArgumentException($"The destination holds {available} {what}; the batch needs {needed}.", "destination");
+        }
+    }
+}

@@ -1,0 +1,264 @@
+using System;
+using System.Buffers;
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Qinco.Core.Numerics;
+using Qinco.Core.Serialization;
+
+namespace Qinco.Core;
+
+/// <summary>
+/// Residual quantization (RQ) as Faiss' <c>ResidualQuantizer</c> does it (ALGORITHM.md §6.2–6.3): M steps, each with a
+/// codebook of K = 2^bits codewords learned by k-means on the residuals left by the previous steps, and beam-search
+/// encoding.
+/// </summary>
+/// <remarks>
+/// <list type="table">
+/// <item><term>code size</term><description><c>ceil(M * bits / 8)</c> bytes per vector</description></item>
+/// <item><term>training</term><description>required: one k-means per step (progressive-dimension by default)</description></item>
+/// <item><term>determinism</term><description>same seed, options, thread count and kernel variant give bit-identical codebooks and codes</description></item>
+/// <item><term>thread safety</term><description><c>Encode</c>/<c>Decode</c> are safe from many threads once trained</description></item>
+/// <item><term>prefix decoding</term><description>any prefix of m steps decodes to the m-step reconstruction</description></item>
+/// </list>
+/// </remarks>
+public sealed partial class ResidualQuantizer : QuantizerBase
+{
+    private readonly ILogger _logger;
+    private float[]? _codebooks;
+    private float[]? _codewordNorms;
+
+    /// <summary>Creates an untrained quantizer; the options are validated here.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is invalid (the option is named).</exception>
+    public ResidualQuantizer(ResidualQuantizerOptions options)
+        : base(Checked(options).Dimension, options.Steps, options.CodebookBits, options.Parallelism, options.LoggerFactory)
+    {
+        Options = options;
+        _logger = LoggerFactory.CreateLogger<ResidualQuantizer>();
+    }
+
+    /// <summary>The settings this quantizer was built with.</summary>
+    public ResidualQuantizerOptions Options { get; }
+
+    /// <inheritdoc/>
+    public override QuantizerKind Kind => QuantizerKind.Residual;
+
+    /// <inheritdoc/>
+    public override bool IsTrained => _codebooks is not null;
+
+    /// <inheritdoc/>
+    public override string Description => FormattableString.Invariant($"RQ beam {Options.BeamWidth} (M={Steps}, K={CodebookSize})");
+
+    /// <inheritdoc/>
+    public override EncoderSearch Search => new(Options.BeamWidth);
+
+    /// <summary>Vectors per encode tile: fewer for wider beams, so a tile's beam state stays cache-sized.</summary>
+    private protected override int EncodeTileVectors => Math.Max(16, 4096 / Options.BeamWidth);
+
+    /// <summary>The codebook of one step, shape [K, Dimension], row-major.</summary>
+    /// <exception cref="InvalidOperationException">The quantizer is not trained.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is not in 0..M−1.</exception>
+    public ReadOnlySpan<float> GetCodebook(int step)
+    {
+        RequireTrained();
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(step, Steps);
+        int size = CodebookSize * Dimension;
+        return _codebooks.AsSpan(step * size, size);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>RQ scores every codeword: <paramref name="search"/> must have <c>Candidates = 0</c>. The codes stay compatible.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">The beam width is outside 1..<see cref="QuantizerLimits.MaxBeamWidth"/>, or candidates are asked for.</exception>
+    public override IQuantizer WithSearch(EncoderSearch search)
+    {
+        QuantizerLimits.Require(search.Candidates == 0, nameof(search.Candidates), search.Candidates, "must be 0: residual quantization scores every codeword");
+        var copy = new ResidualQuantizer(Options with { BeamWidth = search.BeamWidth });
+        copy._codebooks = _codebooks;
+        copy._codewordNorms = _codewordNorms;
+        return copy;
+    }
+
+    /// <summary>A quantizer sharing this one's codebooks but encoding with another beam width (codes stay compatible).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="beamWidth"/> is outside 1..<see cref="QuantizerLimits.MaxBeamWidth"/>.</exception>
+    public ResidualQuantizer WithBeamWidth(int beamWidth) => (ResidualQuantizer)WithSearch(new EncoderSearch(beamWidth));
+
+    /// <summary>
+    /// Encodes like <see cref="QuantizerBase.Encode(ReadOnlySpan{float}, Span{byte})"/> and also writes the squared norm
+    /// of each vector's reconstruction (what additive-quantizer search needs for <c>||q − x̂||² = ||q||² − 2⟨q, x̂⟩ + ||x̂||²</c>).
+    /// </summary>
+    /// <param name="vectors">Row-major vectors, [n, D].</param>
+    /// <param name="destination">Packed codes, <see cref="QuantizerBase.CodeSize"/> bytes per vector.</param>
+    /// <param name="squaredNorms">Shape [n]: <c>||x̂||²</c> per vector.</param>
+    /// <exception cref="ArgumentException">Bad input (as <c>Encode</c>), or <paramref name="squaredNorms"/> is shorter than n.</exception>
+    public void Encode(ReadOnlySpan<float> vectors, Span<byte> destination, Span<float> squaredNorms)
+    {
+        Encode(vectors, destination);
+        int n = vectors.Length / Dimension;
+        if (squaredNorms.Length < n)
+        {
+            throw new ArgumentException($"The norms destination holds {squaredNorms.Length} floats; the batch needs {n}.", nameof(squaredNorms));
+        }
+        float[] decoded = ArrayPool<float>.Shared.Rent(Dimension * 256);
+        try
+        {
+            for (int first = 0; first < n; first += 256)
+            {
+                int count = Math.Min(256, n - first);
+                Decode(destination.Slice(first * CodeSize, count * CodeSize), decoded.AsSpan(0, count * Dimension));
+                for (int i = 0; i < count; i++)
+                {
+                    squaredNorms[first + i] = TensorPrimitives.SumOfSquares(decoded.AsSpan(i * Dimension, Dimension));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(decoded);
+        }
+    }
+
+    private protected override void FitCore(VectorSet train, VectorSet? validation, IProgress<FitProgress>? progress, CancellationToken cancellationToken)
+    {
+        int n = train.Count, d = Dimension, k = CodebookSize, steps = Steps;
+        var clock = Stopwatch.StartNew();
+        var codebooks = new float[steps * k * d];
+        var norms = new float[steps * k];
+        var search = new EncoderSearch(Options.BeamWidth);
+        var beamSteps = new CodebookSteps(codebooks, norms, k, d);
+        float[] states = (float[])train.Data.Clone();
+        int[] codes = new int[n * steps];
+        int beam = 1;
+        for (int m = 0; m < steps; m++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report(new FitProgress($"k-means step {m + 1}/{steps}", m, steps, clock.Elapsed));
+            Span<float> codebook = codebooks.AsSpan(m * k * d, k * d);
+            TrainCodebook(states.AsSpan(0, n * beam * d), codebook, cancellationToken);
+            ComputeNorms(codebook, d, norms.AsSpan(m * k, k));
+
+            int beamOut = (int)Math.Min((long)beam * k, Options.BeamWidth);
+            var nextStates = new float[checked((long)n * beamOut * d)];
+            var nextCodes = new int[checked((long)n * beamOut * steps)];
+            var errors = new float[n * beamOut];
+            AdvanceAll(beamSteps, search, train.Data, n, m, beam, beamOut, states, codes, nextStates, nextCodes, errors);
+            (states, codes, beam) = (nextStates, nextCodes, beamOut);
+            double mse = MeanOfBest(errors, n, beam);
+            LogStepTrained(m + 1, steps, mse, clock.Elapsed.TotalSeconds);
+            progress?.Report(new FitProgress($"k-means step {m + 1}/{steps}", m + 1, steps, clock.Elapsed, FormattableString.Invariant($"train MSE {mse:G6}")));
+        }
+        _codewordNorms = norms;
+        _codebooks = codebooks;
+    }
+
+    private protected override void EncodeTile(ReadOnlySpan<float> vectors, int count, Span<int> codes, int threads) =>
+        BeamSearch<CodebookSteps>.Encode(new CodebookSteps(_codebooks!, _codewordNorms!, CodebookSize, Dimension), Search,
+            vectors, count, firstStep: 0, Steps, start: [], codes, reconstruction: [], threads);
+
+    private protected override void DecodeTile(ReadOnlySpan<int> codes, int count, int steps, Span<float> destination)
+    {
+        int d = Dimension, k = CodebookSize;
+        float[] codebooks = _codebooks!;
+        for (int i = 0; i < count; i++)
+        {
+            Span<float> output = destination.Slice(i * d, d);
+            output.Clear();
+            for (int m = 0; m < steps; m++)
+            {
+                TensorPrimitives.Add(output, codebooks.AsSpan((m * k + codes[i * Steps + m]) * d, d), output);
+            }
+        }
+    }
+
+    private protected override void WriteFields(ModelFile file)
+    {
+        file.Set("beam_width", Options.BeamWidth);
+        file.Set("kmeans_iterations", Options.KMeansIterations);
+        file.Set("progressive_dimensions", Options.ProgressiveDimensions ? 1 : 0);
+        file.Set("seed", Options.Seed);
+        file.Set("codebooks", _codebooks!, Steps, CodebookSize, Dimension);
+    }
+
+    internal static ResidualQuantizer Read(ModelFile file, ModelHeader header, Parallelism parallelism, ILoggerFactory? loggerFactory)
+    {
+        var options = new ResidualQuantizerOptions
+        {
+            Dimension = header.Dimension,
+            Steps = header.Steps,
+            CodebookBits = header.CodebookBits,
+            BeamWidth = file.GetInt32("beam_width", 1, QuantizerLimits.MaxBeamWidth),
+            KMeansIterations = file.GetInt32("kmeans_iterations", 1, int.MaxValue),
+            ProgressiveDimensions = file.GetInt32("progressive_dimensions", 0, 1) == 1,
+            Seed = (int)file.GetInt64("seed"),
+            Parallelism = parallelism,
+            LoggerFactory = loggerFactory,
+        };
+        var quantizer = new ResidualQuantizer(options);
+        float[] codebooks = file.GetFiniteFloats("codebooks", options.Steps, options.CodebookSize, options.Dimension);
+        var norms = new float[options.Steps * options.CodebookSize];
+        ComputeNorms(codebooks, options.Dimension, norms);
+        quantizer._codewordNorms = norms;
+        quantizer._codebooks = codebooks;
+        return quantizer;
+    }
+
+    private void AdvanceAll(CodebookSteps steps, EncoderSearch search, float[] x, int n, int step, int beam, int beamOut, float[] states, int[] codes, float[] nextStates, int[] nextCodes, float[] errors)
+    {
+        int d = Dimension, m = Steps;
+        int block = Math.Max(16, 4096 / beam);
+        int blocks = (n + block - 1) / block;
+        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxDegreeOfParallelism }, () => new BeamScratch(), (b, _, scratch) =>
+        {
+            int first = b * block, count = Math.Min(block, n - first);
+            CodebookSteps local = steps;
+            BeamSearch<CodebookSteps>.Advance(ref local, step, search, x.AsSpan(first * d, count * d), count, beam, beamOut, m,
+                states.AsSpan(first * beam * d, count * beam * d), codes.AsSpan(first * beam * m, count * beam * m),
+                nextStates.AsSpan(first * beamOut * d, count * beamOut * d), nextCodes.AsSpan(first * beamOut * m, count * beamOut * m),
+                errors.AsSpan(first * beamOut, count * beamOut), scratch, threads: 1);
+            return scratch;
+        }, scratch => scratch.Dispose());
+    }
+
+    private void TrainCodebook(ReadOnlySpan<float> points, Span<float> codebook, CancellationToken cancellationToken)
+    {
+        var options = new KMeansOptions
+        {
+            Iterations = Options.KMeansIterations,
+            Seed = Options.Seed,
+            MaxDegreeOfParallelism = Parallelism.MaxDegreeOfParallelism,
+            ProgressiveDimensions = Options.ProgressiveDimensions,
+        };
+        KMeansResult result = KMeans.Train(points, Dimension, CodebookSize, options, cancellationToken);
+        result.Centroids.AsSpan().CopyTo(codebook);
+    }
+
+    private static void ComputeNorms(ReadOnlySpan<float> codebooks, int d, Span<float> norms)
+    {
+        for (int i = 0; i < norms.Length; i++)
+        {
+            norms[i] = TensorPrimitives.SumOfSquares(codebooks.Slice(i * d, d));
+        }
+    }
+
+    private static double MeanOfBest(float[] errors, int n, int beam)
+    {
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            sum += errors[i * beam];
+        }
+        return n == 0 ? 0 : sum / n;
+    }
+
+    private static ResidualQuantizerOptions Checked(ResidualQuantizerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "RQ step {Step}/{Steps} trained: train MSE {Mse:G6} after {Seconds:F1} s")]
+    private partial void LogStepTrained(int step, int steps, double mse, double seconds);
+}
