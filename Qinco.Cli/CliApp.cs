@@ -59,7 +59,7 @@ internal static class CliApp
     }
 
     /// <summary>Writes the help of the command the parse stopped in (the root when none was named).</summary>
-    private static void WriteUsage(ParseResult result, TextWriter writer)
+    internal static void WriteUsage(ParseResult result, TextWriter writer)
     {
         var path = new List<string>();
         for (var command = result.CommandResult; command is not null; command = command.Parent as System.CommandLine.Parsing.CommandResult)

@@ -2,7 +2,9 @@ using System;
 using System.CommandLine;
 using System.Linq;
 using System.CommandLine.Parsing;
+using System.Collections.Generic;
 using System.Globalization;
+using Qinco.Core;
 using Qinco.Core.IO;
 
 namespace Qinco.Cli.Commands;
@@ -27,10 +29,27 @@ internal static class CliOptions
     };
 
     /// <summary>The <c>--threads</c> option: -1 (default) uses all processors.</summary>
-    public static Option<int> Threads() => Int("--threads", "Threads to use; -1 uses all processors.", -1, min: -1, allowMinusOne: true);
+    public static Option<int> Threads() => new("--threads")
+    {
+        Description = "Threads to use; -1 uses all processors.",
+        DefaultValueFactory = _ => -1,
+        CustomParser = result =>
+        {
+            int value = ParseInt(result, "--threads");
+            try
+            {
+                _ = new Parallelism(value); // the library's rule, checked once
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                result.AddError($"--threads must be -1 (all processors) or at least 1; got {value.ToString(CultureInfo.InvariantCulture)}.");
+            }
+            return value;
+        },
+    };
 
     /// <summary>An integer option with a default and a range, checked while parsing (invariant culture).</summary>
-    public static Option<int> Int(string name, string description, int? defaultValue, int min, bool allowMinusOne = false, int max = int.MaxValue) => new(name)
+    public static Option<int> Int(string name, string description, int? defaultValue, int min = int.MinValue, int max = int.MaxValue) => new(name)
     {
         Description = description,
         DefaultValueFactory = defaultValue is { } value ? _ => value : null,
@@ -41,10 +60,10 @@ internal static class CliOptions
             {
                 return value;
             }
-            bool ok = allowMinusOne ? value == -1 || (value >= 1 && value <= max) : value >= min && value <= max;
+            bool ok = value >= min && value <= max;
             if (!ok)
             {
-                string range = allowMinusOne ? $"-1 or 1..{max}" : max == int.MaxValue ? $"at least {min}" : $"{min}..{max}";
+                string range = max == int.MaxValue ? $"at least {min}" : $"{min}..{max}";
                 result.AddError($"{name} must be {range}; got {value.ToString(CultureInfo.InvariantCulture)}.");
             }
             return value;
@@ -52,7 +71,8 @@ internal static class CliOptions
     };
 
     /// <summary>A positive floating-point option parsed in the invariant culture; <paramref name="defaultValue"/> null means "not set".</summary>
-    public static Option<double?> PositiveDouble(string name, string description, double? defaultValue)
+    /// <summary>A number option (finite; its range is the library's to check, <see cref="ValidateWithLibrary"/>).</summary>
+    public static Option<double?> Double(string name, string description, double? defaultValue)
     {
         var option = new Option<double?>(name)
         {
@@ -60,9 +80,9 @@ internal static class CliOptions
             CustomParser = result =>
             {
                 string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
-                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value) || value <= 0)
+                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
                 {
-                    result.AddError($"{name} expects a positive number such as 0.001; got '{text}'.");
+                    result.AddError($"{name} expects a number such as 0.001; got '{text}'.");
                     return null;
                 }
                 return value;
@@ -75,7 +95,26 @@ internal static class CliOptions
         return option;
     }
 
-    /// <summary>A boolean option written <c>--name true|false</c> (a bare <c>--name</c> means true).</summary>
+    /// <summary>
+    /// Runs <paramref name="build"/>, which builds the library's options from the command line so that the library
+    /// validates them, once, with its own ranges; an invalid value becomes a <see cref="CliUsageException"/> naming the
+    /// flag (via <paramref name="flags"/>: option name → flag).
+    /// </summary>
+    public static T ValidateWithLibrary<T>(IReadOnlyDictionary<string, string> flags, Func<T> build)
+    {
+        try
+        {
+            return build();
+        }
+        catch (ArgumentOutOfRangeException ex) when (ex.ParamName is not null)
+        {
+            string flag = flags.TryGetValue(ex.ParamName, out string? f) ? f : ex.ParamName;
+            string message = ex.Message;
+            int at = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+            throw new CliUsageException($"{flag}: {(at > 0 ? message[..at] : message)}");
+        }
+    }
+
     public static Option<bool> Bool(string name, string description, bool defaultValue) => new(name)
     {
         Description = description,

@@ -1,4 +1,5 @@
 using System;
+using System.CommandLine;
 using System.IO;
 using Qinco.Core.IO;
 using Qinco.Core;
@@ -8,11 +9,21 @@ namespace Qinco.Cli.Commands;
 /// <summary>Runs a command body, turning the failures a user can cause into a one-line message and exit code 1.</summary>
 internal static class CommandRunner
 {
-    public static int Execute(CliContext context, Func<int> body)
+    public static int Execute(CliContext context, Func<int> body, ParseResult? parse = null)
     {
         try
         {
             return body();
+        }
+        catch (CliUsageException ex)
+        {
+            context.Error.WriteLine($"error: {ex.Message}");
+            if (parse is not null)
+            {
+                context.Error.WriteLine();
+                CliApp.WriteUsage(parse, context.Error);
+            }
+            return CliApp.Usage;
         }
         catch (VectorFileException ex)
         {
@@ -73,6 +84,22 @@ internal static class CommandRunner
 }
 
 /// <summary>A failure of a command on its input, reported as <c>error: message</c> with exit code 1.</summary>
+/// <summary>A command line that parsed but holds a value the library rejects: exit code 2 with the usage, like a parse error.</summary>
+internal sealed class CliUsageException : Exception
+{
+    public CliUsageException()
+    {
+    }
+
+    public CliUsageException(string message) : base(message)
+    {
+    }
+
+    public CliUsageException(string message, Exception innerException) : base(message, innerException)
+    {
+    }
+}
+
 internal sealed class CliException : Exception
 {
     public CliException()

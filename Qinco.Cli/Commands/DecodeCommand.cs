@@ -14,7 +14,7 @@ internal static class DecodeCommand
         model.HelpName = "MODEL";
         var codesOption = CliOptions.File("--codes", "The codes: a 2-D uint8 .npy written by 'qinco encode'.", required: true);
         codesOption.HelpName = "CODES.npy";
-        var steps = CliOptions.Int("--steps", "Decode only the first m code indices (a coarser reconstruction); 0 decodes all.", 0, min: 0, max: 256);
+        var steps = CliOptions.Int("--steps", "Decode only the first m code indices (a coarser reconstruction); 0 decodes all.", 0, min: 0);
         var output = CliOptions.File("--out", "Where to write the vectors (.fvecs or .npy, by extension).", required: true);
         var threads = CliOptions.Threads();
 

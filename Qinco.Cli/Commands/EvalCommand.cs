@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.Globalization;
 using Qinco.Core;
@@ -21,8 +22,8 @@ internal static class EvalCommand
         var threads = CliOptions.Threads();
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         // No defaults: absent means "the model's own search".
-        var beam = CliOptions.Int("--beam", "Encode with this beam width instead of the model's own (codes stay decodable by the model).", null, min: 1, max: 1024);
-        var candidates = CliOptions.Int("--candidates", "qinco: encode with this many pre-selected codewords per beam instead of the model's own (0 = all K).", null, min: 0, max: 1024);
+        var beam = CliOptions.Int("--beam", "Encode with this beam width instead of the model's own (codes stay decodable by the model).", null);
+        var candidates = CliOptions.Int("--candidates", "qinco: encode with this many pre-selected codewords per beam instead of the model's own (0 = all K).", null);
 
         var command = new Command("eval", "Evaluate a model: reconstruction MSE, encode/decode time and 1-recall@1/10/100.");
         command.Options.Add(model);
@@ -40,12 +41,16 @@ internal static class EvalCommand
             {
                 result.AddError("--queries and --groundtruth go together: give both or neither.");
             }
+
         });
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
             int threadCount = parse.GetValue(threads);
+            int? beamWidth = CliOptions.ValueIfGiven(parse, beam), candidateCount = CliOptions.ValueIfGiven(parse, candidates);
+            var flags = new Dictionary<string, string>(StringComparer.Ordinal) { ["BeamWidth"] = "--beam", ["Candidates"] = "--candidates" };
+            CliOptions.ValidateWithLibrary(flags, () => { new EncoderSearch(beamWidth ?? 1, candidateCount ?? 0).Validate(); return true; }); // before loading anything
             IQuantizer quantizer = WithSearch(Quantizer.Load(parse.GetRequiredValue(model), threadCount),
-                CliOptions.ValueIfGiven(parse, beam), CliOptions.ValueIfGiven(parse, candidates));
+                beamWidth, candidateCount);
             VectorSet database = VectorFile.Read(parse.GetRequiredValue(baseFile), parse.GetValue(baseRows));
             if (database.Dimension != quantizer.Dimension)
             {
@@ -80,7 +85,7 @@ internal static class EvalCommand
                     $"{report.Vectors} vectors, {report.Threads} threads; R@k is the share of queries whose true nearest neighbour is in the top k of an exact search over the decoded vectors."));
             }
             return CliApp.Success;
-        }));
+        }, parse));
         return command;
     }
 

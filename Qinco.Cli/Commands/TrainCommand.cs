@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Globalization;
 using Qinco.Core;
@@ -27,26 +29,27 @@ internal static class TrainCommand
         var trainRows = CliOptions.Rows("--train-rows", "Rows of --train to train on.");
         var val = CliOptions.File("--val", "Validation vectors (early stopping for qinco; reported MSE).", required: false);
         var valRows = CliOptions.Rows("--val-rows", "Rows of --val to validate on.");
-        var steps = CliOptions.Int("--steps", "Code indices per vector, M.", 8, min: 1, max: 256);
-        var bits = CliOptions.Int("--codebook-bits", "Bits per code index (K = 2^bits codewords per step).", 8, min: 1, max: 16);
-        var beam = CliOptions.Int("--beam", "Beam width of RQ training and encoding (1 = greedy).", 5, min: 1, max: 1024);
-        var seed = CliOptions.Int("--seed", "Random seed.", 1234, min: int.MinValue);
+        var rqDefaults = new ResidualQuantizerOptions();
+        var defaults = new QincoOptions();
+        var steps = CliOptions.Int("--steps", "Code indices per vector, M.", defaults.Steps);
+        var bits = CliOptions.Int("--codebook-bits", "Bits per code index (K = 2^bits codewords per step).", defaults.CodebookBits);
+        var beam = CliOptions.Int("--beam", "Beam width of RQ training and encoding (1 = greedy).", rqDefaults.BeamWidth);
+        var seed = CliOptions.Int("--seed", "Random seed.", defaults.Seed);
         var threads = CliOptions.Threads();
         var output = CliOptions.File("--out", "Where to save the model (written atomically).", required: true);
         output.HelpName = "MODEL";
 
-        var defaults = new QincoOptions();
-        var blocks = CliOptions.Int("--blocks", "qinco: residual blocks per step, L.", defaults.ResidualBlocks, min: 0, max: 64);
-        var hidden = CliOptions.Int("--hidden", "qinco: hidden width of the residual blocks, h.", defaults.HiddenSize, min: 1, max: 65536);
-        var lr = CliOptions.PositiveDouble("--lr", "qinco: initial learning rate.", defaults.Training.LearningRate);
-        var maxEpochs = CliOptions.Int("--max-epochs", "qinco: largest number of epochs.", defaults.Training.MaxEpochs, min: 1);
-        var maxMinutes = CliOptions.PositiveDouble("--max-minutes", "qinco: wall-clock budget of the training loop, in minutes (default: none).", null);
-        var batchSize = CliOptions.Int("--batch-size", "qinco: vectors per optimiser step.", defaults.Training.BatchSize, min: 1);
-        var workers = CliOptions.Int("--workers", "qinco: data-parallel training workers.", defaults.Training.Workers, min: 1, max: 1024);
+        var blocks = CliOptions.Int("--blocks", "qinco: residual blocks per step, L.", defaults.ResidualBlocks);
+        var hidden = CliOptions.Int("--hidden", "qinco: hidden width of the residual blocks, h.", defaults.HiddenSize);
+        var lr = CliOptions.Double("--lr", "qinco: initial learning rate.", defaults.Training.LearningRate);
+        var maxEpochs = CliOptions.Int("--max-epochs", "qinco: largest number of epochs.", defaults.Training.MaxEpochs);
+        var maxMinutes = CliOptions.Double("--max-minutes", "qinco: wall-clock budget of the training loop, in minutes (default: none).", null);
+        var batchSize = CliOptions.Int("--batch-size", "qinco: vectors per optimiser step.", defaults.Training.BatchSize);
+        var workers = CliOptions.Int("--workers", "qinco: data-parallel training workers.", defaults.Training.Workers);
         var zeroInit = CliOptions.Bool("--zero-init", "qinco: start the network at zero so it begins as its RQ initialisation (true|false).", defaults.ZeroInitialization);
-        var encodeBeam = CliOptions.Int("--encode-beam", "qinco: beam width of the encoder, in training too (1 = greedy, as QINCo1).", defaults.Search.BeamWidth, min: 1, max: 256);
-        var candidates = CliOptions.Int("--candidates", "qinco: codewords per beam that go through the network, pre-selected by distance (0 = all K, as QINCo1).", defaults.Search.Candidates, min: 0, max: 1024);
-        var initBeam = CliOptions.Int("--init-beam", "qinco: beam width of the RQ that initialises the codebooks.", defaults.InitializationBeamWidth, min: 1, max: 1024);
+        var encodeBeam = CliOptions.Int("--encode-beam", "qinco: beam width of the encoder, in training too (1 = greedy, as QINCo1).", defaults.Search.BeamWidth);
+        var candidates = CliOptions.Int("--candidates", "qinco: codewords per beam that go through the network, pre-selected by distance (0 = all K, as QINCo1).", defaults.Search.Candidates);
+        var initBeam = CliOptions.Int("--init-beam", "qinco: beam width of the RQ that initialises the codebooks.", defaults.InitializationBeamWidth);
         var loss = new Option<string>("--loss")
         {
             Description = "qinco: training objective: all (sum of every prefix's error, the reference) or final (the full code's error only).",
@@ -56,6 +59,44 @@ internal static class TrainCommand
         loss.AcceptOnlyFromAmong("all", "final");
         var referenceOrder = CliOptions.Bool("--reference-order", "qinco: visit the training rows in the QINCo1 reference's order, NumPy RandomState(123 + epoch) permutations, instead of the library's seeded shuffle (true|false).", false);
         Option[] qincoOnly = [blocks, hidden, lr, maxEpochs, maxMinutes, batchSize, workers, zeroInit, encodeBeam, candidates, initBeam, loss, referenceOrder];
+
+        // The library validates every option (QuantizerLimits, TrainingOptions); its error names the option, mapped to the flag here.
+        var flags = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["Steps"] = "--steps", ["CodebookBits"] = "--codebook-bits", ["Seed"] = "--seed", ["MaxDegreeOfParallelism"] = "--threads",
+            ["ResidualBlocks"] = "--blocks", ["HiddenSize"] = "--hidden", ["LearningRate"] = "--lr", ["MaxEpochs"] = "--max-epochs",
+            ["MaxDuration"] = "--max-minutes", ["BatchSize"] = "--batch-size", ["Workers"] = "--workers", ["Candidates"] = "--candidates",
+            ["InitializationBeamWidth"] = "--init-beam",
+        };
+        IQuantizer Build(SymbolResult parse, int dimension)
+        {
+            if (parse.GetValue(method) == "rq")
+            {
+                flags["BeamWidth"] = "--beam";
+                return Quantizer.Residual(dimension)
+                    .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
+                    .WithBeamWidth(parse.GetValue(beam)).WithSeed(parse.GetValue(seed)).WithThreads(parse.GetValue(threads))
+                    .Build();
+            }
+            flags["BeamWidth"] = "--encode-beam";
+            double? minutes = parse.GetValue(maxMinutes);
+            return Quantizer.Qinco(dimension)
+                .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
+                .WithResidualBlocks(parse.GetValue(blocks)).WithHiddenSize(parse.GetValue(hidden))
+                .WithZeroInitialization(parse.GetValue(zeroInit))
+                .WithEncoding(parse.GetValue(encodeBeam), parse.GetValue(candidates))
+                .WithInitializationBeamWidth(parse.GetValue(initBeam))
+                .WithLoss(parse.GetValue(loss) == "final" ? QincoLoss.FinalStep : QincoLoss.AllSteps)
+                .WithSeed(parse.GetValue(seed)).WithThreads(parse.GetValue(threads))
+                .WithTraining(t =>
+                {
+                    t = t.LearningRate(parse.GetValue(lr) ?? defaults.Training.LearningRate).MaxEpochs(parse.GetValue(maxEpochs))
+                        .BatchSize(parse.GetValue(batchSize)).Workers(parse.GetValue(workers));
+                    t = parse.GetValue(referenceOrder) ? t.Seed(ReferenceShuffleSeed).NumpyCompatibleShuffle() : t.Seed(parse.GetValue(seed));
+                    return minutes is double m ? t.MaxDuration(TimeSpan.FromMinutes(m)) : t;
+                })
+                .Build();
+        }
 
         var command = new Command("train", "Train a quantizer and save it as a model file.");
         foreach (Option option in new Option[] { method, train, trainRows, val, valRows, steps, bits, beam, seed, threads, output })
@@ -87,7 +128,7 @@ internal static class TrainCommand
 
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
-            int threadCount = parse.GetValue(threads);
+            CliOptions.ValidateWithLibrary(flags, () => Build(parse.CommandResult, dimension: 1)); // before reading any data
             VectorSet trainSet = VectorFile.Read(parse.GetRequiredValue(train), parse.GetValue(trainRows));
             string? valPath = parse.GetValue(val);
             VectorSet? valSet = valPath is null ? null : VectorFile.Read(valPath, parse.GetValue(valRows));
@@ -101,35 +142,7 @@ internal static class TrainCommand
             }
 
             int d = trainSet.Dimension;
-            IQuantizer quantizer;
-            if (parse.GetValue(method) == "rq")
-            {
-                quantizer = Quantizer.Residual(d)
-                    .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
-                    .WithBeamWidth(parse.GetValue(beam)).WithSeed(parse.GetValue(seed)).WithThreads(threadCount)
-                    .Build();
-            }
-            else
-            {
-                double? minutes = parse.GetValue(maxMinutes);
-                quantizer = Quantizer.Qinco(d)
-                    .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
-                    .WithResidualBlocks(parse.GetValue(blocks)).WithHiddenSize(parse.GetValue(hidden))
-                    .WithZeroInitialization(parse.GetValue(zeroInit))
-                    .WithEncoding(parse.GetValue(encodeBeam), parse.GetValue(candidates))
-                    .WithInitializationBeamWidth(parse.GetValue(initBeam))
-                    .WithLoss(parse.GetValue(loss) == "final" ? QincoLoss.FinalStep : QincoLoss.AllSteps)
-                    .WithSeed(parse.GetValue(seed)).WithThreads(threadCount)
-                    .WithTraining(t =>
-                    {
-                        t = t.LearningRate(parse.GetValue(lr) ?? defaults.Training.LearningRate).MaxEpochs(parse.GetValue(maxEpochs))
-                            .BatchSize(parse.GetValue(batchSize)).Workers(parse.GetValue(workers));
-                        t = parse.GetValue(referenceOrder) ? t.Seed(ReferenceShuffleSeed).NumpyCompatibleShuffle() : t.Seed(parse.GetValue(seed));
-                        return minutes is double m ? t.MaxDuration(TimeSpan.FromMinutes(m)) : t;
-                    })
-                    .Build();
-            }
-
+            IQuantizer quantizer = Build(parse.CommandResult, d);
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"training {quantizer.Description} on {trainSet.Count} x {d} vectors{(valSet is null ? string.Empty : $", validating on {valSet.Count}")}"));
             var watch = Stopwatch.StartNew();
@@ -147,7 +160,7 @@ internal static class TrainCommand
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"trained {quantizer.Description} in {seconds:F1} s{validation}; {quantizer.CodeSize} bytes/vector; saved {outPath}"));
             return CliApp.Success;
-        }));
+        }, parse));
         return command;
     }
 }

@@ -26,7 +26,7 @@ namespace Qinco.Core.Numerics;
 /// splitting), so the sequence is specified and stable across .NET versions. It is not Faiss' Mersenne twister:
 /// results match Faiss in behaviour, not bit for bit.</para>
 /// <para><b>Determinism.</b> Same seed, same kernel variant (ISA) and same data give bit-identical centroids for
-/// any <see cref="KMeansOptions.MaxDegreeOfParallelism"/>: assignment is per point with a fixed chunking, and every
+/// any <see cref="KMeansOptions.Parallelism"/>: assignment is per point with a fixed chunking, and every
 /// centroid sum is accumulated by one thread in point order.</para>
 /// </remarks>
 public static class KMeans
@@ -124,7 +124,7 @@ public static class KMeans
         {
             labels = new int[n];
             var distances = new float[n];
-            Distances.AssignNearest(data, centroids, n, k, d, labels, distances, options.MaxDegreeOfParallelism, options.DistanceForm);
+            Distances.AssignNearest(data, centroids, n, k, d, labels, distances, options.Parallelism.MaxDegreeOfParallelism, options.DistanceForm);
         }
         return new KMeansResult(k, d, centroids, state.Objective, state.Splits, state.Dimensions, m, labels, warnings);
     }
@@ -152,7 +152,7 @@ public static class KMeans
         if (options.ApplyPca && data.Length >= 2 * d)
         {
             // As Faiss: the PCA sees all points (Pca.Fit caps them at 1000 * d), not only the k-means subsample.
-            pca = Pca.Fit(data, d, StreamSeed(options.Seed, 2), options.MaxDegreeOfParallelism);
+            pca = Pca.Fit(data, d, StreamSeed(options.Seed, 2), options.Parallelism.MaxDegreeOfParallelism);
             rotated = new float[(long)m * d];
             pca.Apply(train, m, rotated);
         }
@@ -241,7 +241,7 @@ public static class KMeans
             for (int it = 0; it < options.Iterations; it++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Distances.AssignNearest(x, centroids, m, k, d, _labels, _distances, options.MaxDegreeOfParallelism, options.DistanceForm);
+                Distances.AssignNearest(x, centroids, m, k, d, _labels, _distances, options.Parallelism.MaxDegreeOfParallelism, options.DistanceForm);
                 double objective = 0;
                 for (int i = 0; i < m; i++)
                 {
@@ -262,7 +262,7 @@ public static class KMeans
 
         private unsafe void ComputeCentroids(ReadOnlySpan<float> x, int d, float[] centroids)
         {
-            int dop = options.MaxDegreeOfParallelism == -1 ? Environment.ProcessorCount : options.MaxDegreeOfParallelism;
+            int dop = options.Parallelism.Threads;
             int parts = Math.Max(1, Math.Min(dop, k));
             Array.Clear(_counts);
             fixed (float* px = x)

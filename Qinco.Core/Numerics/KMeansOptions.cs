@@ -25,8 +25,8 @@ public sealed record KMeansOptions
     /// </summary>
     public int MinPointsPerCentroid { get; init; } = 39;
 
-    /// <summary>Threads to use; -1 (default) for all processors. Results do not depend on it.</summary>
-    public int MaxDegreeOfParallelism { get; init; } = -1;
+    /// <summary>Threads of the assignment and PCA steps (default: all processors); results do not depend on it.</summary>
+    public Parallelism Parallelism { get; init; }
 
     /// <summary>Run Faiss' <c>ProgressiveDimClustering</c>: k-means on growing prefixes of the (PCA) coordinates (default: false).</summary>
     public bool ProgressiveDimensions { get; init; }
@@ -57,10 +57,6 @@ public sealed record KMeansOptions
         if (MinPointsPerCentroid < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(MinPointsPerCentroid), MinPointsPerCentroid, "Must not be negative.");
-        }
-        if (MaxDegreeOfParallelism != -1 && MaxDegreeOfParallelism < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism, "Must be -1 (all processors) or positive.");
         }
         if (ProgressiveDimensionSteps < 1)
         {

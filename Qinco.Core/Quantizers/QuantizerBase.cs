@@ -181,6 +181,9 @@ public abstract class QuantizerBase : IQuantizer
         file.WriteTo(stream);
     }
 
+    /// <summary>Fits without the boundary checks, for a caller that has already checked <paramref name="train"/> (QINCo's RQ initialisation).</summary>
+    internal void FitChecked(VectorSet train, IProgress<FitProgress>? progress, CancellationToken cancellationToken) => FitCore(train, null, progress, cancellationToken);
+
     /// <summary>Learns the quantizer; the arguments are already checked (finite, right dimension, enough training vectors; a validation set may be empty).</summary>
     private protected abstract void FitCore(VectorSet train, VectorSet? validation, IProgress<FitProgress>? progress, CancellationToken cancellationToken);
 

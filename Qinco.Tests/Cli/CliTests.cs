@@ -159,6 +159,10 @@ public sealed class CliTests : TempFiles
     [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--train-rows", "9:3", "--out", "m")]
     [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--steps", "zero", "--out", "m")]
     [TestCase("train", "--method", "qinco", "--train", "a.fvecs", "--lr", "-1", "--out", "m")]
+    [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--steps", "0", "--out", "m")]
+    [TestCase("train", "--method", "qinco", "--train", "a.fvecs", "--encode-beam", "5000", "--out", "m")]
+    [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--threads", "0", "--out", "m")]
+    [TestCase("eval", "--model", "m", "--base", "b.fvecs", "--beam", "0")]
     [TestCase("eval", "--model", "m", "--base", "b.fvecs", "--queries", "q.fvecs")]
     [TestCase("frobnicate")]
     [TestCase()]
@@ -168,6 +172,14 @@ public sealed class CliTests : TempFiles
         Assert.That(outcome.ExitCode, Is.EqualTo(2), outcome.Error);
         Assert.That(outcome.Error, Does.Contain("error:").And.Contain("Usage:"));
         Assert.That(outcome.Error, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [Test]
+    public void OptionRejectedByTheLibrary_NamesTheFlagBeforeReadingAnyFile()
+    {
+        Outcome outcome = Run("train", "--method", "qinco", "--train", PathOf("absent.fvecs"), "--candidates", "5000", "--out", PathOf("m.qinco"));
+        Assert.That(outcome.ExitCode, Is.EqualTo(2), outcome.Error);
+        Assert.That(outcome.Error, Does.StartWith("error: --candidates: ").And.Contain("5000").And.Not.Contain("absent.fvecs"));
     }
 
     [Test]

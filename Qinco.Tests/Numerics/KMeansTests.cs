@@ -157,8 +157,8 @@ public sealed class KMeansTests
     public void SameSeed_IsBitIdentical_AcrossRunsAndParallelism()
     {
         var data = Blobs(4000, 24, 40, seed: 9, spread: 0.2);
-        var o1 = new KMeansOptions { Seed = 3, MaxDegreeOfParallelism = 1, ComputeLabels = true };
-        var o2 = o1 with { MaxDegreeOfParallelism = 2 };
+        var o1 = new KMeansOptions { Seed = 3, Parallelism = new Parallelism(1), ComputeLabels = true };
+        var o2 = o1 with { Parallelism = new Parallelism(2) };
         var a = KMeans.Train(data, 24, 32, o1);
         var b = KMeans.Train(data, 24, 32, o2);
         var c = KMeans.Train(data, 24, 32, o2);
@@ -208,7 +208,7 @@ public sealed class KMeansTests
         Assert.That(objNoPca, Is.LessThanOrEqualTo(1.1 * objPlain), $"plain {objPlain}, progressive without PCA {objNoPca}");
         Assert.That(prog.IterationDimensions.Distinct().ToArray(), Is.EqualTo(KMeans.ProgressiveStageDimensions(d, 10).Distinct().ToArray()));
         Assert.That(prog.Centroids, Has.Length.EqualTo(k * d));
-        var again = KMeans.Train(data, d, k, new KMeansOptions { Iterations = 10, ProgressiveDimensions = true, MaxDegreeOfParallelism = 1 });
+        var again = KMeans.Train(data, d, k, new KMeansOptions { Iterations = 10, ProgressiveDimensions = true, Parallelism = new Parallelism(1) });
         Assert.That(again.Centroids, Is.EqualTo(prog.Centroids));
     }
 
@@ -256,7 +256,7 @@ public sealed class KMeansTests
         Assert.Throws<ArgumentOutOfRangeException>(() => KMeans.Train(new float[9], 3, 0));
         var aex = Assert.Throws<ArgumentOutOfRangeException>(() => KMeans.Train(new float[9], 3, 1, new KMeansOptions { Iterations = 0 }));
         Assert.That(aex!.ParamName, Is.EqualTo("Iterations"));
-        aex = Assert.Throws<ArgumentOutOfRangeException>(() => KMeans.Train(new float[9], 3, 1, new KMeansOptions { MaxDegreeOfParallelism = 0 }));
+        aex = Assert.Throws<ArgumentOutOfRangeException>(() => KMeans.Train(new float[9], 3, 1, new KMeansOptions { Parallelism = new Parallelism(0) }));
         Assert.That(aex!.ParamName, Is.EqualTo("MaxDegreeOfParallelism"));
         Assert.Throws<ArgumentNullException>(() => KMeans.Train((VectorSet)null!, 1));
     }

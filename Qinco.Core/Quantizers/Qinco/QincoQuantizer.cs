@@ -251,7 +251,7 @@ public sealed partial class QincoQuantizer : QuantizerBase
             Parallelism = Parallelism,
         });
         var rqProgress = progress is null ? null : new Progress<FitProgress>(p => progress.Report(p with { Phase = "RQ initialisation: " + p.Phase }));
-        rq.Fit(train, null, rqProgress, cancellationToken);
+        rq.FitChecked(train, rqProgress, cancellationToken); // train was checked once, by Fit
 
         QincoModel model = QincoModel.Zeros(Dimension, CodebookSize, Steps, Options.ResidualBlocks, Options.HiddenSize, scale);
         TensorPrimitives.Divide(rq.GetCodebook(0), scale, model.Codebook0);

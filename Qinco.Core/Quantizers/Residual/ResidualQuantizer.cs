@@ -227,7 +227,7 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         {
             Iterations = Options.KMeansIterations,
             Seed = Options.Seed,
-            MaxDegreeOfParallelism = Parallelism.MaxDegreeOfParallelism,
+            Parallelism = Parallelism,
             ProgressiveDimensions = Options.ProgressiveDimensions,
         };
         KMeansResult result = KMeans.Train(points, Dimension, CodebookSize, options, cancellationToken);
