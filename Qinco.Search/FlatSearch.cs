@@ -1,7 +1,6 @@
 using System;
 using System.Threading.Tasks;
 using Qinco.Core;
-using Qinco.Core.IO;
 using Qinco.Core.Numerics;
 
 namespace Qinco.Search;
@@ -61,7 +60,7 @@ public static class FlatSearch
         var distances = new float[(long)nq * k];
         if (nq == 0)
         {
-            return new SearchResult(IntMatrix.FromArray(ids, k), distances, k);
+            return new SearchResult(Matrix<int>.FromArray(ids, k), distances, k);
         }
 
         int blockRows = (int)Math.Clamp(MaxBlockFloats / n, 1, MaxBlockRows);
@@ -78,7 +77,7 @@ public static class FlatSearch
             RowSelection.TopK(dist, rows, n, k, ids.AsSpan(start * k, rows * k), distances.AsSpan(start * k, rows * k));
             return scratch;
         }, _ => { });
-        return new SearchResult(IntMatrix.FromArray(ids, k), distances, k);
+        return new SearchResult(Matrix<int>.FromArray(ids, k), distances, k);
     }
 }
 
@@ -92,7 +91,7 @@ public sealed class SearchResult
     /// <param name="distances">Shape: [queries, k]; the matching squared L2 distances.</param>
     /// <param name="k">Neighbours per query.</param>
     /// <exception cref="ArgumentException">The shapes do not agree.</exception>
-    public SearchResult(IntMatrix ids, float[] distances, int k)
+    public SearchResult(Matrix<int> ids, float[] distances, int k)
     {
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentNullException.ThrowIfNull(distances);
@@ -117,7 +116,7 @@ public sealed class SearchResult
     public int QueryCount => Ids.Rows;
 
     /// <summary>Shape: [queries, k]; the database row ids of each query's neighbours, nearest first.</summary>
-    public IntMatrix Ids { get; }
+    public Matrix<int> Ids { get; }
 
     /// <summary>Shape: [queries, k], row-major; the squared L2 distances matching <see cref="Ids"/>.</summary>
     public ReadOnlySpan<float> Distances => _distances;

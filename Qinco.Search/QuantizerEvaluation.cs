@@ -2,7 +2,6 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using Qinco.Core;
-using Qinco.Core.IO;
 
 namespace Qinco.Search;
 
@@ -56,7 +55,7 @@ public static class QuantizerEvaluation
     /// only one of queries and ground truth is given, their row counts differ, or a ground-truth id is not a database row.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A degree of parallelism that is neither -1 nor positive.</exception>
     public static EvaluationReport Evaluate(
-        IQuantizer quantizer, VectorSet database, VectorSet? queries = null, IntMatrix? groundTruth = null,
+        IQuantizer quantizer, VectorSet database, VectorSet? queries = null, Matrix<int>? groundTruth = null,
         int maxDegreeOfParallelism = -1, string? method = null)
     {
         ArgumentNullException.ThrowIfNull(quantizer);
@@ -159,7 +158,7 @@ public static class QuantizerEvaluation
         };
     }
 
-    private static void CheckQueries(VectorSet database, VectorSet queries, IntMatrix groundTruth)
+    private static void CheckQueries(VectorSet database, VectorSet queries, Matrix<int> groundTruth)
     {
         if (queries.Dimension != database.Dimension)
         {

@@ -1,5 +1,5 @@
 using System;
-using Qinco.Core.IO;
+using Qinco.Core;
 
 namespace Qinco.Search;
 
@@ -17,7 +17,7 @@ public static class Recall
     /// <exception cref="ArgumentNullException">A matrix is null.</exception>
     /// <exception cref="ArgumentException">The row counts differ, or the ground truth has no column.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is below 1 or above the result columns.</exception>
-    public static double AtK(IntMatrix results, IntMatrix groundTruth, int k)
+    public static double AtK(Matrix<int> results, Matrix<int> groundTruth, int k)
     {
         ArgumentNullException.ThrowIfNull(results);
         ArgumentNullException.ThrowIfNull(groundTruth);
@@ -49,13 +49,13 @@ public static class Recall
         return (double)found / results.Rows;
     }
 
-    /// <summary>1-recall@k of a <see cref="SearchResult"/>; see <see cref="AtK(IntMatrix, IntMatrix, int)"/>.</summary>
+    /// <summary>1-recall@k of a <see cref="SearchResult"/>; see <see cref="AtK(Matrix{int}, Matrix{int}, int)"/>.</summary>
     /// <param name="results">The search results.</param>
     /// <param name="groundTruth">Shape: [queries, at least 1]; true neighbour ids, nearest first.</param>
     /// <param name="k">Results considered per query, 1 to <see cref="SearchResult.K"/>.</param>
     /// <returns>The share (0..1) of queries whose true nearest neighbour is found.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="results"/> is null.</exception>
-    public static double AtK(SearchResult results, IntMatrix groundTruth, int k)
+    public static double AtK(SearchResult results, Matrix<int> groundTruth, int k)
     {
         ArgumentNullException.ThrowIfNull(results);
         return AtK(results.Ids, groundTruth, k);

@@ -51,7 +51,7 @@ internal static class EvalCommand
                 throw new CliException($"the base vectors have dimension {database.Dimension}, but the model was trained on dimension {quantizer.Dimension}.");
             }
             VectorSet? querySet = null;
-            IntMatrix? truth = null;
+            Matrix<int>? truth = null;
             string? queryPath = parse.GetValue(queries);
             if (queryPath is not null)
             {

@@ -14,7 +14,7 @@ namespace Qinco.Core.IO;
 /// </summary>
 /// <remarks>
 /// <para>Float data (float32, and uint8 widened to float) reads as a <see cref="VectorSet"/>; integer data (ids, e.g.
-/// ground-truth neighbours) as an <see cref="IntMatrix"/> or <see cref="LongMatrix"/>.</para>
+/// ground-truth neighbours) as a <c>Matrix&lt;int&gt;</c> or <c>Matrix&lt;long&gt;</c>.</para>
 /// <para>A <see cref="RowRange"/> reads only those rows: the reader seeks to the first and reads no others. For files
 /// larger than memory, <see cref="ReadChunks(string, int, RowRange?)"/> streams a bounded number of rows at a time.</para>
 /// <para>Every header is checked against the file length before anything is allocated. A truncated file, a wrong or
@@ -129,7 +129,7 @@ public static class VectorFile
 
     /// <summary>Reads an <c>.ivecs</c> file (whatever its extension); only <paramref name="rows"/> when given.</summary>
     /// <exception cref="VectorFileException">The file cannot be read, or the range is outside it.</exception>
-    public static IntMatrix ReadIvecs(string path, RowRange? rows = null) => ReadInts(path, VectorFileFormat.Ivecs, rows);
+    public static Matrix<int> ReadIvecs(string path, RowRange? rows = null) => ReadInts(path, VectorFileFormat.Ivecs, rows);
 
     /// <summary>
     /// Reads integers from an <c>.ivecs</c> file or an int32 / int64 / uint8 <c>.npy</c> file (by extension), e.g. a
@@ -137,11 +137,11 @@ public static class VectorFile
     /// </summary>
     /// <exception cref="VectorFileException">The file cannot be read, holds float data, an int64 value outside the int32
     /// range, or the range is outside it.</exception>
-    public static IntMatrix ReadIntMatrix(string path, RowRange? rows = null) => ReadInts(path, FormatOf(path), rows);
+    public static Matrix<int> ReadIntMatrix(string path, RowRange? rows = null) => ReadInts(path, FormatOf(path), rows);
 
     /// <summary>Reads integers from a file of the given format in <paramref name="stream"/> (from its current position).</summary>
     /// <inheritdoc cref="ReadIntMatrix(string, RowRange?)" path="/exception"/>
-    public static IntMatrix ReadIntMatrix(Stream stream, VectorFileFormat format, RowRange? rows = null)
+    public static Matrix<int> ReadIntMatrix(Stream stream, VectorFileFormat format, RowRange? rows = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         return ReadInts(stream, NameOf(stream), format, rows);
@@ -149,7 +149,7 @@ public static class VectorFile
 
     /// <summary>Reads 64-bit integers from an <c>.ivecs</c> file or an int64 / int32 / uint8 <c>.npy</c> file (by extension).</summary>
     /// <exception cref="VectorFileException">The file cannot be read, holds float data, or the range is outside it.</exception>
-    public static LongMatrix ReadLongMatrix(string path, RowRange? rows = null)
+    public static Matrix<long> ReadLongMatrix(string path, RowRange? rows = null)
     {
         VectorFileFormat format = FormatOf(path);
         using FileStream stream = OpenRead(path);
@@ -158,7 +158,7 @@ public static class VectorFile
 
     /// <summary>Reads 64-bit integers from a file of the given format in <paramref name="stream"/> (from its current position).</summary>
     /// <inheritdoc cref="ReadLongMatrix(string, RowRange?)" path="/exception"/>
-    public static LongMatrix ReadLongMatrix(Stream stream, VectorFileFormat format, RowRange? rows = null)
+    public static Matrix<long> ReadLongMatrix(Stream stream, VectorFileFormat format, RowRange? rows = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         return ReadLongs(stream, NameOf(stream), format, rows);
@@ -170,7 +170,7 @@ public static class VectorFile
     /// Writes vectors as <c>.fvecs</c>, <c>.bvecs</c> or float32 <c>.npy</c>, chosen by the extension; replaces an
     /// existing file.
     /// </summary>
-    /// <exception cref="ArgumentException">Another extension (<c>.ivecs</c>: use <see cref="WriteIvecs(string, IntMatrix)"/>),
+    /// <exception cref="ArgumentException">Another extension (<c>.ivecs</c>: use <see cref="WriteIvecs(string, Matrix{int})"/>),
     /// values a <c>.bvecs</c> file cannot hold, or an empty set for a TEXMEX file.</exception>
     public static void Write(string path, VectorSet vectors)
     {
@@ -180,7 +180,7 @@ public static class VectorFile
             ".FVECS" => VectorFileFormat.Fvecs,
             ".BVECS" => VectorFileFormat.Bvecs,
             ".NPY" => VectorFileFormat.Npy,
-            ".IVECS" => throw new ArgumentException($"{path}: .ivecs holds integers; write an IntMatrix with WriteIvecs.", nameof(path)),
+            ".IVECS" => throw new ArgumentException($"{path}: .ivecs holds integers; write a Matrix<int> with WriteIvecs.", nameof(path)),
             string other => throw new ArgumentException($"{path}: the extension '{other}' is not .fvecs, .bvecs or .npy.", nameof(path)),
         };
         WriteFile(path, vectors, format, VectorElementType.Float32);
@@ -196,7 +196,7 @@ public static class VectorFile
         ArgumentNullException.ThrowIfNull(vectors);
         if (format == VectorFileFormat.Ivecs)
         {
-            throw new ArgumentException(".ivecs holds integers; write an IntMatrix.", nameof(format));
+            throw new ArgumentException(".ivecs holds integers; write a Matrix<int>.", nameof(format));
         }
         CheckWritable(vectors, format, VectorElementType.Float32);
         WriteVectors(stream, vectors, format, VectorElementType.Float32);
@@ -231,7 +231,7 @@ public static class VectorFile
 
     /// <summary>Writes integers as <c>.ivecs</c> (whatever the extension); replaces an existing file.</summary>
     /// <exception cref="ArgumentException">An empty matrix (a TEXMEX file cannot give the dimension of zero rows).</exception>
-    public static void WriteIvecs(string path, IntMatrix matrix)
+    public static void WriteIvecs(string path, Matrix<int> matrix)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(matrix);
@@ -241,7 +241,7 @@ public static class VectorFile
     }
 
     /// <summary>Writes integers as an int32 (<c>'&lt;i4'</c>) <c>.npy</c> file; replaces an existing file.</summary>
-    public static void WriteNpy(string path, IntMatrix matrix)
+    public static void WriteNpy(string path, Matrix<int> matrix)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(matrix);
@@ -251,20 +251,20 @@ public static class VectorFile
 
     /// <summary>Writes integers as <see cref="VectorFileFormat.Ivecs"/> or int32 <see cref="VectorFileFormat.Npy"/> to <paramref name="stream"/>.</summary>
     /// <exception cref="ArgumentException">Another format, or an empty matrix for <c>.ivecs</c>.</exception>
-    public static void Write(Stream stream, VectorFileFormat format, IntMatrix matrix)
+    public static void Write(Stream stream, VectorFileFormat format, Matrix<int> matrix)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(matrix);
         if (format is not (VectorFileFormat.Ivecs or VectorFileFormat.Npy))
         {
-            throw new ArgumentException($"An IntMatrix is written as .ivecs or .npy, not {FileLayout.Extension(format)}.", nameof(format));
+            throw new ArgumentException($"A Matrix<int> is written as .ivecs or .npy, not {FileLayout.Extension(format)}.", nameof(format));
         }
         CheckNotEmpty(matrix.Rows, format);
         WriteInts(stream, matrix, format);
     }
 
     /// <summary>Writes 64-bit integers as an int64 (<c>'&lt;i8'</c>) <c>.npy</c> file; replaces an existing file.</summary>
-    public static void WriteNpy(string path, LongMatrix matrix)
+    public static void WriteNpy(string path, Matrix<long> matrix)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(matrix);
@@ -273,7 +273,7 @@ public static class VectorFile
     }
 
     /// <summary>Writes 64-bit integers to <paramref name="stream"/> as an int64 <c>.npy</c> array.</summary>
-    public static void WriteNpy(Stream stream, LongMatrix matrix)
+    public static void WriteNpy(Stream stream, Matrix<long> matrix)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(matrix);
@@ -341,13 +341,13 @@ public static class VectorFile
         }
     }
 
-    private static IntMatrix ReadInts(string path, VectorFileFormat format, RowRange? rows)
+    private static Matrix<int> ReadInts(string path, VectorFileFormat format, RowRange? rows)
     {
         using FileStream stream = OpenRead(path);
         return ReadInts(stream, path, format, rows);
     }
 
-    private static IntMatrix ReadInts(Stream stream, string name, VectorFileFormat format, RowRange? rows)
+    private static Matrix<int> ReadInts(Stream stream, string name, VectorFileFormat format, RowRange? rows)
     {
         FileLayout layout = FileLayout.Parse(stream, name, format);
         RowDecoder<int> decode = layout.ElementType switch
@@ -372,10 +372,10 @@ public static class VectorFile
         (long start, long count) = layout.Resolve(rows);
         var data = new int[layout.ArrayLength(count)];
         layout.ReadRows(stream, start, (int)count, data, decode);
-        return IntMatrix.FromArray(data, layout.Columns);
+        return Matrix<int>.FromArray(data, layout.Columns);
     }
 
-    private static LongMatrix ReadLongs(Stream stream, string name, VectorFileFormat format, RowRange? rows)
+    private static Matrix<long> ReadLongs(Stream stream, string name, VectorFileFormat format, RowRange? rows)
     {
         FileLayout layout = FileLayout.Parse(stream, name, format);
         RowDecoder<long> decode = layout.ElementType switch
@@ -402,7 +402,7 @@ public static class VectorFile
         (long start, long count) = layout.Resolve(rows);
         var data = new long[layout.ArrayLength(count)];
         layout.ReadRows(stream, start, (int)count, data, decode);
-        return LongMatrix.FromArray(data, layout.Columns);
+        return Matrix<long>.FromArray(data, layout.Columns);
     }
 
     private static VectorFileException NotIntegers(FileLayout layout) =>
@@ -463,7 +463,7 @@ public static class VectorFile
         CheckNotEmpty(vectors.Count, format);
         if (format == VectorFileFormat.Npy && elementType is not (VectorElementType.Float32 or VectorElementType.UInt8))
         {
-            throw new ArgumentException($"A VectorSet is written to .npy as Float32 or UInt8, not {elementType}; use an IntMatrix or LongMatrix for integers.", nameof(elementType));
+            throw new ArgumentException($"A VectorSet is written to .npy as Float32 or UInt8, not {elementType}; use a Matrix<int> or Matrix<long> for integers.", nameof(elementType));
         }
         if (format == VectorFileFormat.Bvecs || elementType == VectorElementType.UInt8)
         {
@@ -514,7 +514,7 @@ public static class VectorFile
         }
     }
 
-    private static void WriteInts(Stream stream, IntMatrix matrix, VectorFileFormat format)
+    private static void WriteInts(Stream stream, Matrix<int> matrix, VectorFileFormat format)
     {
         SpanEncoder<int> encode = static (v, dst) =>
         {

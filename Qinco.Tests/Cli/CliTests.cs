@@ -27,7 +27,7 @@ public sealed class CliTests : TempFiles
     {
         VectorSet all = SyntheticData.Generate(700, 16, seed: 1, distributionSeed: 5);
         VectorSet queries = SyntheticData.Generate(20, 16, seed: 2, distributionSeed: 5);
-        IntMatrix truth = FlatSearch.Search(all.Slice(600, 100), queries, 10, 1).Ids;
+        Matrix<int> truth = FlatSearch.Search(all.Slice(600, 100), queries, 10, 1).Ids;
         string data = PathOf("data.fvecs"), q = PathOf("queries.fvecs"), t = PathOf("truth.ivecs");
         VectorFile.WriteFvecs(data, all);
         VectorFile.WriteFvecs(q, queries);

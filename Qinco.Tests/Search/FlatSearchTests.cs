@@ -2,7 +2,6 @@ using System;
 using System.Linq;
 using NUnit.Framework;
 using Qinco.Core;
-using Qinco.Core.IO;
 using Qinco.Search;
 
 namespace Qinco.Tests.Search;
@@ -127,14 +126,14 @@ public sealed class RecallTests
     public void CountsQueriesWhoseTrueNearestIsInTheFirstK()
     {
         // 4 queries, 3 results each.
-        IntMatrix results = IntMatrix.FromArray(new[]
+        Matrix<int> results = Matrix<int>.FromArray(new[]
         {
             7, 1, 2,   // truth 7: found at rank 0
             1, 9, 2,   // truth 9: found at rank 1
             3, 4, 5,   // truth 5: found at rank 2
             3, 4, 5,   // truth 8: never
         }, 3);
-        IntMatrix truth = IntMatrix.FromArray(new[] { 7, 0, 9, 0, 5, 0, 8, 3 }, 2);
+        Matrix<int> truth = Matrix<int>.FromArray(new[] { 7, 0, 9, 0, 5, 0, 8, 3 }, 2);
         Assert.That(Recall.AtK(results, truth, 1), Is.EqualTo(0.25));
         Assert.That(Recall.AtK(results, truth, 2), Is.EqualTo(0.5));
         Assert.That(Recall.AtK(results, truth, 3), Is.EqualTo(0.75));
@@ -143,9 +142,9 @@ public sealed class RecallTests
     [Test]
     public void Validation()
     {
-        IntMatrix results = IntMatrix.FromArray(new[] { 1, 2, 3, 4 }, 2);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Recall.AtK(results, IntMatrix.FromArray(new[] { 1, 2 }, 1), 3));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Recall.AtK(results, IntMatrix.FromArray(new[] { 1, 2 }, 1), 0));
-        Assert.Throws<ArgumentException>(() => Recall.AtK(results, IntMatrix.FromArray(new[] { 1 }, 1), 1));
+        Matrix<int> results = Matrix<int>.FromArray(new[] { 1, 2, 3, 4 }, 2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Recall.AtK(results, Matrix<int>.FromArray(new[] { 1, 2 }, 1), 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Recall.AtK(results, Matrix<int>.FromArray(new[] { 1, 2 }, 1), 0));
+        Assert.Throws<ArgumentException>(() => Recall.AtK(results, Matrix<int>.FromArray(new[] { 1 }, 1), 1));
     }
 }
