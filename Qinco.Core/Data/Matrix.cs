@@ -6,7 +6,7 @@ namespace Qinco.Core;
 /// <summary>
 /// A row-major matrix: <see cref="Rows"/> x <see cref="Columns"/> values in one contiguous array. The library holds
 /// vectors as <c>Matrix&lt;float&gt;</c> (<see cref="VectorSet"/>), packed codes as <c>Matrix&lt;byte&gt;</c>
-/// and neighbour ids as <c>Matrix&lt;int&gt;</c> or <c>Matrix&lt;long&gt;</c>.
+/// (<see cref="CodeSet"/>) and neighbour ids as <c>Matrix&lt;int&gt;</c> or <c>Matrix&lt;long&gt;</c>.
 /// </summary>
 /// <typeparam name="T">The element type; the vector files (<see cref="IO.VectorFile"/>) hold <see cref="float"/>,
 /// <see cref="byte"/>, <see cref="int"/> and <see cref="long"/>.</typeparam>
