@@ -5,7 +5,8 @@ namespace Qinco.Core;
 /// <summary>
 /// Packed codes of <see cref="Count"/> vectors, <see cref="CodeSize"/> bytes each, with the <see cref="Layout"/> that
 /// says how to unpack them: a <see cref="Matrix{T}"/> of bytes with one row per code. Held as bytes end to end (a
-/// 2-D uint8 <c>.npy</c> on disk, see <see cref="IO.VectorFile"/>), never widened.
+/// 2-D uint8 <c>.npy</c> on disk, see <see cref="IO.VectorFile.ReadCodes(string, CodeLayout, IO.RowRange?)"/>), never
+/// widened.
 /// </summary>
 /// <remarks>
 /// <see cref="FromArray(byte[], CodeLayout)"/> wraps the caller's array without copying; <see cref="Slice"/> and
@@ -20,7 +21,7 @@ public sealed class CodeSet : Matrix<byte>
     /// <exception cref="ArgumentOutOfRangeException">A negative count, or <c>count * layout.CodeSize</c> bytes exceed
     /// the largest array (the message names both sizes).</exception>
     public CodeSet(int count, CodeLayout layout)
-        : base(Allocate(count, NotNull(layout).CodeSize, "bytes"), layout.CodeSize)
+        : base(Allocate(count, (layout ?? throw new ArgumentNullException(nameof(layout))).CodeSize, "bytes"), layout.CodeSize)
     {
         Layout = layout;
     }
@@ -63,6 +64,4 @@ public sealed class CodeSet : Matrix<byte>
     private protected override string Extent => $"the set of {Count} codes";
 
     private protected override Matrix<byte> Wrap(byte[] data) => new CodeSet(data, Layout);
-
-    private static CodeLayout NotNull(CodeLayout layout) => layout ?? throw new ArgumentNullException(nameof(layout));
 }

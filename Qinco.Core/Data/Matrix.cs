@@ -80,7 +80,10 @@ public class Matrix<T>
     /// <exception cref="ArgumentOutOfRangeException">The rows are not all in the matrix.</exception>
     public Span<T> AsSpan(int start, int count)
     {
-        CheckRange(start, count);
+        if (start < 0 || count < 0 || start > Rows - count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(start), $"Rows [{start}, {(long)start + count}) are outside {Extent}.");
+        }
         return _data.AsSpan(start * Columns, count * Columns);
     }
 
@@ -133,14 +136,6 @@ public class Matrix<T>
             throw new ArgumentException($"{holds}, which is not a multiple of {rowLength}.", dataName);
         }
         return data;
-    }
-
-    private void CheckRange(int start, int count)
-    {
-        if (start < 0 || count < 0 || start > Rows - count)
-        {
-            throw new ArgumentOutOfRangeException(nameof(start), $"Rows [{start}, {(long)start + count}) are outside {Extent}.");
-        }
     }
 
     private int CheckColumn(int column)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace Qinco.Core;
 
@@ -51,11 +52,9 @@ public sealed class VectorSet : Matrix<float>
     public static VectorSet FromRows(IReadOnlyList<float[]> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        if (rows.Count == 0)
-        {
-            throw new ArgumentException("At least one row is needed to know the dimension.", nameof(rows));
-        }
-        int dimension = rows[0]?.Length ?? throw new ArgumentException("Row 0 is null.", nameof(rows));
+        int dimension = rows.Count == 0
+            ? throw new ArgumentException("At least one row is needed to know the dimension.", nameof(rows))
+            : rows[0]?.Length ?? throw new ArgumentException("Row 0 is null.", nameof(rows));
         if (dimension == 0)
         {
             throw new ArgumentException("Rows are empty: the dimension must be at least 1.", nameof(rows));
@@ -81,15 +80,7 @@ public sealed class VectorSet : Matrix<float>
     public new VectorSet Clone() => (VectorSet)base.Clone();
 
     /// <summary>Copies the rows into a new jagged array.</summary>
-    public float[][] ToRows()
-    {
-        var rows = new float[Count][];
-        for (int i = 0; i < Count; i++)
-        {
-            rows[i] = Row(i).ToArray();
-        }
-        return rows;
-    }
+    public float[][] ToRows() => [.. Enumerable.Range(0, Count).Select(i => Row(i).ToArray())];
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first row and column that hold NaN or an infinity.</summary>
     /// <param name="parameterName">The argument name the exception reports.</param>
