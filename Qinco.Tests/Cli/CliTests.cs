@@ -157,6 +157,23 @@ public sealed class CliTests : TempFiles
     }
 
     [Test]
+    public void Decode_CodesOfAnotherModel_Exit1NamingTheFile()
+    {
+        var (data, _, _) = WriteData();
+        string model = TrainRq(data);
+        string wide = PathOf("wide.npy");
+        VectorFile.WriteNpy(wide, new Matrix<byte>(3, 2));
+        Outcome decode = Run("decode", "--model", model, "--codes", wide, "--out", PathOf("x.fvecs"));
+        Assert.That(decode.ExitCode, Is.EqualTo(1));
+        Assert.That(decode.Error, Does.Contain("wide.npy").And.Contain("codes of 2 bytes").And.Contain("1-byte codes"));
+        string floats = PathOf("floats.npy");
+        VectorFile.WriteNpy(floats, new VectorSet(3, 1));
+        Outcome notBytes = Run("decode", "--model", model, "--codes", floats, "--out", PathOf("x.fvecs"));
+        Assert.That(notBytes.ExitCode, Is.EqualTo(1));
+        Assert.That(notBytes.Error, Does.Contain("floats.npy").And.Contain("not uint8"));
+    }
+
+    [Test]
     public void Eval_SearchOverride_EncodesWithTheGivenBeam()
     {
         var (data, _, _) = WriteData();
