@@ -293,7 +293,8 @@ public static class VectorFile
     {
         ArgumentNullException.ThrowIfNull(path);
         string extension = Path.GetExtension(path);
-        return Enum.GetValues<VectorFileFormat>().Where(f => FileLayout.Extension(f).Equals(extension, StringComparison.OrdinalIgnoreCase)).Cast<VectorFileFormat?>().FirstOrDefault();
+        return Enum.GetValues<VectorFileFormat>().Cast<VectorFileFormat?>()
+            .FirstOrDefault(f => FileLayout.Extension(f!.Value).Equals(extension, StringComparison.OrdinalIgnoreCase));
     }
 
     private static FileStream OpenRead(string path)
