@@ -1,7 +1,6 @@
 using System;
 using System.Threading.Tasks;
 using Qinco.Core;
-using Qinco.Core.IO;
 using Qinco.Core.Numerics;
 
 namespace Qinco.Search;
@@ -29,7 +28,8 @@ public static class FlatSearch
     /// <param name="queries">The query vectors, of the database's dimension.</param>
     /// <param name="k">Neighbours per query, 1 to <see cref="RowSelection.MaxTopK"/> and at most <c>database.Count</c>.</param>
     /// <param name="maxDegreeOfParallelism">Threads to use; -1 uses all processors.</param>
-    /// <returns>The ids and squared distances of each query's neighbours, nearest first.</returns>
+    /// <returns>The ids (64-bit database row indices) and squared distances of each query's neighbours, nearest first;
+    /// every query has <paramref name="k"/>, since <paramref name="k"/> is at most the database size.</returns>
     /// <exception cref="ArgumentNullException">A set is null.</exception>
     /// <exception cref="ArgumentException">The dimensions differ, the database is empty, or a set holds NaN/Inf.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is out of range, or the degree of parallelism is neither -1 nor positive.</exception>
@@ -57,11 +57,11 @@ public static class FlatSearch
         queries.ThrowIfNotFinite(nameof(queries));
 
         int nq = queries.Count, n = database.Count, d = database.Dimension;
-        var ids = new int[(long)nq * k];
+        var ids = new long[(long)nq * k];
         var distances = new float[(long)nq * k];
         if (nq == 0)
         {
-            return new SearchResult(IntMatrix.FromArray(ids, k), distances, k);
+            return new SearchResult(Matrix<long>.FromArray(ids, k), distances, k);
         }
 
         int blockRows = (int)Math.Clamp(MaxBlockFloats / n, 1, MaxBlockRows);
@@ -69,16 +69,23 @@ public static class FlatSearch
         float[] databaseData = database.Data;
         float[] queryData = queries.Data;
         var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism };
-        Parallel.For(0, blocks, options, () => new float[(long)blockRows * n], (block, _, scratch) =>
+        // Top-k selects 32-bit column indices (a block's distance row is one array); they widen into the 64-bit ids.
+        Parallel.For(0, blocks, options, () => (Distances: new float[(long)blockRows * n], Columns: new int[blockRows * k]), (block, _, scratch) =>
         {
             int start = block * blockRows;
             int rows = Math.Min(blockRows, nq - start);
-            Span<float> dist = scratch.AsSpan(0, rows * n);
+            Span<float> dist = scratch.Distances.AsSpan(0, rows * n);
+            Span<int> columns = scratch.Columns.AsSpan(0, rows * k);
             Distances.SquaredL2(queryData.AsSpan(start * d, rows * d), databaseData, rows, n, d, dist, maxDegreeOfParallelism: 1);
-            RowSelection.TopK(dist, rows, n, k, ids.AsSpan(start * k, rows * k), distances.AsSpan(start * k, rows * k));
+            RowSelection.TopK(dist, rows, n, k, columns, distances.AsSpan(start * k, rows * k));
+            Span<long> blockIds = ids.AsSpan(start * k, rows * k);
+            for (int i = 0; i < columns.Length; i++)
+            {
+                blockIds[i] = columns[i];
+            }
             return scratch;
         }, _ => { });
-        return new SearchResult(IntMatrix.FromArray(ids, k), distances, k);
+        return new SearchResult(Matrix<long>.FromArray(ids, k), distances, k);
     }
 }
 
@@ -88,11 +95,11 @@ public sealed class SearchResult
     private readonly float[] _distances;
 
     /// <summary>Wraps search results.</summary>
-    /// <param name="ids">Shape: [queries, k]; database row ids, nearest first.</param>
+    /// <param name="ids">Shape: [queries, k]; 64-bit database ids, nearest first.</param>
     /// <param name="distances">Shape: [queries, k]; the matching squared L2 distances.</param>
     /// <param name="k">Neighbours per query.</param>
     /// <exception cref="ArgumentException">The shapes do not agree.</exception>
-    public SearchResult(IntMatrix ids, float[] distances, int k)
+    public SearchResult(Matrix<long> ids, float[] distances, int k)
     {
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentNullException.ThrowIfNull(distances);
@@ -116,14 +123,14 @@ public sealed class SearchResult
     /// <summary>Number of queries.</summary>
     public int QueryCount => Ids.Rows;
 
-    /// <summary>Shape: [queries, k]; the database row ids of each query's neighbours, nearest first.</summary>
-    public IntMatrix Ids { get; }
+    /// <summary>Shape: [queries, k]; the 64-bit database ids of each query's neighbours, nearest first.</summary>
+    public Matrix<long> Ids { get; }
 
     /// <summary>Shape: [queries, k], row-major; the squared L2 distances matching <see cref="Ids"/>.</summary>
     public ReadOnlySpan<float> Distances => _distances;
 
     /// <summary>The ids of query <paramref name="query"/>'s neighbours, nearest first.</summary>
-    public ReadOnlySpan<int> NeighborsOf(int query) => Ids.Row(query);
+    public ReadOnlySpan<long> NeighborsOf(int query) => Ids.Row(query);
 
     /// <summary>The squared distances of query <paramref name="query"/>'s neighbours, ascending.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="query"/> is out of range.</exception>

@@ -2,7 +2,6 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using Qinco.Core;
-using Qinco.Core.IO;
 
 namespace Qinco.Search;
 
@@ -46,7 +45,7 @@ public static class QuantizerEvaluation
     /// <param name="quantizer">A trained quantizer.</param>
     /// <param name="database">The vectors to compress; at least one.</param>
     /// <param name="queries">Query vectors, or null to skip the recall measures.</param>
-    /// <param name="groundTruth">Shape: [queries, at least 1]; each query's true nearest neighbours as row indices of
+    /// <param name="groundTruth">Shape: [queries, at least 1]; each query's true nearest neighbours as 64-bit row indices of
     /// <paramref name="database"/> (counting from its first row), nearest first. Required with <paramref name="queries"/>.</param>
     /// <param name="maxDegreeOfParallelism">Threads of the search; -1 uses all processors.</param>
     /// <param name="method">The report's method name; null uses <see cref="IQuantizer.Description"/>.</param>
@@ -56,7 +55,7 @@ public static class QuantizerEvaluation
     /// only one of queries and ground truth is given, their row counts differ, or a ground-truth id is not a database row.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A degree of parallelism that is neither -1 nor positive.</exception>
     public static EvaluationReport Evaluate(
-        IQuantizer quantizer, VectorSet database, VectorSet? queries = null, IntMatrix? groundTruth = null,
+        IQuantizer quantizer, VectorSet database, VectorSet? queries = null, Matrix<long>? groundTruth = null,
         int maxDegreeOfParallelism = -1, string? method = null)
     {
         ArgumentNullException.ThrowIfNull(quantizer);
@@ -143,7 +142,7 @@ public static class QuantizerEvaluation
         return total / original.Count;
     }
 
-    private static void CheckQueries(VectorSet database, VectorSet queries, IntMatrix groundTruth)
+    private static void CheckQueries(VectorSet database, VectorSet queries, Matrix<long> groundTruth)
     {
         if (queries.Dimension != database.Dimension)
         {
@@ -155,7 +154,7 @@ public static class QuantizerEvaluation
         }
         for (int q = 0; q < groundTruth.Rows; q++)
         {
-            int id = groundTruth[q, 0];
+            long id = groundTruth[q, 0];
             if (id < 0 || id >= database.Count)
             {
                 throw new ArgumentException($"Ground-truth row {q} names neighbour {id}, which is not a row of the {database.Count}-vector database (ids count from the database's first row).", nameof(groundTruth));

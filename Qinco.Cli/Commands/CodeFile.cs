@@ -1,42 +1,17 @@
-using System;
 using Qinco.Core;
 using Qinco.Core.IO;
 
 namespace Qinco.Cli.Commands;
 
-/// <summary>Codes on disk: a 2-D uint8 .npy of shape [vectors, code size].</summary>
+/// <summary>Codes on disk: a 2-D uint8 .npy of shape [vectors, code size], read and written as bytes.</summary>
 internal static class CodeFile
 {
-    public static void Write(string path, byte[] codes, int codeSize)
-    {
-        int n = codes.Length / codeSize;
-        var set = new VectorSet(n, codeSize);
-        float[] data = set.Data;
-        for (int i = 0; i < codes.Length; i++)
-        {
-            data[i] = codes[i];
-        }
-        VectorFile.WriteNpy(path, set, VectorElementType.UInt8);
-    }
+    /// <summary>The layout of the model's codes; the file does not store it.</summary>
+    public static CodeLayout LayoutOf(IQuantizer quantizer) => new(quantizer.Steps, quantizer.CodebookBits);
 
-    public static byte[] Read(string path, int codeSize)
-    {
-        VectorFileInfo info = VectorFile.GetInfo(path);
-        if (info.ElementType != VectorElementType.UInt8)
-        {
-            throw new CliException($"{path}: the codes must be a uint8 array; the file holds {info.ElementType} values.");
-        }
-        if (info.Dimension != codeSize)
-        {
-            throw new CliException($"{path}: the codes are {info.Dimension} bytes each, but the model writes {codeSize}-byte codes.");
-        }
-        VectorSet set = VectorFile.Read(path);
-        var codes = new byte[set.Data.Length];
-        ReadOnlySpan<float> data = set.Data;
-        for (int i = 0; i < codes.Length; i++)
-        {
-            codes[i] = (byte)data[i];
-        }
-        return codes;
-    }
+    public static void Write(string path, byte[] codes, IQuantizer quantizer) =>
+        VectorFile.WriteCodes(path, CodeSet.FromArray(codes, LayoutOf(quantizer)));
+
+    /// <summary>Reads codes of the model's layout; a file of another type or code size fails naming the file.</summary>
+    public static CodeSet Read(string path, IQuantizer quantizer) => VectorFile.ReadCodes(path, LayoutOf(quantizer));
 }

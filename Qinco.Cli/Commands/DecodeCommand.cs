@@ -28,13 +28,13 @@ internal static class DecodeCommand
         {
             IQuantizer quantizer = Quantizer.Load(parse.GetRequiredValue(model), parse.GetValue(threads));
             string codesPath = parse.GetRequiredValue(codesOption);
-            byte[] codes = CodeFile.Read(codesPath, quantizer.CodeSize);
+            CodeSet codes = CodeFile.Read(codesPath, quantizer);
             int m = parse.GetValue(steps);
             if (m > quantizer.Steps)
             {
                 throw new CliException($"--steps {m} exceeds the model's {quantizer.Steps} steps.");
             }
-            VectorSet vectors = quantizer.Decode(codes, m);
+            VectorSet vectors = quantizer.Decode(codes.Data, m);
             string outPath = parse.GetRequiredValue(output);
             VectorFile.Write(outPath, vectors);
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

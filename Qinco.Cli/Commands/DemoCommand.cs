@@ -4,7 +4,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Qinco.Core;
-using Qinco.Core.IO;
 using Qinco.Search;
 
 namespace Qinco.Cli.Commands;
@@ -50,7 +49,7 @@ internal static class DemoCommand
         VectorSet database = SyntheticData.Generate(plan.Database, d, seed: 3, distributionSeed: distributionSeed);
         VectorSet queries = SyntheticData.Generate(plan.Queries, d, seed: 4, distributionSeed: distributionSeed);
         Log(context, total, "exact ground truth (flat search on the raw database)");
-        IntMatrix truth = FlatSearch.Search(database, queries, 1, threads).Ids;
+        Matrix<long> truth = FlatSearch.Search(database, queries, 1, threads).Ids;
 
         int workers = threads == -1 ? Environment.ProcessorCount : threads;
         var candidates = new List<(string Name, IQuantizer Quantizer, VectorSet Train)>

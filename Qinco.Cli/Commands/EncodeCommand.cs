@@ -34,7 +34,7 @@ internal static class EncodeCommand
             }
             byte[] codes = quantizer.Encode(vectors);
             string outPath = parse.GetRequiredValue(output);
-            CodeFile.Write(outPath, codes, quantizer.CodeSize);
+            CodeFile.Write(outPath, codes, quantizer);
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"encoded {vectors.Count} vectors into {quantizer.CodeSize} bytes each; wrote {outPath}"));
             return CliApp.Success;

@@ -57,12 +57,12 @@ internal static class EvalCommand
                 throw new CliException($"the base vectors have dimension {database.Dimension}, but the model was trained on dimension {quantizer.Dimension}.");
             }
             VectorSet? querySet = null;
-            IntMatrix? truth = null;
+            Matrix<long>? truth = null;
             string? queryPath = parse.GetValue(queries);
             if (queryPath is not null)
             {
                 querySet = VectorFile.Read(queryPath);
-                truth = VectorFile.ReadIntMatrix(parse.GetRequiredValue(groundTruth));
+                truth = VectorFile.ReadLongMatrix(parse.GetRequiredValue(groundTruth));
                 if (querySet.Dimension != database.Dimension)
                 {
                     throw new CliException($"the queries have dimension {querySet.Dimension}, the base vectors {database.Dimension}.");

@@ -18,9 +18,7 @@ internal sealed record FileLayout(
     /// <summary>Bytes read per block when reading rows (a whole row when it is larger).</summary>
     private const int BlockBytes = 1 << 20;
 
-    public int ElementSize => SizeOf(ElementType);
-
-    public long RowBytes => PrefixBytes + ((long)Columns * ElementSize);
+    public long RowBytes => PrefixBytes + ((long)Columns * SizeOf(ElementType));
 
     public VectorFileInfo Info => new(Format, ElementType, Rows, Columns);
 
@@ -32,23 +30,29 @@ internal sealed record FileLayout(
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown element type."),
     };
 
-    public static string Describe(VectorElementType type) => type switch
+    /// <summary>The element type a file stores for <typeparamref name="T"/>: float, byte, int or long.</summary>
+    /// <exception cref="ArgumentException">Another type.</exception>
+    public static VectorElementType ElementTypeOf<T>() =>
+        typeof(T) == typeof(float) ? VectorElementType.Float32
+        : typeof(T) == typeof(byte) ? VectorElementType.UInt8
+        : typeof(T) == typeof(int) ? VectorElementType.Int32
+        : typeof(T) == typeof(long) ? VectorElementType.Int64
+        : throw new ArgumentException($"Vector files hold float, byte, int or long values, not {typeof(T).Name}.", nameof(T));
+
+    /// <summary>The element type of a TEXMEX format: float32, uint8 or int32.</summary>
+    public static VectorElementType TexmexType(VectorFileFormat format) => format switch
     {
-        VectorElementType.UInt8 => "uint8",
-        VectorElementType.Float32 => "float32",
-        VectorElementType.Int32 => "int32",
-        VectorElementType.Int64 => "int64",
-        _ => type.ToString(),
+        VectorFileFormat.Fvecs => VectorElementType.Float32,
+        VectorFileFormat.Bvecs => VectorElementType.UInt8,
+        VectorFileFormat.Ivecs => VectorElementType.Int32,
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown vector file format."),
     };
 
-    public static string Extension(VectorFileFormat format) => format switch
-    {
-        VectorFileFormat.Fvecs => ".fvecs",
-        VectorFileFormat.Bvecs => ".bvecs",
-        VectorFileFormat.Ivecs => ".ivecs",
-        VectorFileFormat.Npy => ".npy",
-        _ => format.ToString(),
-    };
+    /// <summary>The type's name in messages: "float32", "uint8", "int32" or "int64".</summary>
+    public static string Describe(VectorElementType type) => type.ToString().ToLowerInvariant();
+
+    /// <summary>The format's extension: ".fvecs", ".bvecs", ".ivecs" or ".npy".</summary>
+    public static string Extension(VectorFileFormat format) => "." + format.ToString().ToLowerInvariant();
 
     public static VectorFileException Error(string name, string problem, Exception? inner = null) => new(name, problem, inner);
 
@@ -59,14 +63,7 @@ internal sealed record FileLayout(
         {
             throw new ArgumentException($"Reading a vector file needs a readable, seekable stream ({name} is not).", nameof(stream));
         }
-        return format switch
-        {
-            VectorFileFormat.Fvecs => ParseTexmex(stream, name, format, VectorElementType.Float32),
-            VectorFileFormat.Bvecs => ParseTexmex(stream, name, format, VectorElementType.UInt8),
-            VectorFileFormat.Ivecs => ParseTexmex(stream, name, format, VectorElementType.Int32),
-            VectorFileFormat.Npy => ParseNpy(stream, name),
-            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown vector file format."),
-        };
+        return format == VectorFileFormat.Npy ? ParseNpy(stream, name) : ParseTexmex(stream, name, format, TexmexType(format));
     }
 
     private static FileLayout ParseTexmex(Stream stream, string name, VectorFileFormat format, VectorElementType type)

@@ -164,7 +164,7 @@ internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int C
     }
 
     /// <summary>A parser for the Python literal dict of a .npy header: strings, True/False/None, integers and tuples.</summary>
-    private ref struct Parser(string text)
+    private sealed class Parser(string text)
     {
         private readonly string _text = text;
         private int _pos;
@@ -173,30 +173,15 @@ internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int C
         {
             var dict = new Dictionary<string, object>(StringComparer.Ordinal);
             Expect('{');
-            while (true)
+            ParseItems('}', () =>
             {
-                SkipSpace();
-                if (Peek() == '}')
-                {
-                    _pos++;
-                    break;
-                }
                 if (ParseValue() is not string key)
                 {
                     throw new FormatException($"a key at offset {_pos} is not a string");
                 }
                 Expect(':');
                 dict[key] = ParseValue();
-                SkipSpace();
-                if (Peek() == ',')
-                {
-                    _pos++;
-                }
-                else if (Peek() != '}')
-                {
-                    throw new FormatException($"expected ',' or '}}' at offset {_pos}");
-                }
-            }
+            });
             SkipSpace();
             if (_pos != _text.Length)
             {
@@ -226,16 +211,9 @@ internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int C
                 _pos++;
                 var items = new List<long>();
                 bool structured = false;
-                while (true)
+                ParseItems(close, () =>
                 {
-                    SkipSpace();
-                    if (Peek() == close)
-                    {
-                        _pos++;
-                        break;
-                    }
-                    object item = ParseValue();
-                    if (item is long l)
+                    if (ParseValue() is long l)
                     {
                         items.Add(l);
                     }
@@ -243,16 +221,7 @@ internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int C
                     {
                         structured = true;
                     }
-                    SkipSpace();
-                    if (Peek() == ',')
-                    {
-                        _pos++;
-                    }
-                    else if (Peek() != close)
-                    {
-                        throw new FormatException($"expected ',' or '{close}' at offset {_pos}");
-                    }
-                }
+                });
                 return structured || c == '[' ? new StructuredMarker() : items.ToArray();
             }
             if (char.IsAsciiDigit(c) || c == '-')
@@ -284,6 +253,30 @@ internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int C
             throw new FormatException($"unexpected '{c}' at offset {_pos}");
         }
 
+        /// <summary>Parses comma-separated items (a trailing comma allowed) up to and including <paramref name="close"/>.</summary>
+        private void ParseItems(char close, Action parseItem)
+        {
+            while (true)
+            {
+                SkipSpace();
+                if (Peek() == close)
+                {
+                    _pos++;
+                    return;
+                }
+                parseItem();
+                SkipSpace();
+                if (Peek() == ',')
+                {
+                    _pos++;
+                }
+                else if (Peek() != close)
+                {
+                    throw new FormatException($"expected ',' or '{close}' at offset {_pos}");
+                }
+            }
+        }
+
         private void Expect(char c)
         {
             SkipSpace();
@@ -294,7 +287,7 @@ internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int C
             _pos++;
         }
 
-        private readonly char Peek() => _pos < _text.Length ? _text[_pos] : throw new FormatException("unexpected end of header");
+        private char Peek() => _pos < _text.Length ? _text[_pos] : throw new FormatException("unexpected end of header");
 
         private void SkipSpace()
         {

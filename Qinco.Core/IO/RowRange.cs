@@ -96,6 +96,5 @@ public readonly record struct RowRange
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
 
     /// <summary>The range as <c>"A:B"</c> or <c>"A:"</c>, which <see cref="Parse(string)"/> reads back.</summary>
-    public override string ToString() =>
-        End is int e ? string.Create(CultureInfo.InvariantCulture, $"{Start}:{e}") : string.Create(CultureInfo.InvariantCulture, $"{Start}:");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Start}:{End}");
 }

@@ -3,6 +3,9 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Qinco.Core.IO;
@@ -14,7 +17,9 @@ namespace Qinco.Core.IO;
 /// </summary>
 /// <remarks>
 /// <para>Float data (float32, and uint8 widened to float) reads as a <see cref="VectorSet"/>; integer data (ids, e.g.
-/// ground-truth neighbours) as an <see cref="IntMatrix"/> or <see cref="LongMatrix"/>.</para>
+/// ground-truth neighbours) as a <c>Matrix&lt;int&gt;</c> or <c>Matrix&lt;long&gt;</c>; uint8 data also as bytes, one
+/// per value, without widening (<see cref="ReadByteMatrix(string, RowRange?)"/>, and packed codes as a
+/// <see cref="CodeSet"/> with <see cref="ReadCodes(string, CodeLayout, RowRange?)"/>).</para>
 /// <para>A <see cref="RowRange"/> reads only those rows: the reader seeks to the first and reads no others. For files
 /// larger than memory, <see cref="ReadChunks(string, int, RowRange?)"/> streams a bounded number of rows at a time.</para>
 /// <para>Every header is checked against the file length before anything is allocated. A truncated file, a wrong or
@@ -34,27 +39,15 @@ public static class VectorFile
 
     /// <summary>The format of a path by its extension (<c>.fvecs</c>, <c>.bvecs</c>, <c>.ivecs</c>, <c>.npy</c>, any case).</summary>
     /// <exception cref="VectorFileException">Another extension.</exception>
-    public static VectorFileFormat FormatOf(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        string ext = Path.GetExtension(path).ToUpperInvariant();
-        return ext switch
-        {
-            ".FVECS" => VectorFileFormat.Fvecs,
-            ".BVECS" => VectorFileFormat.Bvecs,
-            ".IVECS" => VectorFileFormat.Ivecs,
-            ".NPY" => VectorFileFormat.Npy,
-            _ => throw FileLayout.Error(path, $"has the extension '{Path.GetExtension(path)}'; expected .fvecs, .bvecs, .ivecs or .npy."),
-        };
-    }
+    public static VectorFileFormat FormatOf(string path) =>
+        TryFormatOf(path) ?? throw FileLayout.Error(path, $"has the extension '{Path.GetExtension(path)}'; expected .fvecs, .bvecs, .ivecs or .npy.");
 
     /// <summary>Rows, dimension and element type of a file, from its header and length, without reading the data.</summary>
     /// <exception cref="VectorFileException">An unknown extension, or a truncated or corrupt header.</exception>
     public static VectorFileInfo GetInfo(string path)
     {
         VectorFileFormat format = FormatOf(path);
-        using FileStream stream = OpenRead(path);
-        return FileLayout.Parse(stream, path, format).Info;
+        return ReadFile(path, stream => FileLayout.Parse(stream, path, format).Info);
     }
 
     /// <summary>Rows, dimension and element type of a file in <paramref name="stream"/> (from its current position).</summary>
@@ -76,27 +69,23 @@ public static class VectorFile
     /// </summary>
     /// <exception cref="VectorFileException">The file cannot be read (see <see cref="VectorFile"/>), holds integer data
     /// (<c>.ivecs</c>, int <c>.npy</c>: use <see cref="ReadIntMatrix(string, RowRange?)"/>), or the range is outside it.</exception>
-    public static VectorSet Read(string path, RowRange? rows = null) => ReadVectors(path, FormatOf(path), rows);
+    public static VectorSet Read(string path, RowRange? rows = null) => AsVectors(ReadMatrix<float>(path, FormatOf(path), rows));
 
     /// <summary>Reads vectors from a file of the given format in <paramref name="stream"/> (from its current position).</summary>
     /// <inheritdoc cref="Read(string, RowRange?)" path="/exception"/>
-    public static VectorSet Read(Stream stream, VectorFileFormat format, RowRange? rows = null)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        return ReadVectors(stream, NameOf(stream), format, rows);
-    }
+    public static VectorSet Read(Stream stream, VectorFileFormat format, RowRange? rows = null) => AsVectors(ReadMatrix<float>(stream, format, rows));
 
     /// <summary>Reads a <c>.fvecs</c> file (whatever its extension); only <paramref name="rows"/> when given.</summary>
     /// <exception cref="VectorFileException">The file cannot be read, or the range is outside it.</exception>
-    public static VectorSet ReadFvecs(string path, RowRange? rows = null) => ReadVectors(path, VectorFileFormat.Fvecs, rows);
+    public static VectorSet ReadFvecs(string path, RowRange? rows = null) => AsVectors(ReadMatrix<float>(path, VectorFileFormat.Fvecs, rows));
 
     /// <summary>Reads a <c>.bvecs</c> file (whatever its extension), widening bytes to float; only <paramref name="rows"/> when given.</summary>
     /// <exception cref="VectorFileException">The file cannot be read, or the range is outside it.</exception>
-    public static VectorSet ReadBvecs(string path, RowRange? rows = null) => ReadVectors(path, VectorFileFormat.Bvecs, rows);
+    public static VectorSet ReadBvecs(string path, RowRange? rows = null) => AsVectors(ReadMatrix<float>(path, VectorFileFormat.Bvecs, rows));
 
     /// <summary>Reads a float32 or uint8 (widened) <c>.npy</c> file; only <paramref name="rows"/> when given.</summary>
     /// <exception cref="VectorFileException">The file cannot be read, holds another dtype, or the range is outside it.</exception>
-    public static VectorSet ReadNpy(string path, RowRange? rows = null) => ReadVectors(path, VectorFileFormat.Npy, rows);
+    public static VectorSet ReadNpy(string path, RowRange? rows = null) => AsVectors(ReadMatrix<float>(path, VectorFileFormat.Npy, rows));
 
     /// <summary>
     /// Streams the vectors of a <c>.fvecs</c>, <c>.bvecs</c> or float32/uint8 <c>.npy</c> file (by extension) in sets of
@@ -107,7 +96,6 @@ public static class VectorFile
     /// <exception cref="VectorFileException">While enumerating: the file cannot be read, or the range is outside it.</exception>
     public static IEnumerable<VectorSet> ReadChunks(string path, int chunkRows, RowRange? rows = null)
     {
-        ArgumentNullException.ThrowIfNull(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkRows, 1);
         VectorFileFormat format = FormatOf(path);
         return ReadChunksFromPath(path, format, chunkRows, rows);
@@ -125,11 +113,11 @@ public static class VectorFile
         return ReadChunksCore(stream, NameOf(stream), format, chunkRows, rows);
     }
 
-    // ---------------------------------------------------------------- integer matrices
+    // ---------------------------------------------------------------- integer and byte matrices
 
     /// <summary>Reads an <c>.ivecs</c> file (whatever its extension); only <paramref name="rows"/> when given.</summary>
     /// <exception cref="VectorFileException">The file cannot be read, or the range is outside it.</exception>
-    public static IntMatrix ReadIvecs(string path, RowRange? rows = null) => ReadInts(path, VectorFileFormat.Ivecs, rows);
+    public static Matrix<int> ReadIvecs(string path, RowRange? rows = null) => ReadMatrix<int>(path, VectorFileFormat.Ivecs, rows);
 
     /// <summary>
     /// Reads integers from an <c>.ivecs</c> file or an int32 / int64 / uint8 <c>.npy</c> file (by extension), e.g. a
@@ -137,32 +125,68 @@ public static class VectorFile
     /// </summary>
     /// <exception cref="VectorFileException">The file cannot be read, holds float data, an int64 value outside the int32
     /// range, or the range is outside it.</exception>
-    public static IntMatrix ReadIntMatrix(string path, RowRange? rows = null) => ReadInts(path, FormatOf(path), rows);
+    public static Matrix<int> ReadIntMatrix(string path, RowRange? rows = null) => ReadMatrix<int>(path, FormatOf(path), rows);
 
     /// <summary>Reads integers from a file of the given format in <paramref name="stream"/> (from its current position).</summary>
     /// <inheritdoc cref="ReadIntMatrix(string, RowRange?)" path="/exception"/>
-    public static IntMatrix ReadIntMatrix(Stream stream, VectorFileFormat format, RowRange? rows = null)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        return ReadInts(stream, NameOf(stream), format, rows);
-    }
+    public static Matrix<int> ReadIntMatrix(Stream stream, VectorFileFormat format, RowRange? rows = null) => ReadMatrix<int>(stream, format, rows);
 
     /// <summary>Reads 64-bit integers from an <c>.ivecs</c> file or an int64 / int32 / uint8 <c>.npy</c> file (by extension).</summary>
     /// <exception cref="VectorFileException">The file cannot be read, holds float data, or the range is outside it.</exception>
-    public static LongMatrix ReadLongMatrix(string path, RowRange? rows = null)
-    {
-        VectorFileFormat format = FormatOf(path);
-        using FileStream stream = OpenRead(path);
-        return ReadLongs(stream, path, format, rows);
-    }
+    public static Matrix<long> ReadLongMatrix(string path, RowRange? rows = null) => ReadMatrix<long>(path, FormatOf(path), rows);
 
     /// <summary>Reads 64-bit integers from a file of the given format in <paramref name="stream"/> (from its current position).</summary>
     /// <inheritdoc cref="ReadLongMatrix(string, RowRange?)" path="/exception"/>
-    public static LongMatrix ReadLongMatrix(Stream stream, VectorFileFormat format, RowRange? rows = null)
+    public static Matrix<long> ReadLongMatrix(Stream stream, VectorFileFormat format, RowRange? rows = null) => ReadMatrix<long>(stream, format, rows);
+
+    /// <summary>
+    /// Reads the bytes of a <c>.bvecs</c> or uint8 (<c>'|u1'</c>) <c>.npy</c> file (by extension) as they are, one byte
+    /// per value (a quarter of the memory of <see cref="Read(string, RowRange?)"/>, which widens them to float); only
+    /// <paramref name="rows"/> when given.
+    /// </summary>
+    /// <exception cref="VectorFileException">The file cannot be read, holds another type than uint8, or the range is outside it.</exception>
+    public static Matrix<byte> ReadByteMatrix(string path, RowRange? rows = null) => ReadMatrix<byte>(path, FormatOf(path), rows);
+
+    /// <summary>Reads the bytes of a uint8 file of the given format in <paramref name="stream"/> (from its current position).</summary>
+    /// <inheritdoc cref="ReadByteMatrix(string, RowRange?)" path="/exception"/>
+    public static Matrix<byte> ReadByteMatrix(Stream stream, VectorFileFormat format, RowRange? rows = null) => ReadMatrix<byte>(stream, format, rows);
+
+    // ---------------------------------------------------------------- codes
+
+    /// <summary>
+    /// Reads packed codes from a 2-D uint8 <c>.npy</c> of shape [count, code size] (as <see cref="WriteCodes"/> and
+    /// <c>qinco encode</c> write, and NumPy reads) or a <c>.bvecs</c> file, by extension; only <paramref name="rows"/>
+    /// when given. The file holds no layout, so the caller gives the one the codes were written with.
+    /// </summary>
+    /// <param name="path">The code file.</param>
+    /// <param name="layout">How the codes are packed; its code size must be the file's row length.</param>
+    /// <param name="rows">The codes to read; all when null.</param>
+    /// <returns>The codes, one byte per stored byte.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="layout"/> is null.</exception>
+    /// <exception cref="VectorFileException">The file cannot be read, holds another type than uint8, rows of another
+    /// length than <c>layout.CodeSize</c>, or the range is outside it.</exception>
+    public static CodeSet ReadCodes(string path, CodeLayout layout, RowRange? rows = null)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        return ReadLongs(stream, NameOf(stream), format, rows);
+        ArgumentNullException.ThrowIfNull(layout);
+        return CodeSet.FromArray(ReadMatrix<byte>(path, FormatOf(path), rows, layout).Data, layout);
     }
+
+    /// <summary>Reads packed codes from a uint8 file of the given format in <paramref name="stream"/> (from its current position).</summary>
+    /// <inheritdoc cref="ReadCodes(string, CodeLayout, RowRange?)" path="/param"/>
+    /// <inheritdoc cref="ReadCodes(string, CodeLayout, RowRange?)" path="/exception"/>
+    public static CodeSet ReadCodes(Stream stream, VectorFileFormat format, CodeLayout layout, RowRange? rows = null)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        return CodeSet.FromArray(ReadMatrix<byte>(stream, format, rows, layout).Data, layout);
+    }
+
+    /// <summary>
+    /// Writes codes byte for byte as a 2-D uint8 (<c>'|u1'</c>) <c>.npy</c> of shape [count, code size] (format 1.0,
+    /// readable by NumPy), whatever the extension; replaces an existing file. The layout is not stored: the reader gives
+    /// it. (<see cref="WriteBvecs(string, Matrix{byte})"/> writes codes as <c>.bvecs</c>.)
+    /// </summary>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static void WriteCodes(string path, CodeSet codes) => WriteNpy(path, codes);
 
     // ---------------------------------------------------------------- writing
 
@@ -170,18 +194,15 @@ public static class VectorFile
     /// Writes vectors as <c>.fvecs</c>, <c>.bvecs</c> or float32 <c>.npy</c>, chosen by the extension; replaces an
     /// existing file.
     /// </summary>
-    /// <exception cref="ArgumentException">Another extension (<c>.ivecs</c>: use <see cref="WriteIvecs(string, IntMatrix)"/>),
+    /// <exception cref="ArgumentException">Another extension (<c>.ivecs</c>: use <see cref="WriteIvecs(string, Matrix{int})"/>),
     /// values a <c>.bvecs</c> file cannot hold, or an empty set for a TEXMEX file.</exception>
     public static void Write(string path, VectorSet vectors)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        VectorFileFormat format = Path.GetExtension(path).ToUpperInvariant() switch
+        VectorFileFormat format = TryFormatOf(path) switch
         {
-            ".FVECS" => VectorFileFormat.Fvecs,
-            ".BVECS" => VectorFileFormat.Bvecs,
-            ".NPY" => VectorFileFormat.Npy,
-            ".IVECS" => throw new ArgumentException($"{path}: .ivecs holds integers; write an IntMatrix with WriteIvecs.", nameof(path)),
-            string other => throw new ArgumentException($"{path}: the extension '{other}' is not .fvecs, .bvecs or .npy.", nameof(path)),
+            VectorFileFormat.Ivecs => throw new ArgumentException($"{path}: .ivecs holds integers; write a Matrix<int> with WriteIvecs.", nameof(path)),
+            VectorFileFormat known => known,
+            null => throw new ArgumentException($"{path}: the extension '{Path.GetExtension(path)}' is not .fvecs, .bvecs or .npy.", nameof(path)),
         };
         WriteFile(path, vectors, format, VectorElementType.Float32);
     }
@@ -193,13 +214,11 @@ public static class VectorFile
     public static void Write(Stream stream, VectorFileFormat format, VectorSet vectors)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        ArgumentNullException.ThrowIfNull(vectors);
         if (format == VectorFileFormat.Ivecs)
         {
-            throw new ArgumentException(".ivecs holds integers; write an IntMatrix.", nameof(format));
+            throw new ArgumentException(".ivecs holds integers; write a Matrix<int>.", nameof(format));
         }
-        CheckWritable(vectors, format, VectorElementType.Float32);
-        WriteVectors(stream, vectors, format, VectorElementType.Float32);
+        VectorWriter(vectors, format, VectorElementType.Float32)(stream);
     }
 
     /// <summary>Writes vectors as <c>.fvecs</c> (whatever the extension); replaces an existing file.</summary>
@@ -210,6 +229,10 @@ public static class VectorFile
     /// <exception cref="ArgumentException">A value that is not an integer 0..255 (its row and column are named; nothing
     /// is written), or an empty set.</exception>
     public static void WriteBvecs(string path, VectorSet vectors) => WriteFile(path, vectors, VectorFileFormat.Bvecs, VectorElementType.UInt8);
+
+    /// <summary>Writes bytes as <c>.bvecs</c> (whatever the extension) as they are; replaces an existing file.</summary>
+    /// <exception cref="ArgumentException">An empty matrix (a TEXMEX file cannot give the dimension of zero rows).</exception>
+    public static void WriteBvecs(string path, Matrix<byte> matrix) => WriteFile(path, matrix, VectorFileFormat.Bvecs);
 
     /// <summary>
     /// Writes vectors as a <c>.npy</c> file (format 1.0) of float32 (<c>'&lt;f4'</c>) or, with
@@ -224,72 +247,55 @@ public static class VectorFile
     public static void WriteNpy(Stream stream, VectorSet vectors, VectorElementType elementType)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        ArgumentNullException.ThrowIfNull(vectors);
-        CheckWritable(vectors, VectorFileFormat.Npy, elementType);
-        WriteVectors(stream, vectors, VectorFileFormat.Npy, elementType);
+        VectorWriter(vectors, VectorFileFormat.Npy, elementType)(stream);
     }
 
     /// <summary>Writes integers as <c>.ivecs</c> (whatever the extension); replaces an existing file.</summary>
     /// <exception cref="ArgumentException">An empty matrix (a TEXMEX file cannot give the dimension of zero rows).</exception>
-    public static void WriteIvecs(string path, IntMatrix matrix)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(matrix);
-        CheckNotEmpty(matrix.Rows, VectorFileFormat.Ivecs);
-        using FileStream stream = OpenWrite(path);
-        WriteInts(stream, matrix, VectorFileFormat.Ivecs);
-    }
+    public static void WriteIvecs(string path, Matrix<int> matrix) => WriteFile(path, matrix, VectorFileFormat.Ivecs);
 
-    /// <summary>Writes integers as an int32 (<c>'&lt;i4'</c>) <c>.npy</c> file; replaces an existing file.</summary>
-    public static void WriteNpy(string path, IntMatrix matrix)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(matrix);
-        using FileStream stream = OpenWrite(path);
-        WriteInts(stream, matrix, VectorFileFormat.Npy);
-    }
+    /// <summary>
+    /// Writes a matrix as a <c>.npy</c> file (format 1.0) of its element type, value for value: float32
+    /// (<c>'&lt;f4'</c>), uint8 (<c>'|u1'</c>, e.g. a <see cref="CodeSet"/>), int32 (<c>'&lt;i4'</c>) or int64
+    /// (<c>'&lt;i8'</c>); replaces an existing file.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/>, <see cref="byte"/>, <see cref="int"/> or <see cref="long"/>.</typeparam>
+    /// <exception cref="ArgumentException">Another element type.</exception>
+    public static void WriteNpy<T>(string path, Matrix<T> matrix)
+        where T : unmanaged => WriteFile(path, matrix, VectorFileFormat.Npy);
 
-    /// <summary>Writes integers as <see cref="VectorFileFormat.Ivecs"/> or int32 <see cref="VectorFileFormat.Npy"/> to <paramref name="stream"/>.</summary>
-    /// <exception cref="ArgumentException">Another format, or an empty matrix for <c>.ivecs</c>.</exception>
-    public static void Write(Stream stream, VectorFileFormat format, IntMatrix matrix)
+    /// <summary>Writes a matrix to <paramref name="stream"/> as a <c>.npy</c> array of its element type.</summary>
+    /// <inheritdoc cref="WriteNpy{T}(string, Matrix{T})" path="/typeparam"/>
+    /// <inheritdoc cref="WriteNpy{T}(string, Matrix{T})" path="/exception"/>
+    public static void WriteNpy<T>(Stream stream, Matrix<T> matrix)
+        where T : unmanaged => Write(stream, VectorFileFormat.Npy, matrix);
+
+    /// <summary>
+    /// Writes a matrix to <paramref name="stream"/> as <see cref="VectorFileFormat.Npy"/> or as the TEXMEX format of its
+    /// element type (<c>.fvecs</c> for float, <c>.bvecs</c> for byte, <c>.ivecs</c> for int; long has none).
+    /// </summary>
+    /// <inheritdoc cref="WriteNpy{T}(string, Matrix{T})" path="/typeparam"/>
+    /// <exception cref="ArgumentException">Another element type, a format that does not hold it, or an empty matrix for
+    /// a TEXMEX format.</exception>
+    public static void Write<T>(Stream stream, VectorFileFormat format, Matrix<T> matrix)
+        where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(stream);
-        ArgumentNullException.ThrowIfNull(matrix);
-        if (format is not (VectorFileFormat.Ivecs or VectorFileFormat.Npy))
-        {
-            throw new ArgumentException($"An IntMatrix is written as .ivecs or .npy, not {FileLayout.Extension(format)}.", nameof(format));
-        }
-        CheckNotEmpty(matrix.Rows, format);
-        WriteInts(stream, matrix, format);
-    }
-
-    /// <summary>Writes 64-bit integers as an int64 (<c>'&lt;i8'</c>) <c>.npy</c> file; replaces an existing file.</summary>
-    public static void WriteNpy(string path, LongMatrix matrix)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(matrix);
-        using FileStream stream = OpenWrite(path);
-        WriteNpy(stream, matrix);
-    }
-
-    /// <summary>Writes 64-bit integers to <paramref name="stream"/> as an int64 <c>.npy</c> array.</summary>
-    public static void WriteNpy(Stream stream, LongMatrix matrix)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        ArgumentNullException.ThrowIfNull(matrix);
-        NpyHeader.Write(stream, VectorElementType.Int64, matrix.Rows, matrix.Columns);
-        WriteValues(stream, matrix.Data, 8, static (v, dst) =>
-        {
-            for (int i = 0; i < v.Length; i++)
-            {
-                BinaryPrimitives.WriteInt64LittleEndian(dst[(i * 8)..], v[i]);
-            }
-        });
+        CheckWritable(matrix, format);
+        WriteMatrix(stream, matrix, format);
     }
 
     // ---------------------------------------------------------------- implementation: reading
 
     private static string NameOf(Stream stream) => stream is FileStream fs ? fs.Name : StreamName;
+
+    private static VectorFileFormat? TryFormatOf(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string extension = Path.GetExtension(path);
+        return Enum.GetValues<VectorFileFormat>().Cast<VectorFileFormat?>()
+            .FirstOrDefault(f => FileLayout.Extension(f!.Value).Equals(extension, StringComparison.OrdinalIgnoreCase));
+    }
 
     private static FileStream OpenRead(string path)
     {
@@ -297,23 +303,39 @@ public static class VectorFile
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
     }
 
-    private static FileStream OpenWrite(string path) =>
-        new(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
-
-    private static VectorSet ReadVectors(string path, VectorFileFormat format, RowRange? rows)
+    private static TResult ReadFile<TResult>(string path, Func<Stream, TResult> read)
     {
         using FileStream stream = OpenRead(path);
-        return ReadVectors(stream, path, format, rows);
+        return read(stream);
     }
 
-    private static VectorSet ReadVectors(Stream stream, string name, VectorFileFormat format, RowRange? rows)
+    private static VectorSet AsVectors(Matrix<float> vectors) => VectorSet.FromArray(vectors.Data, vectors.Columns);
+
+    private static Matrix<T> ReadMatrix<T>(string path, VectorFileFormat format, RowRange? rows, CodeLayout? codes = null)
+        where T : unmanaged, INumberBase<T> => ReadFile(path, stream => ReadMatrix<T>(stream, path, format, rows, codes));
+
+    private static Matrix<T> ReadMatrix<T>(Stream stream, VectorFileFormat format, RowRange? rows, CodeLayout? codes = null)
+        where T : unmanaged, INumberBase<T>
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return ReadMatrix<T>(stream, NameOf(stream), format, rows, codes);
+    }
+
+    /// <summary>Reads the rows as <typeparamref name="T"/>; with <paramref name="codes"/>, checks first that the rows
+    /// are codes of that layout.</summary>
+    private static Matrix<T> ReadMatrix<T>(Stream stream, string name, VectorFileFormat format, RowRange? rows, CodeLayout? codes)
+        where T : unmanaged, INumberBase<T>
     {
         FileLayout layout = FileLayout.Parse(stream, name, format);
-        RowDecoder<float> decode = FloatDecoder(layout);
+        RowDecoder<T> decode = DecoderFor<T>(layout);
+        if (codes is not null && layout.Columns != codes.CodeSize)
+        {
+            throw FileLayout.Error(name, $"holds codes of {layout.Columns} bytes, but {codes.Steps} steps of {codes.BitsPerStep} bits pack into {codes.CodeSize}-byte codes.");
+        }
         (long start, long count) = layout.Resolve(rows);
-        var data = new float[layout.ArrayLength(count)];
+        var data = new T[layout.ArrayLength(count)];
         layout.ReadRows(stream, start, (int)count, data, decode);
-        return VectorSet.FromArray(data, layout.Columns);
+        return Matrix<T>.FromArray(data, layout.Columns);
     }
 
     private static IEnumerable<VectorSet> ReadChunksFromPath(string path, VectorFileFormat format, int chunkRows, RowRange? rows)
@@ -328,127 +350,118 @@ public static class VectorFile
     private static IEnumerable<VectorSet> ReadChunksCore(Stream stream, string name, VectorFileFormat format, int chunkRows, RowRange? rows)
     {
         FileLayout layout = FileLayout.Parse(stream, name, format);
-        RowDecoder<float> decode = FloatDecoder(layout);
+        RowDecoder<float> decode = DecoderFor<float>(layout);
         (long start, long count) = layout.Resolve(rows);
-        long done = 0;
-        while (done < count)
+        for (long done = 0; done < count; done += chunkRows)
         {
             int n = (int)Math.Min(chunkRows, count - done);
             var data = new float[layout.ArrayLength(n)];
             layout.ReadRows(stream, start + done, n, data, decode);
-            done += n;
             yield return VectorSet.FromArray(data, layout.Columns);
         }
     }
 
-    private static IntMatrix ReadInts(string path, VectorFileFormat format, RowRange? rows)
+    /// <summary>
+    /// The decoder from the file's element type to <typeparamref name="T"/>: a copy for the same type; uint8 widens to
+    /// any type, int32 and int64 convert into each other (a value outside the target range is reported); float32 and
+    /// the integers do not mix, and only uint8 reads as bytes.
+    /// </summary>
+    private static RowDecoder<T> DecoderFor<T>(FileLayout layout)
+        where T : unmanaged, INumberBase<T>
     {
-        using FileStream stream = OpenRead(path);
-        return ReadInts(stream, path, format, rows);
-    }
-
-    private static IntMatrix ReadInts(Stream stream, string name, VectorFileFormat format, RowRange? rows)
-    {
-        FileLayout layout = FileLayout.Parse(stream, name, format);
-        RowDecoder<int> decode = layout.ElementType switch
+        VectorElementType target = FileLayout.ElementTypeOf<T>();
+        VectorElementType source = layout.ElementType;
+        bool integers = source is VectorElementType.Int32 or VectorElementType.Int64 && target is VectorElementType.Int32 or VectorElementType.Int64;
+        if (source != target && source != VectorElementType.UInt8 && !integers)
         {
-            VectorElementType.Int32 => static (src, dst) => { CopyLittleEndian(src, dst); return -1; },
-            VectorElementType.UInt8 => static (src, dst) => { Widen(src, dst); return -1; },
-            VectorElementType.Int64 => static (src, dst) =>
+            string problem = $"holds {FileLayout.Describe(source)} data{NpyDescr(layout)}, " + target switch
             {
-                for (int i = 0; i < dst.Length; i++)
-                {
-                    long v = BinaryPrimitives.ReadInt64LittleEndian(src[(i * 8)..]);
-                    if (v is < int.MinValue or > int.MaxValue)
-                    {
-                        return i;
-                    }
-                    dst[i] = (int)v;
-                }
-                return -1;
-            },
-            _ => throw NotIntegers(layout),
-        };
-        (long start, long count) = layout.Resolve(rows);
-        var data = new int[layout.ArrayLength(count)];
-        layout.ReadRows(stream, start, (int)count, data, decode);
-        return IntMatrix.FromArray(data, layout.Columns);
-    }
-
-    private static LongMatrix ReadLongs(Stream stream, string name, VectorFileFormat format, RowRange? rows)
-    {
-        FileLayout layout = FileLayout.Parse(stream, name, format);
-        RowDecoder<long> decode = layout.ElementType switch
+                VectorElementType.Float32 => "not float32 or uint8 vectors; read it with VectorFile.ReadIntMatrix or ReadLongMatrix.",
+                VectorElementType.UInt8 => "not uint8 bytes; read it with VectorFile.Read, ReadIntMatrix or ReadLongMatrix.",
+                _ => "not integers; read it with VectorFile.Read.",
+            };
+            throw FileLayout.Error(layout.Name, problem);
+        }
+        return source switch
         {
-            VectorElementType.Int64 => static (src, dst) => { CopyLittleEndian(src, dst); return -1; },
-            VectorElementType.Int32 => static (src, dst) =>
+            _ when source == target => static (src, dst) =>
             {
-                for (int i = 0; i < dst.Length; i++)
-                {
-                    dst[i] = BinaryPrimitives.ReadInt32LittleEndian(src[(i * 4)..]);
-                }
+                LittleEndianValues<T>(src).CopyTo(dst);
                 return -1;
             },
-            VectorElementType.UInt8 => static (src, dst) =>
-            {
-                for (int i = 0; i < dst.Length; i++)
-                {
-                    dst[i] = src[i];
-                }
-                return -1;
-            },
-            _ => throw NotIntegers(layout),
+            VectorElementType.UInt8 => Convert<byte, T>,
+            VectorElementType.Int32 => Convert<int, T>,
+            _ => Convert<long, T>,
         };
-        (long start, long count) = layout.Resolve(rows);
-        var data = new long[layout.ArrayLength(count)];
-        layout.ReadRows(stream, start, (int)count, data, decode);
-        return LongMatrix.FromArray(data, layout.Columns);
     }
-
-    private static VectorFileException NotIntegers(FileLayout layout) =>
-        FileLayout.Error(layout.Name, $"holds {FileLayout.Describe(layout.ElementType)} data{NpyDescr(layout)}, not integers; read it with VectorFile.Read.");
 
     private static string NpyDescr(FileLayout layout) =>
         layout.Format == VectorFileFormat.Npy ? $" (dtype '{NpyHeader.Descr(layout.ElementType)}')" : string.Empty;
 
-    private static RowDecoder<float> FloatDecoder(FileLayout layout) => layout.ElementType switch
+    /// <summary>Converts little-endian <typeparamref name="TSource"/> values; returns the index of the first value
+    /// <typeparamref name="T"/> cannot hold, or -1.</summary>
+    private static int Convert<TSource, T>(ReadOnlySpan<byte> source, Span<T> destination)
+        where TSource : unmanaged, INumberBase<TSource>
+        where T : unmanaged, INumberBase<T>
     {
-        VectorElementType.Float32 => static (src, dst) => { CopyLittleEndian(src, dst); return -1; },
-        VectorElementType.UInt8 => static (src, dst) =>
+        ReadOnlySpan<TSource> values = LittleEndianValues<TSource>(source);
+        for (int i = 0; i < destination.Length; i++)
         {
-            for (int i = 0; i < dst.Length; i++)
+            T value = T.CreateSaturating(values[i]);
+            if (TSource.CreateSaturating(value) != values[i])
             {
-                dst[i] = src[i];
+                return i;
             }
-            return -1;
-        },
-        _ => throw FileLayout.Error(layout.Name, $"holds {FileLayout.Describe(layout.ElementType)} data{NpyDescr(layout)}, not float32 or uint8 vectors; read it with VectorFile.ReadIntMatrix or ReadLongMatrix."),
-    };
-
-    private static void Widen(ReadOnlySpan<byte> src, Span<int> dst)
-    {
-        for (int i = 0; i < dst.Length; i++)
-        {
-            dst[i] = src[i];
+            destination[i] = value;
         }
+        return -1;
     }
 
-    private static void CopyLittleEndian<T>(ReadOnlySpan<byte> src, Span<T> dst)
+    /// <summary>The values stored little-endian in <paramref name="bytes"/>; reinterpreted in place on little-endian machines.</summary>
+    private static ReadOnlySpan<T> LittleEndianValues<T>(ReadOnlySpan<byte> bytes)
         where T : unmanaged
     {
-        MemoryMarshal.Cast<byte, T>(src).CopyTo(dst);
-        if (!BitConverter.IsLittleEndian)
+        if (BitConverter.IsLittleEndian)
         {
-            Span<byte> bytes = MemoryMarshal.AsBytes(dst);
-            int size = bytes.Length / dst.Length;
-            for (int i = 0; i < bytes.Length; i += size)
-            {
-                bytes.Slice(i, size).Reverse();
-            }
+            return MemoryMarshal.Cast<byte, T>(bytes);
+        }
+        byte[] swapped = bytes.ToArray();
+        ReverseEach(swapped, Unsafe.SizeOf<T>());
+        return MemoryMarshal.Cast<byte, T>(swapped);
+    }
+
+    private static void ReverseEach(Span<byte> bytes, int size)
+    {
+        for (int i = 0; i < bytes.Length; i += size)
+        {
+            bytes.Slice(i, size).Reverse();
         }
     }
 
     // ---------------------------------------------------------------- implementation: writing
+
+    private static FileStream OpenWrite(string path) =>
+        new(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+
+    private static void WriteFile(string path, Action<Stream> write)
+    {
+        using FileStream stream = OpenWrite(path);
+        write(stream);
+    }
+
+    private static void WriteFile<T>(string path, Matrix<T> matrix, VectorFileFormat format)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        CheckWritable(matrix, format);
+        WriteFile(path, stream => WriteMatrix(stream, matrix, format));
+    }
+
+    private static void WriteFile(string path, VectorSet vectors, VectorFileFormat format, VectorElementType elementType)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        WriteFile(path, VectorWriter(vectors, format, elementType));
+    }
 
     private static void CheckNotEmpty(int rows, VectorFileFormat format)
     {
@@ -458,102 +471,82 @@ public static class VectorFile
         }
     }
 
-    private static void CheckWritable(VectorSet vectors, VectorFileFormat format, VectorElementType elementType)
+    /// <summary>Checks that <paramref name="format"/> holds the matrix's element type and, for TEXMEX, that it has rows.</summary>
+    private static void CheckWritable<T>(Matrix<T> matrix, VectorFileFormat format)
+        where T : unmanaged
     {
+        ArgumentNullException.ThrowIfNull(matrix);
+        VectorElementType type = FileLayout.ElementTypeOf<T>();
+        if (format != VectorFileFormat.Npy && FileLayout.TexmexType(format) != type)
+        {
+            throw new ArgumentException(
+                $"A matrix of {FileLayout.Describe(type)} cannot be written as {FileLayout.Extension(format)}, which holds {FileLayout.Describe(FileLayout.TexmexType(format))}; write it as .npy.",
+                nameof(format));
+        }
+        CheckNotEmpty(matrix.Rows, format);
+    }
+
+    /// <summary>Checks that the vectors can be written, before anything is; returns their writer: of the floats, or for a
+    /// uint8 file of the values narrowed to bytes.</summary>
+    private static Action<Stream> VectorWriter(VectorSet vectors, VectorFileFormat format, VectorElementType elementType)
+    {
+        ArgumentNullException.ThrowIfNull(vectors);
         CheckNotEmpty(vectors.Count, format);
         if (format == VectorFileFormat.Npy && elementType is not (VectorElementType.Float32 or VectorElementType.UInt8))
         {
-            throw new ArgumentException($"A VectorSet is written to .npy as Float32 or UInt8, not {elementType}; use an IntMatrix or LongMatrix for integers.", nameof(elementType));
+            throw new ArgumentException($"A VectorSet is written to .npy as Float32 or UInt8, not {elementType}; use a Matrix<int> or Matrix<long> for integers.", nameof(elementType));
         }
-        if (format == VectorFileFormat.Bvecs || elementType == VectorElementType.UInt8)
+        if (format != VectorFileFormat.Bvecs && elementType != VectorElementType.UInt8)
         {
-            ReadOnlySpan<float> values = vectors.Data;
-            for (int i = 0; i < values.Length; i++)
+            return stream => WriteMatrix(stream, vectors, format);
+        }
+        ReadOnlySpan<float> values = vectors.Data;
+        var bytes = new byte[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            float v = values[i];
+            if (!(v >= 0f && v <= 255f && v == MathF.Floor(v)))
             {
-                float v = values[i];
-                if (!(v >= 0f && v <= 255f && v == MathF.Floor(v)))
-                {
-                    throw new ArgumentException(
-                        $"Vector {i / vectors.Dimension}, component {i % vectors.Dimension} is {v}: uint8 ({(format == VectorFileFormat.Bvecs ? ".bvecs" : "'|u1' .npy")}) holds only integers 0..255.",
-                        nameof(vectors));
-                }
+                throw new ArgumentException(
+                    $"Vector {i / vectors.Dimension}, component {i % vectors.Dimension} is {v}: uint8 ({(format == VectorFileFormat.Bvecs ? ".bvecs" : "'|u1' .npy")}) holds only integers 0..255.",
+                    nameof(vectors));
             }
+            bytes[i] = (byte)v;
         }
+        var narrowed = Matrix<byte>.FromArray(bytes, vectors.Dimension);
+        return stream => WriteMatrix(stream, narrowed, format);
     }
 
-    private static void WriteFile(string path, VectorSet vectors, VectorFileFormat format, VectorElementType elementType)
+    /// <summary>Writes the matrix as <c>.npy</c> or TEXMEX, values little-endian; the format is already checked.</summary>
+    private static void WriteMatrix<T>(Stream stream, Matrix<T> matrix, VectorFileFormat format)
+        where T : unmanaged
     {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(vectors);
-        CheckWritable(vectors, format, elementType);
-        using FileStream stream = OpenWrite(path);
-        WriteVectors(stream, vectors, format, elementType);
-    }
-
-    private static void WriteVectors(Stream stream, VectorSet vectors, VectorFileFormat format, VectorElementType elementType)
-    {
-        int d = vectors.Dimension;
-        switch (format)
+        int size = Unsafe.SizeOf<T>();
+        if (format == VectorFileFormat.Npy)
         {
-            case VectorFileFormat.Fvecs:
-                WriteTexmex(stream, vectors.Data, d, 4, static (v, dst) => WriteFloats(v, dst));
-                break;
-            case VectorFileFormat.Bvecs:
-                WriteTexmex(stream, vectors.Data, d, 1, static (v, dst) => NarrowToBytes(v, dst));
-                break;
-            case VectorFileFormat.Npy when elementType == VectorElementType.UInt8:
-                NpyHeader.Write(stream, VectorElementType.UInt8, vectors.Count, d);
-                WriteValues(stream, vectors.Data, 1, static (v, dst) => NarrowToBytes(v, dst));
-                break;
-            case VectorFileFormat.Npy:
-                NpyHeader.Write(stream, VectorElementType.Float32, vectors.Count, d);
-                WriteValues(stream, vectors.Data, 4, static (v, dst) => WriteFloats(v, dst));
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown vector file format.");
-        }
-    }
-
-    private static void WriteInts(Stream stream, IntMatrix matrix, VectorFileFormat format)
-    {
-        SpanEncoder<int> encode = static (v, dst) =>
-        {
-            for (int i = 0; i < v.Length; i++)
-            {
-                BinaryPrimitives.WriteInt32LittleEndian(dst[(i * 4)..], v[i]);
-            }
-        };
-        if (format == VectorFileFormat.Ivecs)
-        {
-            WriteTexmex(stream, matrix.Data, matrix.Columns, 4, encode);
+            NpyHeader.Write(stream, FileLayout.ElementTypeOf<T>(), matrix.Rows, matrix.Columns);
+            WriteValues(stream, matrix.Data, size);
         }
         else
         {
-            NpyHeader.Write(stream, VectorElementType.Int32, matrix.Rows, matrix.Columns);
-            WriteValues(stream, matrix.Data, 4, encode);
+            WriteTexmex(stream, matrix.Data, matrix.Columns, size);
         }
     }
 
-    private delegate void SpanEncoder<T>(ReadOnlySpan<T> values, Span<byte> destination);
-
-    private static void WriteFloats(ReadOnlySpan<float> values, Span<byte> destination)
+    private static void EncodeLittleEndian<T>(ReadOnlySpan<T> values, Span<byte> destination)
+        where T : unmanaged
     {
-        for (int i = 0; i < values.Length; i++)
+        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(values);
+        bytes.CopyTo(destination);
+        if (!BitConverter.IsLittleEndian)
         {
-            BinaryPrimitives.WriteSingleLittleEndian(destination[(i * 4)..], values[i]);
-        }
-    }
-
-    private static void NarrowToBytes(ReadOnlySpan<float> values, Span<byte> destination)
-    {
-        for (int i = 0; i < values.Length; i++)
-        {
-            destination[i] = (byte)values[i];
+            ReverseEach(destination[..bytes.Length], Unsafe.SizeOf<T>());
         }
     }
 
     /// <summary>Writes values in bounded blocks, encoded little-endian.</summary>
-    private static void WriteValues<T>(Stream stream, ReadOnlySpan<T> values, int size, SpanEncoder<T> encode)
+    private static void WriteValues<T>(Stream stream, ReadOnlySpan<T> values, int size)
+        where T : unmanaged
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(WriteBlockValues * size);
         try
@@ -562,7 +555,7 @@ public static class VectorFile
             {
                 ReadOnlySpan<T> block = values.Slice(offset, Math.Min(WriteBlockValues, values.Length - offset));
                 Span<byte> bytes = buffer.AsSpan(0, block.Length * size);
-                encode(block, bytes);
+                EncodeLittleEndian(block, bytes);
                 stream.Write(bytes);
             }
         }
@@ -572,8 +565,9 @@ public static class VectorFile
         }
     }
 
-    /// <summary>Writes rows as a little-endian int32 dimension followed by the encoded values.</summary>
-    private static void WriteTexmex<T>(Stream stream, ReadOnlySpan<T> values, int dimension, int size, SpanEncoder<T> encode)
+    /// <summary>Writes rows as a little-endian int32 dimension followed by the values, little-endian.</summary>
+    private static void WriteTexmex<T>(Stream stream, ReadOnlySpan<T> values, int dimension, int size)
+        where T : unmanaged
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(4 + (dimension * size));
         try
@@ -582,7 +576,7 @@ public static class VectorFile
             BinaryPrimitives.WriteInt32LittleEndian(row, dimension);
             for (int offset = 0; offset < values.Length; offset += dimension)
             {
-                encode(values.Slice(offset, dimension), row[4..]);
+                EncodeLittleEndian(values.Slice(offset, dimension), row[4..]);
                 stream.Write(row);
             }
         }

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Text.Json;
 using NUnit.Framework;
 using Qinco.Cli;
@@ -27,11 +28,11 @@ public sealed class CliTests : TempFiles
     {
         VectorSet all = SyntheticData.Generate(700, 16, seed: 1, distributionSeed: 5);
         VectorSet queries = SyntheticData.Generate(20, 16, seed: 2, distributionSeed: 5);
-        IntMatrix truth = FlatSearch.Search(all.Slice(600, 100), queries, 10, 1).Ids;
+        Matrix<long> truth = FlatSearch.Search(all.Slice(600, 100), queries, 10, 1).Ids;
         string data = PathOf("data.fvecs"), q = PathOf("queries.fvecs"), t = PathOf("truth.ivecs");
         VectorFile.WriteFvecs(data, all);
         VectorFile.WriteFvecs(q, queries);
-        VectorFile.WriteIvecs(t, truth);
+        VectorFile.WriteIvecs(t, Matrix<int>.FromArray(Array.ConvertAll(truth.Data, id => (int)id), truth.Columns));
         return (data, q, t);
     }
 
@@ -106,6 +107,70 @@ public sealed class CliTests : TempFiles
         Outcome tooMany = Run("decode", "--model", model, "--codes", codes, "--steps", "3", "--out", PathOf("x.fvecs"));
         Assert.That(tooMany.ExitCode, Is.EqualTo(1));
         Assert.That(tooMany.Error, Does.Contain("--steps 3"));
+    }
+
+    [Test]
+    public void Eval_ReadsInt64GroundTruth_AsIvecsDoes()
+    {
+        var (data, queries, truth) = WriteData();
+        string model = TrainRq(data);
+        string int64Truth = PathOf("truth.npy");
+        VectorFile.WriteNpy(int64Truth, VectorFile.ReadLongMatrix(truth));
+        Assert.That(VectorFile.GetInfo(int64Truth).ElementType, Is.EqualTo(VectorElementType.Int64));
+
+        string Recalls(string groundTruth)
+        {
+            Outcome eval = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--queries", queries, "--groundtruth", groundTruth, "--threads", "1", "--json");
+            Assert.That(eval.ExitCode, Is.EqualTo(0), eval.Error);
+            using JsonDocument json = JsonDocument.Parse(eval.Out);
+            return string.Join(' ', new[] { "r_at_1", "r_at_10", "r_at_100" }.Select(key => json.RootElement.GetProperty(key).GetDouble()));
+        }
+        Assert.That(Recalls(int64Truth), Is.EqualTo(Recalls(truth)));
+    }
+
+    [Test]
+    public void Encode_WritesTheCodesFileByteForByteAsBefore()
+    {
+        var (data, _, _) = WriteData();
+        string model = TrainRq(data);
+        string codes = PathOf("codes.npy");
+        Outcome encode = Run("encode", "--model", model, "--input", data, "--rows", "600:700", "--out", codes);
+        Assert.That(encode.ExitCode, Is.EqualTo(0), encode.Error);
+
+        // What the CLI wrote before codes had a type: the code bytes widened to a VectorSet, written as a uint8 .npy.
+        IQuantizer quantizer = Quantizer.Load(model);
+        byte[] packed = quantizer.Encode(VectorFile.Read(data, RowRange.Parse("600:700")));
+        string before = PathOf("before.npy");
+        VectorFile.WriteNpy(before, VectorSet.FromArray(Array.ConvertAll(packed, b => (float)b), quantizer.CodeSize), VectorElementType.UInt8);
+        byte[] written = File.ReadAllBytes(codes);
+        Assert.That(written, Is.EqualTo(File.ReadAllBytes(before)));
+
+        // And pinned literally: NumPy's 1.0 header, padded to 64 bytes, then the packed codes.
+        string header = "{'descr': '|u1', 'fortran_order': False, 'shape': (100, 1), }";
+        byte[] expectedHead = [0x93, .. "NUMPY"u8, 1, 0, 118, 0, .. System.Text.Encoding.ASCII.GetBytes(header.PadRight(117) + "\n")];
+        Assert.That(written[..128], Is.EqualTo(expectedHead));
+        Assert.That(written[128..], Is.EqualTo(packed));
+
+        Outcome decode = Run("decode", "--model", model, "--codes", codes, "--out", PathOf("back.fvecs"));
+        Assert.That(decode.ExitCode, Is.EqualTo(0), decode.Error);
+        Assert.That(VectorFile.Read(PathOf("back.fvecs")).Data, Is.EqualTo(quantizer.Decode(packed).Data));
+    }
+
+    [Test]
+    public void Decode_CodesOfAnotherModel_Exit1NamingTheFile()
+    {
+        var (data, _, _) = WriteData();
+        string model = TrainRq(data);
+        string wide = PathOf("wide.npy");
+        VectorFile.WriteNpy(wide, new Matrix<byte>(3, 2));
+        Outcome decode = Run("decode", "--model", model, "--codes", wide, "--out", PathOf("x.fvecs"));
+        Assert.That(decode.ExitCode, Is.EqualTo(1));
+        Assert.That(decode.Error, Does.Contain("wide.npy").And.Contain("codes of 2 bytes").And.Contain("1-byte codes"));
+        string floats = PathOf("floats.npy");
+        VectorFile.WriteNpy(floats, new VectorSet(3, 1));
+        Outcome notBytes = Run("decode", "--model", model, "--codes", floats, "--out", PathOf("x.fvecs"));
+        Assert.That(notBytes.ExitCode, Is.EqualTo(1));
+        Assert.That(notBytes.Error, Does.Contain("floats.npy").And.Contain("not uint8"));
     }
 
     [Test]

@@ -54,7 +54,7 @@ public sealed class SharedDatasetTests
     public void SiftGroundTruthRows5000_Is1000x100_WithIdsBelow5000()
     {
         string path = TestData.RequireDataset("sift10k/sift10k_groundtruth_rows5000.ivecs");
-        IntMatrix gt = VectorFile.ReadIvecs(path);
+        Matrix<int> gt = VectorFile.ReadIvecs(path);
         Assert.That((gt.Rows, gt.Columns), Is.EqualTo((1000, 100)));
         Assert.That(gt.Data.Min(), Is.EqualTo(0));
         Assert.That(gt.Data.Max(), Is.EqualTo(4999));

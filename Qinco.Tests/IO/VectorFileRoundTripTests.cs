@@ -34,10 +34,10 @@ public sealed class VectorFileRoundTripTests : TempFiles
         return set;
     }
 
-    private static IntMatrix Ints(int rows, int columns)
+    private static Matrix<int> Ints(int rows, int columns)
     {
         var random = new Random(3);
-        var m = new IntMatrix(rows, columns);
+        var m = new Matrix<int>(rows, columns);
         for (int i = 0; i < m.Data.Length; i++)
         {
             m.Data[i] = random.Next(int.MinValue, int.MaxValue);
@@ -117,7 +117,7 @@ public sealed class VectorFileRoundTripTests : TempFiles
     [TestCase("g.npy")]
     public void Int32_RoundTrips(string name)
     {
-        IntMatrix m = Ints(13, 6);
+        Matrix<int> m = Ints(13, 6);
         string path = PathOf(name);
         if (name.EndsWith(".npy", StringComparison.Ordinal))
         {
@@ -127,7 +127,7 @@ public sealed class VectorFileRoundTripTests : TempFiles
         {
             VectorFile.WriteIvecs(path, m);
         }
-        IntMatrix back = VectorFile.ReadIntMatrix(path);
+        Matrix<int> back = VectorFile.ReadIntMatrix(path);
         Assert.That((back.Rows, back.Columns), Is.EqualTo((13, 6)));
         Assert.That(back.Data, Is.EqualTo(m.Data));
         Assert.That(back[12, 5], Is.EqualTo(m.Data[^1]));
@@ -137,7 +137,7 @@ public sealed class VectorFileRoundTripTests : TempFiles
     [Test]
     public void Int64_RoundTrips_AndNarrowsWhenValuesFit()
     {
-        var m = LongMatrix.FromArray([0L, 1L, -5L, int.MaxValue, int.MinValue, 42L], 3);
+        var m = Matrix<long>.FromArray([0L, 1L, -5L, int.MaxValue, int.MinValue, 42L], 3);
         string path = PathOf("l.npy");
         VectorFile.WriteNpy(path, m);
         Assert.That(VectorFile.GetInfo(path).ElementType, Is.EqualTo(VectorElementType.Int64));
@@ -148,7 +148,7 @@ public sealed class VectorFileRoundTripTests : TempFiles
     [Test]
     public void Int64_ValuesOutsideInt32_AreNamedWhenNarrowing()
     {
-        var m = LongMatrix.FromArray([0L, 1L, 2L, 1L << 40], 2);
+        var m = Matrix<long>.FromArray([0L, 1L, 2L, 1L << 40], 2);
         string path = PathOf("big.npy");
         VectorFile.WriteNpy(path, m);
         var ex = Assert.Throws<VectorFileException>(() => VectorFile.ReadIntMatrix(path));
@@ -183,7 +183,7 @@ public sealed class VectorFileRoundTripTests : TempFiles
     public void Texmex_ZeroRows_IsRefusedOnWrite()
     {
         Assert.Throws<ArgumentException>(() => VectorFile.WriteFvecs(PathOf("e.fvecs"), new VectorSet(0, 4)));
-        Assert.Throws<ArgumentException>(() => VectorFile.WriteIvecs(PathOf("e.ivecs"), new IntMatrix(0, 4)));
+        Assert.Throws<ArgumentException>(() => VectorFile.WriteIvecs(PathOf("e.ivecs"), new Matrix<int>(0, 4)));
     }
 
     [Test]
@@ -233,13 +233,13 @@ public sealed class VectorFileRoundTripTests : TempFiles
     [Test]
     public void Streams_IntAndLongMatrices_RoundTrip()
     {
-        IntMatrix m = Ints(5, 4);
+        Matrix<int> m = Ints(5, 4);
         using var ivecs = new MemoryStream();
         VectorFile.Write(ivecs, VectorFileFormat.Ivecs, m);
         ivecs.Position = 0;
         Assert.That(VectorFile.ReadIntMatrix(ivecs, VectorFileFormat.Ivecs).Data, Is.EqualTo(m.Data));
 
-        var l = LongMatrix.FromArray([1L, long.MaxValue, long.MinValue, 4L], 2);
+        var l = Matrix<long>.FromArray([1L, long.MaxValue, long.MinValue, 4L], 2);
         using var npy = new MemoryStream();
         VectorFile.WriteNpy(npy, l);
         npy.Position = 0;
@@ -298,10 +298,10 @@ public sealed class VectorFileRoundTripTests : TempFiles
     [Test]
     public void RowRange_OfIntegers()
     {
-        IntMatrix m = Ints(20, 3);
+        Matrix<int> m = Ints(20, 3);
         string path = PathOf("gt.ivecs");
         VectorFile.WriteIvecs(path, m);
-        IntMatrix part = VectorFile.ReadIvecs(path, new RowRange(5, 8));
+        Matrix<int> part = VectorFile.ReadIvecs(path, new RowRange(5, 8));
         Assert.That(part.Rows, Is.EqualTo(3));
         Assert.That(part.Data, Is.EqualTo(m.Data.Skip(15).Take(9)));
     }

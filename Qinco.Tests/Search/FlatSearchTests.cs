@@ -2,7 +2,6 @@ using System;
 using System.Linq;
 using NUnit.Framework;
 using Qinco.Core;
-using Qinco.Core.IO;
 using Qinco.Search;
 
 namespace Qinco.Tests.Search;
@@ -127,25 +126,40 @@ public sealed class RecallTests
     public void CountsQueriesWhoseTrueNearestIsInTheFirstK()
     {
         // 4 queries, 3 results each.
-        IntMatrix results = IntMatrix.FromArray(new[]
+        Matrix<long> results = Matrix<long>.FromArray(new long[]
         {
             7, 1, 2,   // truth 7: found at rank 0
             1, 9, 2,   // truth 9: found at rank 1
             3, 4, 5,   // truth 5: found at rank 2
             3, 4, 5,   // truth 8: never
         }, 3);
-        IntMatrix truth = IntMatrix.FromArray(new[] { 7, 0, 9, 0, 5, 0, 8, 3 }, 2);
+        Matrix<int> truth = Matrix<int>.FromArray(new[] { 7, 0, 9, 0, 5, 0, 8, 3 }, 2);
         Assert.That(Recall.AtK(results, truth, 1), Is.EqualTo(0.25));
         Assert.That(Recall.AtK(results, truth, 2), Is.EqualTo(0.5));
         Assert.That(Recall.AtK(results, truth, 3), Is.EqualTo(0.75));
+        Matrix<long> longTruth = Matrix<long>.FromArray(Array.ConvertAll(truth.Data, id => (long)id), 2);
+        Assert.That(Recall.AtK(results, longTruth, 2), Is.EqualTo(0.5), "int and long ground truth count alike");
+    }
+
+    [Test]
+    public void Ids_Beyond32Bits_AreMatchedExactly()
+    {
+        const long big = (1L << 40) + 7;
+        Matrix<long> results = Matrix<long>.FromArray([big, 1, 7, big + 1], 2);
+        Matrix<long> truth = Matrix<long>.FromArray([big, big], 1);
+        Assert.That(Recall.AtK(results, truth, 1), Is.EqualTo(0.5), "7 is not 2^40 + 7");
+        Assert.That(Recall.AtK(results, truth, 2), Is.EqualTo(0.5));
+        var search = new SearchResult(results, new float[4], 2);
+        Assert.That(search.NeighborsOf(0)[0], Is.EqualTo(big));
+        Assert.That(Recall.AtK(search, truth, 1), Is.EqualTo(0.5));
     }
 
     [Test]
     public void Validation()
     {
-        IntMatrix results = IntMatrix.FromArray(new[] { 1, 2, 3, 4 }, 2);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Recall.AtK(results, IntMatrix.FromArray(new[] { 1, 2 }, 1), 3));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Recall.AtK(results, IntMatrix.FromArray(new[] { 1, 2 }, 1), 0));
-        Assert.Throws<ArgumentException>(() => Recall.AtK(results, IntMatrix.FromArray(new[] { 1 }, 1), 1));
+        Matrix<long> results = Matrix<long>.FromArray(new long[] { 1, 2, 3, 4 }, 2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Recall.AtK(results, Matrix<int>.FromArray(new[] { 1, 2 }, 1), 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Recall.AtK(results, Matrix<int>.FromArray(new[] { 1, 2 }, 1), 0));
+        Assert.Throws<ArgumentException>(() => Recall.AtK(results, Matrix<int>.FromArray(new[] { 1 }, 1), 1));
     }
 }

@@ -1,7 +1,6 @@
 using System;
 using NUnit.Framework;
 using Qinco.Core;
-using Qinco.Core.IO;
 using Qinco.Search;
 
 namespace Qinco.Tests.Search;
@@ -15,7 +14,7 @@ public sealed class QuantizerEvaluationTests
         VectorSet train = SyntheticData.Generate(3000, d, seed: 1, distributionSeed: 7);
         VectorSet database = SyntheticData.Generate(2000, d, seed: 2, distributionSeed: 7);
         VectorSet queries = SyntheticData.Generate(100, d, seed: 3, distributionSeed: 7);
-        IntMatrix truth = FlatSearch.Search(database, queries, 1, 2).Ids;
+        Matrix<long> truth = FlatSearch.Search(database, queries, 1, 2).Ids;
 
         var rq = Quantizer.Residual(d).WithSteps(4).WithCodebookBits(6).WithBeamWidth(2).WithSeed(3).WithThreads(2).Build();
         rq.Fit(train);
@@ -75,7 +74,7 @@ public sealed class QuantizerEvaluationTests
         rq.Fit(train);
         Assert.Throws<ArgumentException>(() => QuantizerEvaluation.Evaluate(rq, SyntheticData.Generate(5, 9, seed: 1)));
         Assert.Throws<ArgumentException>(() => QuantizerEvaluation.Evaluate(rq, train, queries: train));
-        var truth = new IntMatrix(3, 1);
+        var truth = new Matrix<long>(3, 1);
         truth[1, 0] = 500;
         var ex = Assert.Throws<ArgumentException>(() => QuantizerEvaluation.Evaluate(rq, train, train.Slice(0, 3), truth));
         Assert.That(ex!.Message, Does.Contain("500"));
