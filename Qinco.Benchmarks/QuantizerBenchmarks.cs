@@ -60,7 +60,7 @@ public class QuantizerBenchmarks
             _quantizer = qinco;
         }
         _batch = database.Slice(0, BatchSize);
-        _codes = _quantizer.Encode(_batch);
+        _codes = _quantizer.Encode(_batch).Data;
         _decoded = new float[BatchSize * 128];
     }
 

@@ -91,7 +91,7 @@ public static class QuantizerEvaluation
         quantizer.Decode(quantizer.Encode(warmUp));
 
         var watch = Stopwatch.StartNew();
-        byte[] codes = quantizer.Encode(database);
+        CodeSet codes = quantizer.Encode(database);
         double encodeSeconds = watch.Elapsed.TotalSeconds;
         watch.Restart();
         VectorSet decoded = quantizer.Decode(codes);

@@ -43,7 +43,7 @@ public sealed class ReadmeExampleTests
         IQuantizer rq = Quantizer.Residual(dimension: 32).WithSteps(4).WithCodebookBits(6).WithBeamWidth(5).Build();
         rq.Fit(train);
 
-        byte[] codes = rq.Encode(database);                  // rq.CodeSize bytes per vector
+        CodeSet codes = rq.Encode(database);                 // 500 codes of rq.CodeSize bytes (rq.Layout)
         VectorSet decoded = rq.Decode(codes);                // reconstructions
         VectorSet coarse = rq.Decode(codes, steps: 2);       // only the first 2 code indices
 
@@ -52,8 +52,8 @@ public sealed class ReadmeExampleTests
         Console.WriteLine($"{loaded.Kind}: {loaded.CodeSize} bytes/vector, {decoded.Count} vectors decoded");
         // README example ends
 
-        Assert.That(codes, Has.Length.EqualTo(500 * rq.CodeSize));
-        Assert.That(loaded.Encode(database), Is.EqualTo(codes));
+        Assert.That(codes.Data, Has.Length.EqualTo(500 * rq.CodeSize));
+        Assert.That(loaded.Encode(database).Data, Is.EqualTo(codes.Data));
         Assert.That(coarse.Count, Is.EqualTo(500));
     }
 

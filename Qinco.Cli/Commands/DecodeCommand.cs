@@ -28,7 +28,7 @@ internal static class DecodeCommand
         {
             IQuantizer quantizer = Quantizer.Load(parse.GetRequiredValue(model), parse.GetValue(threads));
             string codesPath = parse.GetRequiredValue(codesOption);
-            CodeSet codes = CodeFile.Read(codesPath, quantizer);
+            CodeSet codes = VectorFile.ReadCodes(codesPath, quantizer.Layout);
             int m = parse.GetValue(steps);
             if (m > quantizer.Steps)
             {

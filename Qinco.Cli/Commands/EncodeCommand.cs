@@ -32,9 +32,8 @@ internal static class EncodeCommand
             {
                 throw new CliException($"the input vectors have dimension {vectors.Dimension}, but the model was trained on dimension {quantizer.Dimension}.");
             }
-            byte[] codes = quantizer.Encode(vectors);
             string outPath = parse.GetRequiredValue(output);
-            CodeFile.Write(outPath, codes, quantizer);
+            VectorFile.WriteCodes(outPath, quantizer.Encode(vectors));
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"encoded {vectors.Count} vectors into {quantizer.CodeSize} bytes each; wrote {outPath}"));
             return CliApp.Success;

@@ -33,6 +33,9 @@ public interface IQuantizer
     /// <summary>Bytes per encoded vector.</summary>
     int CodeSize { get; }
 
+    /// <summary>The layout of the codes: <see cref="Steps"/> indices of <see cref="CodebookBits"/> bits in <see cref="CodeSize"/> bytes.</summary>
+    CodeLayout Layout { get; }
+
     /// <summary>Whether the quantizer has been fitted (or loaded) and can encode.</summary>
     bool IsTrained { get; }
 

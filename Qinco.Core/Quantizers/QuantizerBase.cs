@@ -31,7 +31,7 @@ public abstract class QuantizerBase : IQuantizer
         Dimension = dimension;
         Steps = steps;
         CodebookBits = codebookBits;
-        CodeSize = CodePacking.CodeSize(steps, codebookBits);
+        Layout = new CodeLayout(steps, codebookBits);
         Parallelism = parallelism;
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
     }
@@ -52,7 +52,10 @@ public abstract class QuantizerBase : IQuantizer
     public int CodebookSize => 1 << CodebookBits;
 
     /// <inheritdoc/>
-    public int CodeSize { get; }
+    public int CodeSize => Layout.CodeSize;
+
+    /// <inheritdoc/>
+    public CodeLayout Layout { get; }
 
     /// <inheritdoc/>
     public abstract bool IsTrained { get; }

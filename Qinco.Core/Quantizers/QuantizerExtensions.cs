@@ -6,8 +6,10 @@ namespace Qinco.Core;
 /// <summary>Array and file conveniences over the span-based <see cref="IQuantizer"/> methods.</summary>
 public static class QuantizerExtensions
 {
-    /// <summary>Encodes a set of vectors; returns <c>vectors.Count * CodeSize</c> bytes.</summary>
-    public static byte[] Encode(this IQuantizer quantizer, VectorSet vectors)
+    /// <summary>Encodes a set of vectors into a <see cref="CodeSet"/> of <c>vectors.Count</c> codes of the quantizer's <see cref="IQuantizer.Layout"/>.</summary>
+    /// <exception cref="ArgumentException">The vectors have another dimension, or hold NaN/Inf.</exception>
+    /// <exception cref="InvalidOperationException">The quantizer is not trained.</exception>
+    public static CodeSet Encode(this IQuantizer quantizer, VectorSet vectors)
     {
         ArgumentNullException.ThrowIfNull(quantizer);
         ArgumentNullException.ThrowIfNull(vectors);
@@ -15,9 +17,25 @@ public static class QuantizerExtensions
         {
             throw new ArgumentException($"The vectors have dimension {vectors.Dimension}, but the quantizer was built for dimension {quantizer.Dimension}.", nameof(vectors));
         }
-        var codes = new byte[(long)vectors.Count * quantizer.CodeSize];
-        quantizer.Encode(vectors.Data, codes);
+        var codes = new CodeSet(vectors.Count, quantizer.Layout);
+        quantizer.Encode(vectors.Data, codes.Data);
         return codes;
+    }
+
+    /// <summary>Decodes a <see cref="CodeSet"/> written with the quantizer's layout into a new set.</summary>
+    /// <param name="quantizer">The quantizer that wrote the codes.</param>
+    /// <param name="codes">The codes; their layout must be the quantizer's.</param>
+    /// <param name="steps">Decode only this many leading steps; 0 decodes all.</param>
+    /// <exception cref="ArgumentException">The codes have another layout, or hold padding bits.</exception>
+    public static VectorSet Decode(this IQuantizer quantizer, CodeSet codes, int steps = 0)
+    {
+        ArgumentNullException.ThrowIfNull(quantizer);
+        ArgumentNullException.ThrowIfNull(codes);
+        if (codes.Layout != quantizer.Layout)
+        {
+            throw new ArgumentException($"The codes have {codes.Layout.Steps} steps of {codes.Layout.BitsPerStep} bits, but the quantizer writes {quantizer.Steps} steps of {quantizer.CodebookBits} bits: they were written by another model.", nameof(codes));
+        }
+        return quantizer.Decode(codes.Data.AsSpan(), steps);
     }
 
     /// <summary>Decodes packed codes (<see cref="IQuantizer.CodeSize"/> bytes each) into a new set.</summary>

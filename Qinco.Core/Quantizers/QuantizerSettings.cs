@@ -15,7 +15,7 @@ public static class QuantizerLimits
     public const int MaxSteps = 1024;
 
     /// <summary>Largest number of bits per code index (K = 65,536 codewords per step).</summary>
-    public const int MaxCodebookBits = 16;
+    public const int MaxCodebookBits = CodeLayout.MaxBitsPerStep;
 
     /// <summary>Largest encoder beam width.</summary>
     public const int MaxBeamWidth = 1024;

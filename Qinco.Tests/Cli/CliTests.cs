@@ -139,7 +139,7 @@ public sealed class CliTests : TempFiles
 
         // What the CLI wrote before codes had a type: the code bytes widened to a VectorSet, written as a uint8 .npy.
         IQuantizer quantizer = Quantizer.Load(model);
-        byte[] packed = quantizer.Encode(VectorFile.Read(data, RowRange.Parse("600:700")));
+        byte[] packed = quantizer.Encode(VectorFile.Read(data, RowRange.Parse("600:700"))).Data;
         string before = PathOf("before.npy");
         VectorFile.WriteNpy(before, VectorSet.FromArray(Array.ConvertAll(packed, b => (float)b), quantizer.CodeSize), VectorElementType.UInt8);
         byte[] written = File.ReadAllBytes(codes);

@@ -128,7 +128,7 @@ public sealed class QincoQuantizerTests
         var reconstruction = new float[300 * D];
         QincoQuantizer.EncodeNormalised(network, network.CreateTables(threads: 1), EncoderSearch.Greedy, normalised, 300, codes, reconstruction, threads: 2);
 
-        byte[] rqCodes = rq.Encode(test);
+        byte[] rqCodes = rq.Encode(test).Data;
         var rqIndices = new int[300 * 4];
         for (int i = 0; i < 300; i++)
         {
@@ -216,7 +216,7 @@ public sealed class QincoQuantizerTests
         interrupted.Fit(train, validation, progress, cts.Token);
         Assert.That(interrupted.LastTraining!.StopReason, Is.EqualTo(StopReason.Cancelled));
         Assert.That(interrupted.IsTrained, Is.True);
-        Assert.That(interrupted.Encode(test), Has.Length.EqualTo(50 * interrupted.CodeSize));
+        Assert.That(interrupted.Encode(test).Data, Has.Length.EqualTo(50 * interrupted.CodeSize));
 
         var checkpointBytes = new System.IO.MemoryStream();
         interrupted.LastTraining.Checkpoint.Save(checkpointBytes);
@@ -224,7 +224,7 @@ public sealed class QincoQuantizerTests
         QincoQuantizer resumed = Small().WithTraining(t => t.MaxEpochs(3).BatchSize(256).Workers(2)).Build();
         resumed.ResumeFit(train, validation, TrainingCheckpoint.Load(checkpointBytes));
         Assert.That(resumed.LastTraining!.EpochsCompleted, Is.EqualTo(full.LastTraining!.EpochsCompleted));
-        Assert.That(resumed.Encode(test), Is.EqualTo(full.Encode(test)));
+        Assert.That(resumed.Encode(test).Data, Is.EqualTo(full.Encode(test).Data));
         Assert.That(resumed.Decode(resumed.Encode(test)).Data, Is.EqualTo(full.Decode(full.Encode(test)).Data));
     }
 
@@ -234,7 +234,7 @@ public sealed class QincoQuantizerTests
         VectorSet train = SyntheticData.Generate(1024, D, seed: 1, latentDimension: 8);
         QincoQuantizer q = Small().WithTraining(t => t.MaxEpochs(1).BatchSize(256)).Build();
         q.Fit(train, train.Slice(0, 128));
-        byte[] codes = q.Encode(train);
+        byte[] codes = q.Encode(train).Data;
         var saved = new System.IO.MemoryStream();
         q.Save(saved);
         saved.Position = 0;

@@ -46,7 +46,7 @@ public abstract class QuantizerContractTests
         Assert.That(_trained.CodebookBits, Is.EqualTo(4));
         Assert.That(_trained.CodeSize, Is.EqualTo(2));
         Assert.That(_trained.IsTrained, Is.True);
-        byte[] codes = _trained.Encode(_test);
+        byte[] codes = _trained.Encode(_test).Data;
         Assert.That(codes, Has.Length.EqualTo(_test.Count * 2));
         VectorSet decoded = _trained.Decode(codes);
         Assert.That(decoded.Count, Is.EqualTo(_test.Count));
@@ -58,7 +58,7 @@ public abstract class QuantizerContractTests
     {
         IQuantizer again = Create(steps: 4, bits: 4, seed: 7);
         again.Fit(_train);
-        Assert.That(again.Encode(_test), Is.EqualTo(_trained.Encode(_test)));
+        Assert.That(again.Encode(_test).Data, Is.EqualTo(_trained.Encode(_test).Data));
         Assert.That(again.Decode(again.Encode(_test)).Data, Is.EqualTo(_trained.Decode(_trained.Encode(_test)).Data));
     }
 
@@ -73,7 +73,7 @@ public abstract class QuantizerContractTests
     [Test]
     public void PrefixDecoding_ImprovesWithEveryStep_AndTheFullPrefixIsTheFullDecode()
     {
-        byte[] codes = _trained.Encode(_test);
+        byte[] codes = _trained.Encode(_test).Data;
         double previous = double.PositiveInfinity;
         for (int m = 1; m <= _trained.Steps; m++)
         {
@@ -88,9 +88,9 @@ public abstract class QuantizerContractTests
     [Test]
     public void ConcurrentEncode_GivesTheSequentialResult()
     {
-        byte[] expected = _trained.Encode(_test);
+        byte[] expected = _trained.Encode(_test).Data;
         var results = new byte[8][];
-        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => results[i] = _trained.Encode(_test));
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => results[i] = _trained.Encode(_test).Data);
         foreach (byte[] result in results)
         {
             Assert.That(result, Is.EqualTo(expected));
@@ -105,7 +105,7 @@ public abstract class QuantizerContractTests
         byte[] saved = stream.ToArray();
         IQuantizer loaded = Quantizer.Load(new MemoryStream(saved));
         Assert.That(loaded.Kind, Is.EqualTo(Kind));
-        Assert.That(loaded.Encode(_test), Is.EqualTo(_trained.Encode(_test)));
+        Assert.That(loaded.Encode(_test).Data, Is.EqualTo(_trained.Encode(_test).Data));
         Assert.That(loaded.Decode(_trained.Encode(_test)).Data, Is.EqualTo(_trained.Decode(_trained.Encode(_test)).Data));
         using var again = new MemoryStream();
         loaded.Save(again);
@@ -122,7 +122,7 @@ public abstract class QuantizerContractTests
             _trained.Save(path);
             _trained.Save(path); // overwrite in place
             Assert.That(Directory.GetFiles(dir), Has.Length.EqualTo(1), "no temporary file is left behind");
-            Assert.That(Quantizer.Load(path).Encode(_test), Is.EqualTo(_trained.Encode(_test)));
+            Assert.That(Quantizer.Load(path).Encode(_test).Data, Is.EqualTo(_trained.Encode(_test).Data));
         }
         finally
         {
@@ -174,7 +174,7 @@ public abstract class QuantizerContractTests
     [Test]
     public void Encode_OfNoVectorsIsEmpty()
     {
-        Assert.That(_trained.Encode(new VectorSet(0, Dimension)), Is.Empty);
+        Assert.That(_trained.Encode(new VectorSet(0, Dimension)).Data, Is.Empty);
         Assert.That(_trained.Decode(ReadOnlySpan<byte>.Empty).Count, Is.Zero);
     }
 
@@ -183,7 +183,7 @@ public abstract class QuantizerContractTests
     {
         IQuantizer odd = Create(steps: 3, bits: 3, seed: 7); // 9 bits -> 2 bytes, 7 padding bits
         odd.Fit(_train);
-        byte[] codes = odd.Encode(_test.Slice(0, 1));
+        byte[] codes = odd.Encode(_test.Slice(0, 1)).Data;
         Assert.That(codes, Has.Length.EqualTo(2));
         codes[1] |= 0x80;
         var ex = Assert.Throws<ArgumentException>(() => odd.Decode(codes));

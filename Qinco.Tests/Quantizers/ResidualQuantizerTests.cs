@@ -57,7 +57,7 @@ public sealed class ResidualQuantizerTests
         var train = SyntheticData.Generate(600, 8, seed: 9);
         var rq = Quantizer.Residual(8).WithSteps(3).WithCodebookBits(4).WithBeamWidth(2).Build();
         rq.Fit(train);
-        byte[] codes = rq.Encode(train.Slice(0, 5));
+        byte[] codes = rq.Encode(train.Slice(0, 5)).Data;
         VectorSet decoded = rq.Decode(codes);
         Span<int> indices = stackalloc int[3];
         for (int i = 0; i < 5; i++)
