@@ -100,7 +100,12 @@ internal sealed class LinearRegressionModel : ITrainableModel
 
     public double TrainMse() => Mse(_x, _y);
 
+    /// <summary>Called from <see cref="OnEpochEnd"/> (e.g. to edit parameters on the host, like a dead-codeword reset).</summary>
+    public Action<int>? OnEpochEndAction { get; set; }
+
     public void OnEpochStart(int epoch) => EpochStarts.Add(epoch);
+
+    public void OnEpochEnd(int epoch) => OnEpochEndAction?.Invoke(epoch);
 
     private double Mse(float[] x, float[] y)
     {
