@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -157,7 +158,7 @@ public sealed class TrainingCheckpoint
                 w.Write(r.LearningRate);
             }
         }
-        uint crc = Crc32.Compute(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        uint crc = Crc32.HashToUInt32(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
         Span<byte> tail = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(tail, crc);
         buffer.Write(tail);
@@ -188,7 +189,7 @@ public sealed class TrainingCheckpoint
         }
         int payloadLength = bytes.Length - 4;
         uint expected = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(payloadLength));
-        if (Crc32.Compute(bytes.AsSpan(0, payloadLength)) != expected)
+        if (Crc32.HashToUInt32(bytes.AsSpan(0, payloadLength)) != expected)
         {
             throw new InvalidDataException("The checkpoint is truncated or corrupt (CRC-32 mismatch).");
         }
