@@ -411,7 +411,7 @@ public sealed class Trainer
         }
         else if (_options.ShuffleEachEpoch)
         {
-            new DeterministicRandom((long)_options.Seed + epoch).Permutation(order);
+            new SplitMix64(unchecked((ulong)((long)_options.Seed + epoch))).FillPermutation(order);
         }
         else
         {
