@@ -32,7 +32,8 @@ namespace Qinco.Training;
 /// i32    H history entries, each: i32 epoch, f64 train loss, u8 has validation, f64 validation, f64 lr
 /// u32    CRC-32 (IEEE) of every preceding byte
 /// </code>
-/// <para>The permutation of epoch e depends only on seed + e, so the seed and position are the RNG state.</para>
+/// <para>The permutation of epoch e depends only on seed + e, so the seed and position are the RNG state. A checkpoint
+/// is an immutable snapshot: it holds deep copies of the run's state, taken between optimiser steps.</para>
 /// </remarks>
 public sealed class TrainingCheckpoint
 {
@@ -41,115 +42,175 @@ public sealed class TrainingCheckpoint
 
     private static ReadOnlySpan<byte> Magic => "QNCTRCK1"u8;
 
-    internal int Seed;
-    internal int BatchSize;
-    internal int Workers;
-    internal int NextEpochField;
-    internal int NextBatchField;
-    internal byte Phase;
-    internal double EpochLossSum;
-    internal long EpochRows;
-    internal long ElapsedTicks;
-    internal int BestEpochField = -1;
-    internal double BestMetric = double.PositiveInfinity;
-    internal int EpochsSinceImprovement;
-    internal double LastLearningRate;
-    internal OptimizerKind OptimizerKind;
-    internal long OptimizerStepCount;
-    internal ScheduleKind ScheduleKind;
-    internal double[] ScheduleState = [];
-    internal string[] Names = [];
-    internal int[][] Shapes = [];
-    internal float[][] Values = [];
-    internal float[][] FirstMoments = [];
-    internal float[][] SecondMoments = [];
-    internal float[]? BestSnapshot;
-    internal List<EpochRecord> HistoryList = [];
+    private readonly TrainingRunState _state;
+    private readonly int _seed;
+    private readonly int _batchSize;
+    private readonly int _workers;
+    private readonly OptimizerKind _optimizerKind;
+    private readonly ScheduleKind _scheduleKind;
+    private readonly double[] _scheduleState;
+    private readonly string[] _names;
+    private readonly int[][] _shapes;
+    private readonly float[][] _values;
 
-    internal TrainingCheckpoint()
+    private TrainingCheckpoint(TrainingRunState state, int seed, int batchSize, int workers, OptimizerKind optimizerKind, ScheduleKind scheduleKind, double[] scheduleState, string[] names, int[][] shapes, float[][] values, OptimizerState optimizerState)
     {
+        _state = state;
+        _seed = seed;
+        _batchSize = batchSize;
+        _workers = workers;
+        _optimizerKind = optimizerKind;
+        _scheduleKind = scheduleKind;
+        _scheduleState = scheduleState;
+        _names = names;
+        _shapes = shapes;
+        _values = values;
+        OptimizerState = optimizerState;
     }
 
     /// <summary>The epoch the run continues with (0-based).</summary>
-    public int NextEpoch => NextEpochField;
+    public int NextEpoch => _state.NextEpoch;
 
     /// <summary>The batch of <see cref="NextEpoch"/> the run continues with.</summary>
-    public int NextBatch => NextBatchField;
+    public int NextBatch => _state.NextBatch;
 
     /// <summary>Number of completed epochs.</summary>
-    public int EpochsCompleted => HistoryList.Count;
+    public int EpochsCompleted => _state.History.Count;
 
     /// <summary>Best epoch so far, null when never validated.</summary>
-    public int? BestEpoch => BestEpochField >= 0 ? BestEpochField : null;
+    public int? BestEpoch => _state.BestEpochOrNull;
 
     /// <summary>Best validation value so far, null when never validated.</summary>
-    public double? BestValidationMetric => BestEpochField >= 0 ? BestMetric : null;
+    public double? BestValidationMetric => _state.BestValidationMetric;
 
     /// <summary>The shuffle seed of the run.</summary>
-    public int ShuffleSeed => Seed;
+    public int ShuffleSeed => _seed;
 
     /// <summary>Per-epoch history up to the checkpoint.</summary>
-    public IReadOnlyList<EpochRecord> History => HistoryList;
+    public IReadOnlyList<EpochRecord> History => _state.History;
 
     /// <summary>Names of the parameters, in order.</summary>
-    public IReadOnlyList<string> ParameterNames => Names;
+    public IReadOnlyList<string> ParameterNames => _names;
+
+    /// <summary>The optimiser's step count and moments, one array per parameter.</summary>
+    internal OptimizerState OptimizerState { get; }
+
+    /// <summary>Snapshot of a run: deep copies of <paramref name="state"/> and of the host parameter values (synchronised by the caller).</summary>
+    internal static TrainingCheckpoint Capture(TrainingRunState state, TrainingOptions options, ParameterSet parameters, OptimizerState optimizerState, double[] scheduleState)
+    {
+        var names = new string[parameters.Count];
+        var shapes = new int[parameters.Count][];
+        var values = new float[parameters.Count][];
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            names[i] = parameters[i].Name;
+            shapes[i] = (int[])parameters[i].ShapeArray.Clone();
+            values[i] = (float[])parameters[i].Value.Clone();
+        }
+        return new TrainingCheckpoint(state.Clone(), options.Seed, options.BatchSize, options.Workers, options.Optimizer, options.Schedule, scheduleState, names, shapes, values, optimizerState);
+    }
+
+    /// <summary>
+    /// Checks that the checkpoint fits <paramref name="options"/> and <paramref name="parameters"/>, imports the
+    /// schedule state, writes the parameter values into the host arrays and returns a copy of the run state. The
+    /// optimiser state (<see cref="OptimizerState"/>) is left to the device.
+    /// </summary>
+    /// <exception cref="ArgumentException">Another seed, batch size, optimiser, schedule or parameter layout.</exception>
+    internal TrainingRunState Restore(TrainingOptions options, ParameterSet parameters, LearningRateSchedule schedule)
+    {
+        if (_seed != options.Seed)
+        {
+            throw new ArgumentException($"The checkpoint was made with Seed {_seed}, the options have {options.Seed}.", "checkpoint");
+        }
+        if (_batchSize != options.BatchSize)
+        {
+            throw new ArgumentException($"The checkpoint was made with BatchSize {_batchSize}, the options have {options.BatchSize}.", "checkpoint");
+        }
+        if (_optimizerKind != options.Optimizer || _scheduleKind != options.Schedule)
+        {
+            throw new ArgumentException("The checkpoint was made with another optimiser or schedule.", "checkpoint");
+        }
+        if (_names.Length != parameters.Count)
+        {
+            throw new ArgumentException($"The checkpoint holds {_names.Length} parameters, the model {parameters.Count}.", "checkpoint");
+        }
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            Parameter p = parameters[i];
+            if (_names[i] != p.Name || !_shapes[i].AsSpan().SequenceEqual(p.ShapeArray))
+            {
+                throw new ArgumentException($"Checkpoint parameter {i} is '{_names[i]}' [{string.Join(", ", _shapes[i])}], the model's is {p}.", "checkpoint");
+            }
+        }
+        if (_state.BestSnapshot is not null && _state.BestSnapshot.Length != parameters.TotalElementCount)
+        {
+            throw new ArgumentException("The checkpoint's best snapshot does not match the parameter count.", "checkpoint");
+        }
+        schedule.ImportState(_scheduleState);
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            _values[i].AsSpan().CopyTo(parameters[i].Value);
+        }
+        return _state.Clone();
+    }
 
     /// <summary>Writes the checkpoint to <paramref name="stream"/> (layout in the type's remarks).</summary>
     /// <exception cref="IOException">The stream cannot be written.</exception>
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        TrainingRunState s = _state;
         using var buffer = new MemoryStream();
         using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
             w.Write((uint)FormatVersion);
             w.Write(1u);
-            w.Write(Seed);
-            w.Write(BatchSize);
-            w.Write(Workers);
-            w.Write(NextEpochField);
-            w.Write(NextBatchField);
-            w.Write(Phase);
-            w.Write(EpochLossSum);
-            w.Write(EpochRows);
-            w.Write(ElapsedTicks);
-            w.Write(BestEpochField);
-            w.Write(BestMetric);
-            w.Write(EpochsSinceImprovement);
-            w.Write(LastLearningRate);
-            w.Write((byte)OptimizerKind);
-            w.Write(OptimizerStepCount);
-            w.Write((byte)ScheduleKind);
-            w.Write(ScheduleState.Length);
-            foreach (double d in ScheduleState)
+            w.Write(_seed);
+            w.Write(_batchSize);
+            w.Write(_workers);
+            w.Write(s.NextEpoch);
+            w.Write(s.NextBatch);
+            w.Write((byte)s.Phase);
+            w.Write(s.EpochLossSum);
+            w.Write(s.EpochRows);
+            w.Write(s.ElapsedTicks);
+            w.Write(s.BestEpoch);
+            w.Write(s.BestMetric);
+            w.Write(s.EpochsSinceImprovement);
+            w.Write(s.LastLearningRate);
+            w.Write((byte)_optimizerKind);
+            w.Write(OptimizerState.StepCount);
+            w.Write((byte)_scheduleKind);
+            w.Write(_scheduleState.Length);
+            foreach (double d in _scheduleState)
             {
                 w.Write(d);
             }
-            w.Write(Names.Length);
-            for (int i = 0; i < Names.Length; i++)
+            w.Write(_names.Length);
+            for (int i = 0; i < _names.Length; i++)
             {
-                byte[] name = Encoding.UTF8.GetBytes(Names[i]);
+                byte[] name = Encoding.UTF8.GetBytes(_names[i]);
                 w.Write(name.Length);
                 w.Write(name);
-                w.Write(Shapes[i].Length);
-                foreach (int dim in Shapes[i])
+                w.Write(_shapes[i].Length);
+                foreach (int dim in _shapes[i])
                 {
                     w.Write(dim);
                 }
-                w.Write(Values[i].Length);
-                WriteFloats(w, Values[i]);
-                WriteFloats(w, FirstMoments[i]);
-                WriteFloats(w, SecondMoments[i]);
+                w.Write(_values[i].Length);
+                WriteFloats(w, _values[i]);
+                WriteFloats(w, OptimizerState.FirstMoments[i]);
+                WriteFloats(w, OptimizerState.SecondMoments[i]);
             }
-            w.Write(BestSnapshot is null ? (byte)0 : (byte)1);
-            if (BestSnapshot is not null)
+            w.Write(s.BestSnapshot is null ? (byte)0 : (byte)1);
+            if (s.BestSnapshot is not null)
             {
-                w.Write(BestSnapshot.Length);
-                WriteFloats(w, BestSnapshot);
+                w.Write(s.BestSnapshot.Length);
+                WriteFloats(w, s.BestSnapshot);
             }
-            w.Write(HistoryList.Count);
-            foreach (EpochRecord r in HistoryList)
+            w.Write(s.History.Count);
+            foreach (EpochRecord r in s.History)
             {
                 w.Write(r.Epoch);
                 w.Write(r.TrainLoss);
@@ -194,58 +255,58 @@ public sealed class TrainingCheckpoint
             throw new InvalidDataException("The checkpoint is truncated or corrupt (CRC-32 mismatch).");
         }
         var r = new Reader(bytes.AsSpan(0, payloadLength), Magic.Length + 8);
-        var c = new TrainingCheckpoint
+        int seed = r.Int32();
+        int batchSize = r.Int32();
+        int workers = r.Int32();
+        var s = new TrainingRunState
         {
-            Seed = r.Int32(),
-            BatchSize = r.Int32(),
-            Workers = r.Int32(),
-            NextEpochField = r.Int32(),
-            NextBatchField = r.Int32(),
-            Phase = r.Byte(),
+            NextEpoch = r.Int32(),
+            NextBatch = r.Int32(),
+            Phase = (EpochPhase)r.Byte(),
             EpochLossSum = r.Double(),
             EpochRows = r.Int64(),
             ElapsedTicks = r.Int64(),
-            BestEpochField = r.Int32(),
+            BestEpoch = r.Int32(),
             BestMetric = r.Double(),
             EpochsSinceImprovement = r.Int32(),
             LastLearningRate = r.Double(),
-            OptimizerKind = (OptimizerKind)r.Byte(),
-            OptimizerStepCount = r.Int64(),
-            ScheduleKind = (ScheduleKind)r.Byte(),
         };
-        c.ScheduleState = new double[r.Count(8)];
-        for (int i = 0; i < c.ScheduleState.Length; i++)
+        var optimizerKind = (OptimizerKind)r.Byte();
+        long stepCount = r.Int64();
+        var scheduleKind = (ScheduleKind)r.Byte();
+        var scheduleState = new double[r.Count(8)];
+        for (int i = 0; i < scheduleState.Length; i++)
         {
-            c.ScheduleState[i] = r.Double();
+            scheduleState[i] = r.Double();
         }
         int p = r.Count(12);
-        c.Names = new string[p];
-        c.Shapes = new int[p][];
-        c.Values = new float[p][];
-        c.FirstMoments = new float[p][];
-        c.SecondMoments = new float[p][];
+        var names = new string[p];
+        var shapes = new int[p][];
+        var values = new float[p][];
+        var firstMoments = new float[p][];
+        var secondMoments = new float[p][];
         for (int i = 0; i < p; i++)
         {
-            c.Names[i] = r.Utf8(r.Count(1));
+            names[i] = r.Utf8(r.Count(1));
             int rank = r.Count(4);
-            c.Shapes[i] = new int[rank];
+            shapes[i] = new int[rank];
             long product = 1;
             for (int k = 0; k < rank; k++)
             {
                 int dim = r.Int32();
                 Check(dim >= 0, "negative dimension");
-                c.Shapes[i][k] = dim;
+                shapes[i][k] = dim;
                 product = Math.Min(product * dim, long.MaxValue / 2);
             }
             int length = r.Count(12);
-            Check(product == length, $"parameter '{c.Names[i]}' shape does not match its length");
-            c.Values[i] = r.Floats(length);
-            c.FirstMoments[i] = r.Floats(length);
-            c.SecondMoments[i] = r.Floats(length);
+            Check(product == length, $"parameter '{names[i]}' shape does not match its length");
+            values[i] = r.Floats(length);
+            firstMoments[i] = r.Floats(length);
+            secondMoments[i] = r.Floats(length);
         }
         if (r.Byte() != 0)
         {
-            c.BestSnapshot = r.Floats(r.Count(4));
+            s.BestSnapshot = r.Floats(r.Count(4));
         }
         int h = r.Count(29);
         for (int i = 0; i < h; i++)
@@ -255,15 +316,16 @@ public sealed class TrainingCheckpoint
             bool hasValidation = r.Byte() != 0;
             double validation = r.Double();
             double lr = r.Double();
-            c.HistoryList.Add(new EpochRecord { Epoch = epoch, TrainLoss = loss, ValidationMetric = hasValidation ? validation : null, LearningRate = lr, });
+            s.History.Add(new EpochRecord { Epoch = epoch, TrainLoss = loss, ValidationMetric = hasValidation ? validation : null, LearningRate = lr, });
         }
         Check(r.AtEnd, "trailing bytes after the history");
-        Check(Enum.IsDefined(c.OptimizerKind) && Enum.IsDefined(c.ScheduleKind), "unknown optimiser or schedule kind");
-        Check(c.Phase <= 2 && c.NextEpochField >= 0 && c.NextBatchField >= 0 && c.BatchSize > 0 && c.EpochRows >= 0 && c.ElapsedTicks >= 0 && c.OptimizerStepCount >= 0, "invalid position fields");
-        return c;
+        Check(Enum.IsDefined(optimizerKind) && Enum.IsDefined(scheduleKind), "unknown optimiser or schedule kind");
+        Check((byte)s.Phase <= 2 && s.NextEpoch >= 0 && s.NextBatch >= 0 && batchSize > 0 && s.EpochRows >= 0 && s.ElapsedTicks >= 0 && stepCount >= 0, "invalid position fields");
+        var optimizerState = new OptimizerState(stepCount, firstMoments, secondMoments);
+        return new TrainingCheckpoint(s, seed, batchSize, workers, optimizerKind, scheduleKind, scheduleState, names, shapes, values, optimizerState);
     }
 
-    internal static void Check(bool condition, string what)
+    private static void Check(bool condition, string what)
     {
         if (!condition)
         {

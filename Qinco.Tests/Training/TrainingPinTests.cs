@@ -37,13 +37,27 @@ public sealed class TrainingPinTests
     [TestCaseSource(nameof(Runs))]
     public void ShortRun_GivesPinnedParametersHistoryAndCheckpoints(string run, StopReason stopReason, string parametersHash, string historyHash, string checkpointsHash)
     {
+        RunDigest digest = RunAndDigest(run);
+        TestContext.Out.WriteLine($"{run}: {digest.ParametersHash} {digest.HistoryHash} {digest.CheckpointsHash}");
+        Assert.That(digest.StopReason, Is.EqualTo(stopReason));
+        Assert.That(digest.ParametersHash, Is.EqualTo(parametersHash), "final parameters");
+        Assert.That(digest.HistoryHash, Is.EqualTo(historyHash), "progress reports, history and result");
+        Assert.That(digest.CheckpointsHash, Is.EqualTo(checkpointsHash), "checkpoint bytes");
+    }
+
+    /// <summary>
+    /// Trains a fresh model with the settings of <paramref name="run"/> (then <paramref name="adjust"/>) and hashes
+    /// the final parameters, every progress report with the history and result, and every checkpoint.
+    /// </summary>
+    internal static RunDigest RunAndDigest(string run, Func<TrainingOptions, TrainingOptions>? adjust = null)
+    {
         var model = new LinearRegressionModel(rows: 300, dimension: 6, seed: 3);
         var history = new MemoryStream();
         var record = new BinaryWriter(history);
         var checkpoints = new MemoryStream();
         using var cts = new CancellationTokenSource();
-        TrainingOptions options = Configure(run, model, cts);
-        var trainer = new Trainer(model, options) { CheckpointSink = c => AppendCheckpoint(checkpoints, c) };
+        TrainingOptions options = Configure(run, model);
+        var trainer = new Trainer(model, adjust is null ? options : adjust(options)) { CheckpointSink = c => AppendCheckpoint(checkpoints, c) };
         var progress = new SyncProgress<TrainingProgress>(p =>
         {
             record.Write((int)p.Phase);
@@ -76,12 +90,7 @@ public sealed class TrainingPinTests
         record.Write(result.RestoredBestParameters);
         record.Flush();
         AppendCheckpoint(checkpoints, result.Checkpoint);
-
-        TestContext.Out.WriteLine($"{run}: {Sha256(Floats(model.Parameters.CopyValuesToSnapshot()))} {Sha256(history.ToArray())} {Sha256(checkpoints.ToArray())}");
-        Assert.That(result.StopReason, Is.EqualTo(stopReason));
-        Assert.That(Sha256(Floats(model.Parameters.CopyValuesToSnapshot())), Is.EqualTo(parametersHash), "final parameters");
-        Assert.That(Sha256(history.ToArray()), Is.EqualTo(historyHash), "progress reports, history and result");
-        Assert.That(Sha256(checkpoints.ToArray()), Is.EqualTo(checkpointsHash), "checkpoint bytes");
+        return new RunDigest(result.StopReason, Sha256(Floats(model.Parameters.CopyValuesToSnapshot())), Sha256(history.ToArray()), Sha256(checkpoints.ToArray()), result.Checkpoint);
     }
 
     [Test]
@@ -108,7 +117,7 @@ public sealed class TrainingPinTests
         Assert.That(Sha256(saved.ToArray()), Is.EqualTo("98F788C08375E7947AFF1FF5197034C725B8C4DFD3A98BD1C2495A89E074BF16"));
     }
 
-    private static TrainingOptions Configure(string run, LinearRegressionModel model, CancellationTokenSource cts)
+    internal static TrainingOptions Configure(string run, LinearRegressionModel model)
     {
         switch (run)
         {
@@ -143,7 +152,7 @@ public sealed class TrainingPinTests
         }
     }
 
-    private static void AppendCheckpoint(MemoryStream destination, TrainingCheckpoint checkpoint)
+    internal static void AppendCheckpoint(MemoryStream destination, TrainingCheckpoint checkpoint)
     {
         var bytes = new MemoryStream();
         checkpoint.Save(bytes);
@@ -161,3 +170,6 @@ public sealed class TrainingPinTests
 
     private static string Sha256(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes));
 }
+
+/// <summary>What <see cref="TrainingPinTests.RunAndDigest"/> hashed, and the run's final checkpoint.</summary>
+internal sealed record RunDigest(StopReason StopReason, string ParametersHash, string HistoryHash, string CheckpointsHash, TrainingCheckpoint Checkpoint);
