@@ -89,39 +89,12 @@ public sealed class Trainer
 
     private TrainingResult Run(TrainingCheckpoint? resume, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        int batchesPerEpoch = CountBatchesPerEpoch();
-        LearningRateSchedule schedule = _options.CreateSchedule();
-        TrainingRunState state = resume?.Restore(_options, _model.Parameters, schedule)
-            ?? new TrainingRunState { LastLearningRate = _options.LearningRate };
-        using ITrainingDevice device = _options.DeviceFactory is { } factory
-            ? factory(_model, _options) ?? throw new InvalidOperationException("TrainingOptions.DeviceFactory returned null.")
-            : new CpuTrainingDevice(_model, _options);
-        if (resume is not null)
-        {
-            device.ImportOptimizerState(resume.OptimizerState);
-        }
-        var run = new TrainingRun(_model, _options, _logger, device, schedule, state, batchesPerEpoch)
+        using var run = new TrainingRun(_model, _options, _logger, resume)
         {
             CheckpointSink = CheckpointSink,
             Progress = progress,
             CancellationToken = cancellationToken,
         };
         return run.Execute(validateStart: resume is null && _options.ValidateInitialParameters);
-    }
-
-    private int CountBatchesPerEpoch()
-    {
-        int rowCount = _model.TrainingRowCount;
-        if (rowCount < 1)
-        {
-            throw new InvalidOperationException("The model has no training rows.");
-        }
-        int batchSize = _options.BatchSize;
-        int batchesPerEpoch = (int)(_options.DropLastPartialBatch ? rowCount / batchSize : ((long)rowCount + batchSize - 1) / batchSize);
-        if (batchesPerEpoch == 0)
-        {
-            throw new InvalidOperationException($"{rowCount} training rows make no full batch of {batchSize} and DropLastPartialBatch is set.");
-        }
-        return batchesPerEpoch;
     }
 }

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
 using System.IO.Hashing;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -42,73 +43,60 @@ public sealed class TrainingCheckpoint
 
     private static ReadOnlySpan<byte> Magic => "QNCTRCK1"u8;
 
-    private readonly TrainingRunState _state;
-    private readonly int _seed;
-    private readonly int _batchSize;
-    private readonly int _workers;
-    private readonly OptimizerKind _optimizerKind;
-    private readonly ScheduleKind _scheduleKind;
-    private readonly double[] _scheduleState;
-    private readonly string[] _names;
-    private readonly int[][] _shapes;
-    private readonly float[][] _values;
-
-    private TrainingCheckpoint(TrainingRunState state, int seed, int batchSize, int workers, OptimizerKind optimizerKind, ScheduleKind scheduleKind, double[] scheduleState, string[] names, int[][] shapes, float[][] values, OptimizerState optimizerState)
+    private TrainingCheckpoint()
     {
-        _state = state;
-        _seed = seed;
-        _batchSize = batchSize;
-        _workers = workers;
-        _optimizerKind = optimizerKind;
-        _scheduleKind = scheduleKind;
-        _scheduleState = scheduleState;
-        _names = names;
-        _shapes = shapes;
-        _values = values;
-        OptimizerState = optimizerState;
     }
 
     /// <summary>The epoch the run continues with (0-based).</summary>
-    public int NextEpoch => _state.NextEpoch;
+    public int NextEpoch => State.NextEpoch;
 
     /// <summary>The batch of <see cref="NextEpoch"/> the run continues with.</summary>
-    public int NextBatch => _state.NextBatch;
+    public int NextBatch => State.NextBatch;
 
     /// <summary>Number of completed epochs.</summary>
-    public int EpochsCompleted => _state.History.Count;
+    public int EpochsCompleted => State.History.Count;
 
     /// <summary>Best epoch so far, null when never validated.</summary>
-    public int? BestEpoch => _state.BestEpochOrNull;
+    public int? BestEpoch => State.BestEpochOrNull;
 
     /// <summary>Best validation value so far, null when never validated.</summary>
-    public double? BestValidationMetric => _state.BestValidationMetric;
+    public double? BestValidationMetric => State.BestValidationMetric;
 
     /// <summary>The shuffle seed of the run.</summary>
-    public int ShuffleSeed => _seed;
+    public int ShuffleSeed => Seed;
 
     /// <summary>Per-epoch history up to the checkpoint.</summary>
-    public IReadOnlyList<EpochRecord> History => _state.History;
+    public IReadOnlyList<EpochRecord> History => State.History;
 
     /// <summary>Names of the parameters, in order.</summary>
-    public IReadOnlyList<string> ParameterNames => _names;
+    public IReadOnlyList<string> ParameterNames => Array.ConvertAll(Tensors, t => t.Name);
 
     /// <summary>The optimiser's step count and moments, one array per parameter.</summary>
-    internal OptimizerState OptimizerState { get; }
+    internal OptimizerState OptimizerState { get; private init; } = new(0, [], []);
+
+    // Set only by Capture and Load: a checkpoint never changes.
+    private TrainingRunState State { get; init; } = new();
+    private int Seed { get; init; }
+    private int BatchSize { get; init; }
+    private int Workers { get; init; }
+    private OptimizerKind OptimizerKind { get; init; }
+    private ScheduleKind ScheduleKind { get; init; }
+    private double[] ScheduleState { get; init; } = [];
+    private Tensor[] Tensors { get; init; } = [];
 
     /// <summary>Snapshot of a run: deep copies of <paramref name="state"/> and of the host parameter values (synchronised by the caller).</summary>
-    internal static TrainingCheckpoint Capture(TrainingRunState state, TrainingOptions options, ParameterSet parameters, OptimizerState optimizerState, double[] scheduleState)
+    internal static TrainingCheckpoint Capture(TrainingRunState state, TrainingOptions options, ParameterSet parameters, OptimizerState optimizerState, double[] scheduleState) => new()
     {
-        var names = new string[parameters.Count];
-        var shapes = new int[parameters.Count][];
-        var values = new float[parameters.Count][];
-        for (int i = 0; i < parameters.Count; i++)
-        {
-            names[i] = parameters[i].Name;
-            shapes[i] = (int[])parameters[i].ShapeArray.Clone();
-            values[i] = (float[])parameters[i].Value.Clone();
-        }
-        return new TrainingCheckpoint(state.Clone(), options.Seed, options.BatchSize, options.Workers, options.Optimizer, options.Schedule, scheduleState, names, shapes, values, optimizerState);
-    }
+        State = state.Clone(),
+        Seed = options.Seed,
+        BatchSize = options.BatchSize,
+        Workers = options.Workers,
+        OptimizerKind = options.Optimizer,
+        ScheduleKind = options.Schedule,
+        ScheduleState = scheduleState,
+        Tensors = [.. parameters.Select(p => new Tensor(p.Name, (int[])p.ShapeArray.Clone(), (float[])p.Value.Clone()))],
+        OptimizerState = optimizerState,
+    };
 
     /// <summary>
     /// Checks that the checkpoint fits <paramref name="options"/> and <paramref name="parameters"/>, imports the
@@ -118,40 +106,39 @@ public sealed class TrainingCheckpoint
     /// <exception cref="ArgumentException">Another seed, batch size, optimiser, schedule or parameter layout.</exception>
     internal TrainingRunState Restore(TrainingOptions options, ParameterSet parameters, LearningRateSchedule schedule)
     {
-        if (_seed != options.Seed)
+        if (Seed != options.Seed)
         {
-            throw new ArgumentException($"The checkpoint was made with Seed {_seed}, the options have {options.Seed}.", "checkpoint");
+            throw new ArgumentException($"The checkpoint was made with Seed {Seed}, the options have {options.Seed}.", "checkpoint");
         }
-        if (_batchSize != options.BatchSize)
+        if (BatchSize != options.BatchSize)
         {
-            throw new ArgumentException($"The checkpoint was made with BatchSize {_batchSize}, the options have {options.BatchSize}.", "checkpoint");
+            throw new ArgumentException($"The checkpoint was made with BatchSize {BatchSize}, the options have {options.BatchSize}.", "checkpoint");
         }
-        if (_optimizerKind != options.Optimizer || _scheduleKind != options.Schedule)
+        if (OptimizerKind != options.Optimizer || ScheduleKind != options.Schedule)
         {
             throw new ArgumentException("The checkpoint was made with another optimiser or schedule.", "checkpoint");
         }
-        if (_names.Length != parameters.Count)
+        if (Tensors.Length != parameters.Count)
         {
-            throw new ArgumentException($"The checkpoint holds {_names.Length} parameters, the model {parameters.Count}.", "checkpoint");
+            throw new ArgumentException($"The checkpoint holds {Tensors.Length} parameters, the model {parameters.Count}.", "checkpoint");
         }
         for (int i = 0; i < parameters.Count; i++)
         {
-            Parameter p = parameters[i];
-            if (_names[i] != p.Name || !_shapes[i].AsSpan().SequenceEqual(p.ShapeArray))
+            if (Tensors[i].Name != parameters[i].Name || !Tensors[i].Shape.AsSpan().SequenceEqual(parameters[i].ShapeArray))
             {
-                throw new ArgumentException($"Checkpoint parameter {i} is '{_names[i]}' [{string.Join(", ", _shapes[i])}], the model's is {p}.", "checkpoint");
+                throw new ArgumentException($"Checkpoint parameter {i} is '{Tensors[i].Name}' [{string.Join(", ", Tensors[i].Shape)}], the model's is {parameters[i]}.", "checkpoint");
             }
         }
-        if (_state.BestSnapshot is not null && _state.BestSnapshot.Length != parameters.TotalElementCount)
+        if (State.BestSnapshot is not null && State.BestSnapshot.Length != parameters.TotalElementCount)
         {
             throw new ArgumentException("The checkpoint's best snapshot does not match the parameter count.", "checkpoint");
         }
-        schedule.ImportState(_scheduleState);
+        schedule.ImportState(ScheduleState);
         for (int i = 0; i < parameters.Count; i++)
         {
-            _values[i].AsSpan().CopyTo(parameters[i].Value);
+            Tensors[i].Values.AsSpan().CopyTo(parameters[i].Value);
         }
-        return _state.Clone();
+        return State.Clone();
     }
 
     /// <summary>Writes the checkpoint to <paramref name="stream"/> (layout in the type's remarks).</summary>
@@ -159,16 +146,16 @@ public sealed class TrainingCheckpoint
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        TrainingRunState s = _state;
+        TrainingRunState s = State;
         using var buffer = new MemoryStream();
         using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
             w.Write((uint)FormatVersion);
             w.Write(1u);
-            w.Write(_seed);
-            w.Write(_batchSize);
-            w.Write(_workers);
+            w.Write(Seed);
+            w.Write(BatchSize);
+            w.Write(Workers);
             w.Write(s.NextEpoch);
             w.Write(s.NextBatch);
             w.Write((byte)s.Phase);
@@ -179,27 +166,27 @@ public sealed class TrainingCheckpoint
             w.Write(s.BestMetric);
             w.Write(s.EpochsSinceImprovement);
             w.Write(s.LastLearningRate);
-            w.Write((byte)_optimizerKind);
+            w.Write((byte)OptimizerKind);
             w.Write(OptimizerState.StepCount);
-            w.Write((byte)_scheduleKind);
-            w.Write(_scheduleState.Length);
-            foreach (double d in _scheduleState)
+            w.Write((byte)ScheduleKind);
+            w.Write(ScheduleState.Length);
+            foreach (double d in ScheduleState)
             {
                 w.Write(d);
             }
-            w.Write(_names.Length);
-            for (int i = 0; i < _names.Length; i++)
+            w.Write(Tensors.Length);
+            for (int i = 0; i < Tensors.Length; i++)
             {
-                byte[] name = Encoding.UTF8.GetBytes(_names[i]);
+                byte[] name = Encoding.UTF8.GetBytes(Tensors[i].Name);
                 w.Write(name.Length);
                 w.Write(name);
-                w.Write(_shapes[i].Length);
-                foreach (int dim in _shapes[i])
+                w.Write(Tensors[i].Shape.Length);
+                foreach (int dim in Tensors[i].Shape)
                 {
                     w.Write(dim);
                 }
-                w.Write(_values[i].Length);
-                WriteFloats(w, _values[i]);
+                w.Write(Tensors[i].Values.Length);
+                WriteFloats(w, Tensors[i].Values);
                 WriteFloats(w, OptimizerState.FirstMoments[i]);
                 WriteFloats(w, OptimizerState.SecondMoments[i]);
             }
@@ -254,84 +241,122 @@ public sealed class TrainingCheckpoint
         {
             throw new InvalidDataException("The checkpoint is truncated or corrupt (CRC-32 mismatch).");
         }
-        var r = new Reader(bytes.AsSpan(0, payloadLength), Magic.Length + 8);
-        int seed = r.Int32();
-        int batchSize = r.Int32();
-        int workers = r.Int32();
+        using var reader = new BinaryReader(new MemoryStream(bytes, 0, payloadLength));
+        reader.BaseStream.Position = Magic.Length + 8;
+        try
+        {
+            return Read(reader);
+        }
+        catch (EndOfStreamException)
+        {
+            throw Inconsistent("unexpected end of data");
+        }
+    }
+
+    /// <summary>Reads the fields after the versions, checking every count against the bytes left.</summary>
+    private static TrainingCheckpoint Read(BinaryReader r)
+    {
+        int seed = r.ReadInt32();
+        int batchSize = r.ReadInt32();
+        int workers = r.ReadInt32();
         var s = new TrainingRunState
         {
-            NextEpoch = r.Int32(),
-            NextBatch = r.Int32(),
-            Phase = (EpochPhase)r.Byte(),
-            EpochLossSum = r.Double(),
-            EpochRows = r.Int64(),
-            ElapsedTicks = r.Int64(),
-            BestEpoch = r.Int32(),
-            BestMetric = r.Double(),
-            EpochsSinceImprovement = r.Int32(),
-            LastLearningRate = r.Double(),
+            NextEpoch = r.ReadInt32(),
+            NextBatch = r.ReadInt32(),
+            Phase = (EpochPhase)r.ReadByte(),
+            EpochLossSum = r.ReadDouble(),
+            EpochRows = r.ReadInt64(),
+            ElapsedTicks = r.ReadInt64(),
+            BestEpoch = r.ReadInt32(),
+            BestMetric = r.ReadDouble(),
+            EpochsSinceImprovement = r.ReadInt32(),
+            LastLearningRate = r.ReadDouble(),
         };
-        var optimizerKind = (OptimizerKind)r.Byte();
-        long stepCount = r.Int64();
-        var scheduleKind = (ScheduleKind)r.Byte();
-        var scheduleState = new double[r.Count(8)];
+        var optimizerKind = (OptimizerKind)r.ReadByte();
+        long stepCount = r.ReadInt64();
+        var scheduleKind = (ScheduleKind)r.ReadByte();
+        double[] scheduleState = new double[ReadCount(r, 8)];
         for (int i = 0; i < scheduleState.Length; i++)
         {
-            scheduleState[i] = r.Double();
+            scheduleState[i] = r.ReadDouble();
         }
-        int p = r.Count(12);
-        var names = new string[p];
-        var shapes = new int[p][];
-        var values = new float[p][];
-        var firstMoments = new float[p][];
-        var secondMoments = new float[p][];
-        for (int i = 0; i < p; i++)
+        var tensors = new Tensor[ReadCount(r, 12)];
+        var firstMoments = new float[tensors.Length][];
+        var secondMoments = new float[tensors.Length][];
+        for (int i = 0; i < tensors.Length; i++)
         {
-            names[i] = r.Utf8(r.Count(1));
-            int rank = r.Count(4);
-            shapes[i] = new int[rank];
+            string name = Encoding.UTF8.GetString(r.ReadBytes(ReadCount(r, 1)));
+            var shape = new int[ReadCount(r, 4)];
             long product = 1;
-            for (int k = 0; k < rank; k++)
+            for (int k = 0; k < shape.Length; k++)
             {
-                int dim = r.Int32();
-                Check(dim >= 0, "negative dimension");
-                shapes[i][k] = dim;
-                product = Math.Min(product * dim, long.MaxValue / 2);
+                shape[k] = r.ReadInt32();
+                Check(shape[k] >= 0, "negative dimension");
+                product = Math.Min(product * shape[k], long.MaxValue / 2);
             }
-            int length = r.Count(12);
-            Check(product == length, $"parameter '{names[i]}' shape does not match its length");
-            values[i] = r.Floats(length);
-            firstMoments[i] = r.Floats(length);
-            secondMoments[i] = r.Floats(length);
+            int length = ReadCount(r, 12);
+            Check(product == length, $"parameter '{name}' shape does not match its length");
+            tensors[i] = new Tensor(name, shape, ReadFloats(r, length));
+            firstMoments[i] = ReadFloats(r, length);
+            secondMoments[i] = ReadFloats(r, length);
         }
-        if (r.Byte() != 0)
+        if (r.ReadByte() != 0)
         {
-            s.BestSnapshot = r.Floats(r.Count(4));
+            s.BestSnapshot = ReadFloats(r, ReadCount(r, 4));
         }
-        int h = r.Count(29);
-        for (int i = 0; i < h; i++)
+        int historyCount = ReadCount(r, 29);
+        for (int i = 0; i < historyCount; i++)
         {
-            int epoch = r.Int32();
-            double loss = r.Double();
-            bool hasValidation = r.Byte() != 0;
-            double validation = r.Double();
-            double lr = r.Double();
-            s.History.Add(new EpochRecord { Epoch = epoch, TrainLoss = loss, ValidationMetric = hasValidation ? validation : null, LearningRate = lr, });
+            int epoch = r.ReadInt32();
+            double loss = r.ReadDouble();
+            bool hasValidation = r.ReadByte() != 0;
+            double validation = r.ReadDouble();
+            s.History.Add(new EpochRecord { Epoch = epoch, TrainLoss = loss, ValidationMetric = hasValidation ? validation : null, LearningRate = r.ReadDouble() });
         }
-        Check(r.AtEnd, "trailing bytes after the history");
+        Check(r.BaseStream.Position == r.BaseStream.Length, "trailing bytes after the history");
         Check(Enum.IsDefined(optimizerKind) && Enum.IsDefined(scheduleKind), "unknown optimiser or schedule kind");
-        Check((byte)s.Phase <= 2 && s.NextEpoch >= 0 && s.NextBatch >= 0 && batchSize > 0 && s.EpochRows >= 0 && s.ElapsedTicks >= 0 && stepCount >= 0, "invalid position fields");
-        var optimizerState = new OptimizerState(stepCount, firstMoments, secondMoments);
-        return new TrainingCheckpoint(s, seed, batchSize, workers, optimizerKind, scheduleKind, scheduleState, names, shapes, values, optimizerState);
+        Check(s.Phase <= EpochPhase.BatchesDone && s.NextEpoch >= 0 && s.NextBatch >= 0 && batchSize > 0 && s.EpochRows >= 0 && s.ElapsedTicks >= 0 && stepCount >= 0, "invalid position fields");
+        return new TrainingCheckpoint
+        {
+            State = s,
+            Seed = seed,
+            BatchSize = batchSize,
+            Workers = workers,
+            OptimizerKind = optimizerKind,
+            ScheduleKind = scheduleKind,
+            ScheduleState = scheduleState,
+            Tensors = tensors,
+            OptimizerState = new OptimizerState(stepCount, firstMoments, secondMoments),
+        };
+    }
+
+    /// <summary>Reads a count and checks that that many items of at least <paramref name="minItemBytes"/> bytes can still follow.</summary>
+    private static int ReadCount(BinaryReader r, int minItemBytes)
+    {
+        int n = r.ReadInt32();
+        Check(n >= 0 && (long)n * minItemBytes <= r.BaseStream.Length - r.BaseStream.Position, "a count exceeds the remaining data");
+        return n;
+    }
+
+    private static float[] ReadFloats(BinaryReader r, int count)
+    {
+        var values = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = r.ReadSingle();
+        }
+        return values;
     }
 
     private static void Check(bool condition, string what)
     {
         if (!condition)
         {
-            throw new InvalidDataException($"The checkpoint is inconsistent: {what}.");
+            throw Inconsistent(what);
         }
     }
+
+    private static InvalidDataException Inconsistent(string what) => new($"The checkpoint is inconsistent: {what}.");
 
     private static void WriteFloats(BinaryWriter w, float[] values)
     {
@@ -348,54 +373,6 @@ public sealed class TrainingCheckpoint
         }
     }
 
-    private ref struct Reader
-    {
-        private readonly ReadOnlySpan<byte> _data;
-        private int _position;
-
-        public Reader(ReadOnlySpan<byte> data, int position)
-        {
-            _data = data;
-            _position = position;
-        }
-
-        public readonly bool AtEnd => _position == _data.Length;
-
-        public byte Byte() => Take(1)[0];
-
-        public int Int32() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
-
-        public long Int64() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
-
-        public double Double() => BinaryPrimitives.ReadDoubleLittleEndian(Take(8));
-
-        /// <summary>Reads a count and checks that that many items of at least <paramref name="minItemBytes"/> bytes can still follow.</summary>
-        public int Count(int minItemBytes)
-        {
-            int n = Int32();
-            Check(n >= 0 && (long)n * minItemBytes <= _data.Length - _position, "a count exceeds the remaining data");
-            return n;
-        }
-
-        public string Utf8(int byteCount) => Encoding.UTF8.GetString(Take(byteCount));
-
-        public float[] Floats(int count)
-        {
-            ReadOnlySpan<byte> bytes = Take(checked(count * 4));
-            var result = new float[count];
-            for (int i = 0; i < count; i++)
-            {
-                result[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(i * 4));
-            }
-            return result;
-        }
-
-        private ReadOnlySpan<byte> Take(int n)
-        {
-            Check(n >= 0 && n <= _data.Length - _position, "unexpected end of data");
-            ReadOnlySpan<byte> slice = _data.Slice(_position, n);
-            _position += n;
-            return slice;
-        }
-    }
+    /// <summary>One parameter's name, shape and values.</summary>
+    private readonly record struct Tensor(string Name, int[] Shape, float[] Values);
 }

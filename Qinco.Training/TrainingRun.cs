@@ -8,18 +8,18 @@ namespace Qinco.Training;
 /// <summary>
 /// One <see cref="Trainer.Train"/> or <see cref="Trainer.Resume"/> call: runs epochs and batches on the device, asks the
 /// <see cref="StopPolicy"/> whether to go on, keeps the <see cref="TrainingRunState"/> up to date, and reports progress,
-/// logs and checkpoints. Everything here runs on the calling thread.
+/// logs and checkpoints. Everything here runs on the calling thread; disposing the run disposes its device.
 /// </summary>
-internal sealed class TrainingRun
+internal sealed class TrainingRun : IDisposable
 {
     private readonly ITrainableModel _model;
     private readonly TrainingOptions _options;
     private readonly ILogger _logger;
-    private readonly ITrainingDevice _device;
+    private readonly int _batchesPerEpoch;
     private readonly LearningRateSchedule _schedule;
     private readonly StopPolicy _stopPolicy;
     private readonly TrainingRunState _state;
-    private readonly int _batchesPerEpoch;
+    private readonly ITrainingDevice _device;
     private readonly int[] _order;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly TimeSpan _priorElapsed;
@@ -27,18 +27,28 @@ internal sealed class TrainingRun
     private long _batchesThisRun;
     private double _lastBatchLoss = double.NaN;
 
-    public TrainingRun(ITrainableModel model, TrainingOptions options, ILogger logger, ITrainingDevice device, LearningRateSchedule schedule, TrainingRunState state, int batchesPerEpoch)
+    /// <summary>Prepares a run: checks the batch layout, restores <paramref name="resume"/> (if any) and creates the device.</summary>
+    /// <exception cref="InvalidOperationException">No training rows or no full batch, or the device factory returned null.</exception>
+    /// <exception cref="ArgumentException">The checkpoint does not fit the model or the options.</exception>
+    public TrainingRun(ITrainableModel model, TrainingOptions options, ILogger logger, TrainingCheckpoint? resume)
     {
         _model = model;
         _options = options;
         _logger = logger;
-        _device = device;
-        _schedule = schedule;
-        _stopPolicy = new StopPolicy(options, schedule);
-        _state = state;
-        _batchesPerEpoch = batchesPerEpoch;
+        _batchesPerEpoch = CountBatchesPerEpoch(model.TrainingRowCount, options);
+        _schedule = options.CreateSchedule();
+        _stopPolicy = new StopPolicy(options, _schedule);
+        _state = resume?.Restore(options, model.Parameters, _schedule) ?? new TrainingRunState { LastLearningRate = options.LearningRate };
+        // Created after the restore: a device starts from the host values.
+        _device = options.DeviceFactory is { } factory
+            ? factory(model, options) ?? throw new InvalidOperationException("TrainingOptions.DeviceFactory returned null.")
+            : new CpuTrainingDevice(model, options);
+        if (resume is not null)
+        {
+            _device.ImportOptimizerState(resume.OptimizerState);
+        }
         _order = new int[model.TrainingRowCount];
-        _priorElapsed = TimeSpan.FromTicks(state.ElapsedTicks);
+        _priorElapsed = TimeSpan.FromTicks(_state.ElapsedTicks);
     }
 
     public Action<TrainingCheckpoint>? CheckpointSink { get; init; }
@@ -54,7 +64,16 @@ internal sealed class TrainingRun
     public TrainingResult Execute(bool validateStart)
     {
         TrainerLog.TrainingStarted(_logger, _state.NextEpoch, _state.NextBatch, _order.Length, _batchesPerEpoch, _options.Workers, _model.Parameters.TotalElementCount);
-        double? initialMetric = validateStart ? ValidateStart() : null;
+        double? initialMetric = null;
+        if (validateStart)
+        {
+            // The starting point competes with every epoch: a run that only makes things worse ends where it began.
+            initialMetric = _model.Validate(CancellationToken);
+            if (!double.IsNaN(initialMetric.Value))
+            {
+                RecordValidation(-1, initialMetric.Value);
+            }
+        }
         StopReason stop;
         do
         {
@@ -64,15 +83,21 @@ internal sealed class TrainingRun
         return Finish(stop, initialMetric);
     }
 
-    private double ValidateStart()
+    public void Dispose() => _device.Dispose();
+
+    private static int CountBatchesPerEpoch(int rowCount, TrainingOptions options)
     {
-        // The starting point competes with every epoch: a run that only makes things worse ends where it began.
-        double initial = _model.Validate(CancellationToken);
-        if (!double.IsNaN(initial))
+        if (rowCount < 1)
         {
-            RecordValidation(-1, initial);
+            throw new InvalidOperationException("The model has no training rows.");
         }
-        return initial;
+        int batchSize = options.BatchSize;
+        int batches = (int)(options.DropLastPartialBatch ? rowCount / batchSize : ((long)rowCount + batchSize - 1) / batchSize);
+        if (batches == 0)
+        {
+            throw new InvalidOperationException($"{rowCount} training rows make no full batch of {batchSize} and DropLastPartialBatch is set.");
+        }
+        return batches;
     }
 
     /// <summary>Runs what is left of epoch <see cref="TrainingRunState.NextEpoch"/> from its current phase.</summary>
@@ -80,24 +105,23 @@ internal sealed class TrainingRun
     {
         int epoch = _state.NextEpoch;
         StopReason stop = _stopPolicy.BeforeEpoch(_state, Elapsed, CancellationToken);
-        if (stop != StopReason.None)
-        {
-            return stop;
-        }
-        if (_state.Phase == EpochPhase.NotStarted)
+        if (stop == StopReason.None && _state.Phase == EpochPhase.NotStarted)
         {
             StartEpoch(epoch);
         }
-        if (_state.Phase == EpochPhase.InBatches)
+        while (stop == StopReason.None && _state.Phase == EpochPhase.InBatches && _state.NextBatch < _batchesPerEpoch)
         {
-            stop = RunBatches(epoch);
-            if (stop != StopReason.None)
+            stop = _stopPolicy.BeforeBatch(Elapsed, CancellationToken);
+            if (stop == StopReason.None)
             {
-                return stop;
+                stop = RunBatch(epoch, _state.NextBatch);
             }
+        }
+        if (stop == StopReason.None && _state.Phase == EpochPhase.InBatches)
+        {
             EndBatches(epoch);
         }
-        return CompleteEpoch(epoch);
+        return stop == StopReason.None ? CompleteEpoch(epoch) : stop;
     }
 
     private void StartEpoch(int epoch)
@@ -111,23 +135,6 @@ internal sealed class TrainingRun
         }
         _model.OnEpochStart(epoch);
         _state.Phase = EpochPhase.InBatches;
-    }
-
-    private StopReason RunBatches(int epoch)
-    {
-        while (_state.NextBatch < _batchesPerEpoch)
-        {
-            StopReason stop = _stopPolicy.BeforeBatch(Elapsed, CancellationToken);
-            if (stop == StopReason.None)
-            {
-                stop = RunBatch(epoch, _state.NextBatch);
-            }
-            if (stop != StopReason.None)
-            {
-                return stop;
-            }
-        }
-        return StopReason.None;
     }
 
     /// <summary>Gradients of one batch on the device, then one optimiser step unless the policy stops the run first.</summary>
@@ -165,7 +172,8 @@ internal sealed class TrainingRun
         _lastBatchLoss = lossSum / count;
         TrainerLog.BatchCompleted(_logger, epoch, batch, _lastBatchLoss, learningRate);
         long remainingBatches = ((long)(_options.MaxEpochs - epoch - 1) * _batchesPerEpoch) + (_batchesPerEpoch - batch - 1);
-        Report(TrainingPhase.BatchCompleted, epoch, batch, _lastBatchLoss, learningRate, remainingBatches);
+        TimeSpan elapsed = Elapsed;
+        Report(TrainingPhase.BatchCompleted, epoch, batch, _lastBatchLoss, learningRate, elapsed, Estimate(remainingBatches, elapsed));
         return StopReason.None;
     }
 
@@ -207,9 +215,10 @@ internal sealed class TrainingRun
         _state.Phase = EpochPhase.NotStarted;
 
         double nextRate = _schedule.GetLearningRate(epoch + 1, 0, _batchesPerEpoch);
-        TrainerLog.EpochCompleted(_logger, epoch, trainLoss, metric, _state.BestValidationMetric, nextRate, Elapsed);
-        long remainingBatches = decision != StopReason.None ? -1 : (long)(_options.MaxEpochs - epoch - 1) * _batchesPerEpoch;
-        Report(TrainingPhase.EpochCompleted, epoch, _batchesPerEpoch, trainLoss, nextRate, remainingBatches, metric);
+        TimeSpan elapsed = Elapsed;
+        TrainerLog.EpochCompleted(_logger, epoch, trainLoss, metric, _state.BestValidationMetric, nextRate, elapsed);
+        TimeSpan? remaining = decision != StopReason.None ? TimeSpan.Zero : Estimate((long)(_options.MaxEpochs - epoch - 1) * _batchesPerEpoch, elapsed);
+        Report(TrainingPhase.EpochCompleted, epoch, _batchesPerEpoch, trainLoss, nextRate, elapsed, remaining, metric);
         if (CheckpointSink is { } sink && _options.CheckpointIntervalEpochs > 0 && _state.NextEpoch % _options.CheckpointIntervalEpochs == 0)
         {
             sink(Capture(Elapsed));
@@ -243,19 +252,8 @@ internal sealed class TrainingRun
             TrainerLog.BestRestored(_logger, _state.BestEpoch, _state.BestMetric);
         }
         TrainerLog.TrainingStopped(_logger, stop, _state.History.Count, _state.BestEpochOrNull, _state.BestValidationMetric, total);
-        Progress?.Report(new TrainingProgress
-        {
-            Phase = TrainingPhase.Stopped,
-            Epoch = _state.NextEpoch,
-            Batch = _state.NextBatch,
-            BatchesPerEpoch = _batchesPerEpoch,
-            TrainLoss = _state.History.Count > 0 ? _state.History[^1].TrainLoss : _lastBatchLoss,
-            BestValidationMetric = _state.BestValidationMetric,
-            LearningRate = _state.LastLearningRate,
-            Elapsed = total,
-            EstimatedRemaining = TimeSpan.Zero,
-            StopReason = stop,
-        });
+        double trainLoss = _state.History.Count > 0 ? _state.History[^1].TrainLoss : _lastBatchLoss;
+        Report(TrainingPhase.Stopped, _state.NextEpoch, _state.NextBatch, trainLoss, _state.LastLearningRate, total, TimeSpan.Zero, stop: stop);
         return new TrainingResult(_state.History.Count, _state.BestEpochOrNull, _state.BestValidationMetric, stop, _state.History.ToArray(), total, restored, checkpoint)
         {
             InitialValidationMetric = initialMetric,
@@ -270,15 +268,8 @@ internal sealed class TrainingRun
         return TrainingCheckpoint.Capture(_state, _options, _model.Parameters, _device.ExportOptimizerState(), _schedule.ExportState());
     }
 
-    /// <summary>Reports a batch or an epoch; <paramref name="remainingBatches"/> −1 means the run is about to stop.</summary>
-    private void Report(TrainingPhase phase, int epoch, int batch, double trainLoss, double learningRate, long remainingBatches, double? metric = null)
-    {
-        if (Progress is null)
-        {
-            return;
-        }
-        TimeSpan elapsed = Elapsed;
-        Progress.Report(new TrainingProgress
+    private void Report(TrainingPhase phase, int epoch, int batch, double trainLoss, double learningRate, TimeSpan elapsed, TimeSpan? remaining, double? metric = null, StopReason stop = StopReason.None) =>
+        Progress?.Report(new TrainingProgress
         {
             Phase = phase,
             Epoch = epoch,
@@ -289,9 +280,9 @@ internal sealed class TrainingRun
             BestValidationMetric = _state.BestValidationMetric,
             LearningRate = learningRate,
             Elapsed = elapsed,
-            EstimatedRemaining = remainingBatches < 0 ? TimeSpan.Zero : Estimate(remainingBatches, elapsed),
+            EstimatedRemaining = remaining,
+            StopReason = stop,
         });
-    }
 
     /// <summary>Time left at this run's pace, capped by what remains of <see cref="TrainingOptions.MaxDuration"/>; null before the first step.</summary>
     private TimeSpan? Estimate(long remainingBatches, TimeSpan totalElapsed)
@@ -312,13 +303,14 @@ internal sealed class TrainingRun
 
     private void FillOrder(int epoch)
     {
+        long seed = (long)_options.Seed + epoch;
         if (_options.ShuffleEachEpoch && _options.NumpyCompatibleShuffle)
         {
-            NumpyLegacyPermutation.Fill((long)_options.Seed + epoch, _order);
+            NumpyLegacyPermutation.Fill(seed, _order);
         }
         else if (_options.ShuffleEachEpoch)
         {
-            new SplitMix64(unchecked((ulong)((long)_options.Seed + epoch))).FillPermutation(_order);
+            new SplitMix64(unchecked((ulong)seed)).FillPermutation(_order);
         }
         else
         {
