@@ -106,17 +106,9 @@ public sealed class TrainingCheckpoint
     /// <exception cref="ArgumentException">Another seed, batch size, optimiser, schedule or parameter layout.</exception>
     internal TrainingRunState Restore(TrainingOptions options, ParameterSet parameters, LearningRateSchedule schedule)
     {
-        if (Seed != options.Seed)
+        if (Seed != options.Seed || BatchSize != options.BatchSize || OptimizerKind != options.Optimizer || ScheduleKind != options.Schedule)
         {
-            throw new ArgumentException($"The checkpoint was made with Seed {Seed}, the options have {options.Seed}.", "checkpoint");
-        }
-        if (BatchSize != options.BatchSize)
-        {
-            throw new ArgumentException($"The checkpoint was made with BatchSize {BatchSize}, the options have {options.BatchSize}.", "checkpoint");
-        }
-        if (OptimizerKind != options.Optimizer || ScheduleKind != options.Schedule)
-        {
-            throw new ArgumentException("The checkpoint was made with another optimiser or schedule.", "checkpoint");
+            throw new ArgumentException($"The checkpoint was made with Seed {Seed}, BatchSize {BatchSize}, {OptimizerKind} and the {ScheduleKind} schedule; the options have Seed {options.Seed}, BatchSize {options.BatchSize}, {options.Optimizer} and {options.Schedule}.", "checkpoint");
         }
         if (Tensors.Length != parameters.Count)
         {

@@ -105,12 +105,7 @@ public sealed record TrainingOptions
     /// </summary>
     public bool NumpyCompatibleShuffle { get; init; }
 
-    /// <summary>
-    /// Creates the <see cref="ITrainingDevice"/> a run trains on, once per <see cref="Trainer.Train"/> or
-    /// <see cref="Trainer.Resume"/> call, from the model and these options (default null: a <see cref="CpuTrainingDevice"/>
-    /// with <see cref="Workers"/> workers). Lets an optional package keep the parameters resident elsewhere, e.g. on a
-    /// GPU; the trainer disposes the device when the run ends.
-    /// </summary>
+    /// <summary>Creates the <see cref="ITrainingDevice"/> of each <see cref="Trainer.Train"/> or <see cref="Trainer.Resume"/> call from the model and these options, e.g. one that keeps the parameters on a GPU; the trainer disposes it (default null: a <see cref="CpuTrainingDevice"/> with <see cref="Workers"/> workers).</summary>
     public Func<ITrainableModel, TrainingOptions, ITrainingDevice>? DeviceFactory { get; init; }
 
     /// <summary>Invoke <see cref="Trainer.CheckpointSink"/> after every this many epochs (default 0 = never).</summary>

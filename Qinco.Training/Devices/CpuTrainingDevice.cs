@@ -53,34 +53,27 @@ public sealed class CpuTrainingDevice : ITrainingDevice
     public double ComputeLossAndGradients(ReadOnlyMemory<int> rows, CancellationToken cancellationToken)
     {
         int workerCount = _workers.Length;
-        if (workerCount == 1)
+        try
         {
-            ComputeShard(0, rows, cancellationToken);
+            Parallel.For(0, workerCount, new ParallelOptions { MaxDegreeOfParallelism = workerCount }, w =>
+            {
+                int start = (int)((long)rows.Length * w / workerCount);
+                int end = (int)((long)rows.Length * (w + 1) / workerCount);
+                ComputeShard(w, rows[start..end], cancellationToken);
+            });
         }
-        else
+        catch (AggregateException ex)
         {
-            try
+            Exception first = ex.Flatten().InnerExceptions[0];
+            foreach (Exception inner in ex.Flatten().InnerExceptions)
             {
-                Parallel.For(0, workerCount, new ParallelOptions { MaxDegreeOfParallelism = workerCount }, w =>
+                if (inner is not OperationCanceledException)
                 {
-                    int start = (int)((long)rows.Length * w / workerCount);
-                    int end = (int)((long)rows.Length * (w + 1) / workerCount);
-                    ComputeShard(w, rows[start..end], cancellationToken);
-                });
-            }
-            catch (AggregateException ex)
-            {
-                Exception first = ex.Flatten().InnerExceptions[0];
-                foreach (Exception inner in ex.Flatten().InnerExceptions)
-                {
-                    if (inner is not OperationCanceledException)
-                    {
-                        first = inner;
-                        break;
-                    }
+                    first = inner;
+                    break;
                 }
-                ExceptionDispatchInfo.Capture(first).Throw();
             }
+            ExceptionDispatchInfo.Capture(first).Throw();
         }
         return Reduce(rows.Length);
     }
