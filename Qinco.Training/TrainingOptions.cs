@@ -100,7 +100,7 @@ public sealed record TrainingOptions
 
     /// <summary>
     /// Draw each epoch's permutation exactly as NumPy's <c>RandomState(Seed + epoch).permutation(n)</c> (default false:
-    /// the library's own SplitMix64 shuffle). With <see cref="Seed"/> 123 a run sees the QINCo1 reference's batches, in
+    /// the library's own <see cref="SplitMix64"/> shuffle). With <see cref="Seed"/> 123 a run sees the QINCo1 reference's batches, in
     /// its order; <see cref="Seed"/> + epoch must then stay within 0..2³²−1.
     /// </summary>
     public bool NumpyCompatibleShuffle { get; init; }

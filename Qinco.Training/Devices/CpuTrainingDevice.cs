@@ -26,12 +26,15 @@ public sealed class CpuTrainingDevice : ITrainingDevice
 
     /// <summary>Creates the optimiser named by <paramref name="options"/> and W workers of <paramref name="model"/> (worker 0 first).</summary>
     /// <param name="model">The model whose host parameters are trained in place.</param>
-    /// <param name="options">Validated options: <see cref="TrainingOptions.Workers"/>, the optimiser and its hyper-parameters.</param>
+    /// <param name="options">The run's options: <see cref="TrainingOptions.Workers"/>, the optimiser and its hyper-parameters.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the exception names it.</exception>
+    /// <exception cref="ArgumentException">Options contradict each other; the exception names one.</exception>
     /// <exception cref="InvalidOperationException"><see cref="ITrainableModel.CreateWorker"/> returned null.</exception>
     public CpuTrainingDevice(ITrainableModel model, TrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         ParameterSet parameters = model.Parameters;
         _optimizer = options.CreateOptimizer(parameters);
         _workers = new IGradientWorker[options.Workers];
