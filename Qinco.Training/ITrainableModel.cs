@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Threading;
 
 namespace Qinco.Training;
@@ -9,9 +8,11 @@ namespace Qinco.Training;
 /// validation metric. The model owns its training data; the trainer only hands out row indices.
 /// </summary>
 /// <remarks>
-/// Call sequence per run: <see cref="CreateWorker"/> for worker 0..W−1 (once), then per epoch
+/// Call sequence per run: the <see cref="CpuTrainingDevice"/> calls <see cref="CreateWorker"/> for worker 0..W−1
+/// (once; another <see cref="ITrainingDevice"/> may compute gradients its own way), then per epoch
 /// <see cref="OnEpochStart"/>, the batches (workers run concurrently; the parameters are read-only meanwhile),
-/// <see cref="OnEpochEnd"/>, <see cref="Validate"/>. All hooks run on the calling thread, between optimiser steps.
+/// <see cref="OnEpochEnd"/>, <see cref="Validate"/>. All hooks run on the calling thread, between optimiser steps, and
+/// see the current host parameters.
 /// </remarks>
 public interface ITrainableModel
 {
@@ -41,23 +42,4 @@ public interface ITrainableModel
     void OnEpochEnd(int epoch)
     {
     }
-}
-
-/// <summary>
-/// Computes the loss and gradients for a shard of a batch. Device-neutral: a CPU thread today, a GPU stream
-/// later. Workers run concurrently with each other, never with an optimiser step.
-/// </summary>
-public interface IGradientWorker
-{
-    /// <summary>
-    /// Computes the <b>sum</b> over <paramref name="rows"/> of the per-row loss and <b>adds</b> its gradient with
-    /// respect to parameter i to <paramref name="gradientBuffers"/>[i] (zeroed by the trainer before the call,
-    /// same order and lengths as <see cref="ITrainableModel.Parameters"/>). The trainer divides the reduced loss
-    /// and gradients by the batch size once, so the training loss is the mean per-row loss.
-    /// </summary>
-    /// <param name="rows">Training row indices of this shard (may be empty).</param>
-    /// <param name="gradientBuffers">This worker's own gradient buffers; never shared with another worker.</param>
-    /// <param name="cancellationToken">Optional early exit by throwing <see cref="OperationCanceledException"/>; the batch is then discarded.</param>
-    /// <returns>The summed loss of the shard.</returns>
-    double ComputeLossAndGradients(ReadOnlySpan<int> rows, IReadOnlyList<float[]> gradientBuffers, CancellationToken cancellationToken);
 }

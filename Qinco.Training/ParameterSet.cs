@@ -94,16 +94,7 @@ public sealed class ParameterSet : IReadOnlyList<Parameter>
 
     /// <summary>Copies all values, tensor after tensor in set order, into <paramref name="destination"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is not exactly <see cref="TotalElementCount"/> long.</exception>
-    public void CopyValuesTo(Span<float> destination)
-    {
-        CheckFlatLength(destination.Length, nameof(destination));
-        int offset = 0;
-        foreach (Parameter parameter in _parameters)
-        {
-            parameter.Value.AsSpan().CopyTo(destination.Slice(offset));
-            offset += parameter.Length;
-        }
-    }
+    public void CopyValuesTo(Span<float> destination) => Flatten(p => p.Value, destination);
 
     /// <summary>Overwrites all values from a flat snapshot laid out as by <see cref="CopyValuesTo(Span{float})"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="source"/> is not exactly <see cref="TotalElementCount"/> long.</exception>
@@ -120,21 +111,23 @@ public sealed class ParameterSet : IReadOnlyList<Parameter>
 
     /// <summary>Copies all gradients, tensor after tensor in set order, into <paramref name="destination"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is not exactly <see cref="TotalElementCount"/> long.</exception>
-    public void CopyGradientsTo(Span<float> destination)
-    {
-        CheckFlatLength(destination.Length, nameof(destination));
-        int offset = 0;
-        foreach (Parameter parameter in _parameters)
-        {
-            parameter.Gradient.AsSpan().CopyTo(destination.Slice(offset));
-            offset += parameter.Length;
-        }
-    }
+    public void CopyGradientsTo(Span<float> destination) => Flatten(p => p.Gradient, destination);
 
     /// <inheritdoc />
     public IEnumerator<Parameter> GetEnumerator() => _parameters.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private void Flatten(Func<Parameter, float[]> array, Span<float> destination)
+    {
+        CheckFlatLength(destination.Length, nameof(destination));
+        int offset = 0;
+        foreach (Parameter parameter in _parameters)
+        {
+            array(parameter).AsSpan().CopyTo(destination.Slice(offset));
+            offset += parameter.Length;
+        }
+    }
 
     private void CheckFlatLength(int length, string argumentName)
     {

@@ -2,6 +2,8 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
+using System.IO.Hashing;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -31,7 +33,8 @@ namespace Qinco.Training;
 /// i32    H history entries, each: i32 epoch, f64 train loss, u8 has validation, f64 validation, f64 lr
 /// u32    CRC-32 (IEEE) of every preceding byte
 /// </code>
-/// <para>The permutation of epoch e depends only on seed + e, so the seed and position are the RNG state.</para>
+/// <para>The permutation of epoch e depends only on seed + e, so the seed and position are the RNG state. A checkpoint
+/// is an immutable snapshot: it holds deep copies of the run's state, taken between optimiser steps.</para>
 /// </remarks>
 public sealed class TrainingCheckpoint
 {
@@ -40,64 +43,102 @@ public sealed class TrainingCheckpoint
 
     private static ReadOnlySpan<byte> Magic => "QNCTRCK1"u8;
 
-    internal int Seed;
-    internal int BatchSize;
-    internal int Workers;
-    internal int NextEpochField;
-    internal int NextBatchField;
-    internal byte Phase;
-    internal double EpochLossSum;
-    internal long EpochRows;
-    internal long ElapsedTicks;
-    internal int BestEpochField = -1;
-    internal double BestMetric = double.PositiveInfinity;
-    internal int EpochsSinceImprovement;
-    internal double LastLearningRate;
-    internal OptimizerKind OptimizerKind;
-    internal long OptimizerStepCount;
-    internal ScheduleKind ScheduleKind;
-    internal double[] ScheduleState = [];
-    internal string[] Names = [];
-    internal int[][] Shapes = [];
-    internal float[][] Values = [];
-    internal float[][] FirstMoments = [];
-    internal float[][] SecondMoments = [];
-    internal float[]? BestSnapshot;
-    internal List<EpochRecord> HistoryList = [];
-
-    internal TrainingCheckpoint()
+    private TrainingCheckpoint()
     {
     }
 
     /// <summary>The epoch the run continues with (0-based).</summary>
-    public int NextEpoch => NextEpochField;
+    public int NextEpoch => State.NextEpoch;
 
     /// <summary>The batch of <see cref="NextEpoch"/> the run continues with.</summary>
-    public int NextBatch => NextBatchField;
+    public int NextBatch => State.NextBatch;
 
     /// <summary>Number of completed epochs.</summary>
-    public int EpochsCompleted => HistoryList.Count;
+    public int EpochsCompleted => State.History.Count;
 
     /// <summary>Best epoch so far, null when never validated.</summary>
-    public int? BestEpoch => BestEpochField >= 0 ? BestEpochField : null;
+    public int? BestEpoch => State.BestEpochOrNull;
 
     /// <summary>Best validation value so far, null when never validated.</summary>
-    public double? BestValidationMetric => BestEpochField >= 0 ? BestMetric : null;
+    public double? BestValidationMetric => State.BestValidationMetric;
 
     /// <summary>The shuffle seed of the run.</summary>
     public int ShuffleSeed => Seed;
 
     /// <summary>Per-epoch history up to the checkpoint.</summary>
-    public IReadOnlyList<EpochRecord> History => HistoryList;
+    public IReadOnlyList<EpochRecord> History => State.History;
 
     /// <summary>Names of the parameters, in order.</summary>
-    public IReadOnlyList<string> ParameterNames => Names;
+    public IReadOnlyList<string> ParameterNames => Array.ConvertAll(Tensors, t => t.Name);
+
+    /// <summary>The optimiser's step count and moments, one array per parameter.</summary>
+    internal OptimizerState OptimizerState { get; private init; } = new(0, [], []);
+
+    // Set only by Capture and Load: a checkpoint never changes.
+    private TrainingRunState State { get; init; } = new();
+    private int Seed { get; init; }
+    private int BatchSize { get; init; }
+    private int Workers { get; init; }
+    private OptimizerKind OptimizerKind { get; init; }
+    private ScheduleKind ScheduleKind { get; init; }
+    private double[] ScheduleState { get; init; } = [];
+    private Tensor[] Tensors { get; init; } = [];
+
+    /// <summary>Snapshot of a run: deep copies of <paramref name="state"/> and of the host parameter values (synchronised by the caller).</summary>
+    internal static TrainingCheckpoint Capture(TrainingRunState state, TrainingOptions options, ParameterSet parameters, OptimizerState optimizerState, double[] scheduleState) => new()
+    {
+        State = state.Clone(),
+        Seed = options.Seed,
+        BatchSize = options.BatchSize,
+        Workers = options.Workers,
+        OptimizerKind = options.Optimizer,
+        ScheduleKind = options.Schedule,
+        ScheduleState = scheduleState,
+        Tensors = [.. parameters.Select(p => new Tensor(p.Name, (int[])p.ShapeArray.Clone(), (float[])p.Value.Clone()))],
+        OptimizerState = optimizerState,
+    };
+
+    /// <summary>
+    /// Checks that the checkpoint fits <paramref name="options"/> and <paramref name="parameters"/>, imports the
+    /// schedule state, writes the parameter values into the host arrays and returns a copy of the run state. The
+    /// optimiser state (<see cref="OptimizerState"/>) is left to the device.
+    /// </summary>
+    /// <exception cref="ArgumentException">Another seed, batch size, optimiser, schedule or parameter layout.</exception>
+    internal TrainingRunState Restore(TrainingOptions options, ParameterSet parameters, LearningRateSchedule schedule)
+    {
+        if (Seed != options.Seed || BatchSize != options.BatchSize || OptimizerKind != options.Optimizer || ScheduleKind != options.Schedule)
+        {
+            throw new ArgumentException($"The checkpoint was made with Seed {Seed}, BatchSize {BatchSize}, {OptimizerKind} and the {ScheduleKind} schedule; the options have Seed {options.Seed}, BatchSize {options.BatchSize}, {options.Optimizer} and {options.Schedule}.", "checkpoint");
+        }
+        if (Tensors.Length != parameters.Count)
+        {
+            throw new ArgumentException($"The checkpoint holds {Tensors.Length} parameters, the model {parameters.Count}.", "checkpoint");
+        }
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            if (Tensors[i].Name != parameters[i].Name || !Tensors[i].Shape.AsSpan().SequenceEqual(parameters[i].ShapeArray))
+            {
+                throw new ArgumentException($"Checkpoint parameter {i} is '{Tensors[i].Name}' [{string.Join(", ", Tensors[i].Shape)}], the model's is {parameters[i]}.", "checkpoint");
+            }
+        }
+        if (State.BestSnapshot is not null && State.BestSnapshot.Length != parameters.TotalElementCount)
+        {
+            throw new ArgumentException("The checkpoint's best snapshot does not match the parameter count.", "checkpoint");
+        }
+        schedule.ImportState(ScheduleState);
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            Tensors[i].Values.AsSpan().CopyTo(parameters[i].Value);
+        }
+        return State.Clone();
+    }
 
     /// <summary>Writes the checkpoint to <paramref name="stream"/> (layout in the type's remarks).</summary>
     /// <exception cref="IOException">The stream cannot be written.</exception>
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        TrainingRunState s = State;
         using var buffer = new MemoryStream();
         using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
         {
@@ -107,48 +148,48 @@ public sealed class TrainingCheckpoint
             w.Write(Seed);
             w.Write(BatchSize);
             w.Write(Workers);
-            w.Write(NextEpochField);
-            w.Write(NextBatchField);
-            w.Write(Phase);
-            w.Write(EpochLossSum);
-            w.Write(EpochRows);
-            w.Write(ElapsedTicks);
-            w.Write(BestEpochField);
-            w.Write(BestMetric);
-            w.Write(EpochsSinceImprovement);
-            w.Write(LastLearningRate);
+            w.Write(s.NextEpoch);
+            w.Write(s.NextBatch);
+            w.Write((byte)s.Phase);
+            w.Write(s.EpochLossSum);
+            w.Write(s.EpochRows);
+            w.Write(s.ElapsedTicks);
+            w.Write(s.BestEpoch);
+            w.Write(s.BestMetric);
+            w.Write(s.EpochsSinceImprovement);
+            w.Write(s.LastLearningRate);
             w.Write((byte)OptimizerKind);
-            w.Write(OptimizerStepCount);
+            w.Write(OptimizerState.StepCount);
             w.Write((byte)ScheduleKind);
             w.Write(ScheduleState.Length);
             foreach (double d in ScheduleState)
             {
                 w.Write(d);
             }
-            w.Write(Names.Length);
-            for (int i = 0; i < Names.Length; i++)
+            w.Write(Tensors.Length);
+            for (int i = 0; i < Tensors.Length; i++)
             {
-                byte[] name = Encoding.UTF8.GetBytes(Names[i]);
+                byte[] name = Encoding.UTF8.GetBytes(Tensors[i].Name);
                 w.Write(name.Length);
                 w.Write(name);
-                w.Write(Shapes[i].Length);
-                foreach (int dim in Shapes[i])
+                w.Write(Tensors[i].Shape.Length);
+                foreach (int dim in Tensors[i].Shape)
                 {
                     w.Write(dim);
                 }
-                w.Write(Values[i].Length);
-                WriteFloats(w, Values[i]);
-                WriteFloats(w, FirstMoments[i]);
-                WriteFloats(w, SecondMoments[i]);
+                w.Write(Tensors[i].Values.Length);
+                WriteFloats(w, Tensors[i].Values);
+                WriteFloats(w, OptimizerState.FirstMoments[i]);
+                WriteFloats(w, OptimizerState.SecondMoments[i]);
             }
-            w.Write(BestSnapshot is null ? (byte)0 : (byte)1);
-            if (BestSnapshot is not null)
+            w.Write(s.BestSnapshot is null ? (byte)0 : (byte)1);
+            if (s.BestSnapshot is not null)
             {
-                w.Write(BestSnapshot.Length);
-                WriteFloats(w, BestSnapshot);
+                w.Write(s.BestSnapshot.Length);
+                WriteFloats(w, s.BestSnapshot);
             }
-            w.Write(HistoryList.Count);
-            foreach (EpochRecord r in HistoryList)
+            w.Write(s.History.Count);
+            foreach (EpochRecord r in s.History)
             {
                 w.Write(r.Epoch);
                 w.Write(r.TrainLoss);
@@ -157,7 +198,7 @@ public sealed class TrainingCheckpoint
                 w.Write(r.LearningRate);
             }
         }
-        uint crc = Crc32.Compute(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        uint crc = Crc32.HashToUInt32(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
         Span<byte> tail = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(tail, crc);
         buffer.Write(tail);
@@ -188,87 +229,126 @@ public sealed class TrainingCheckpoint
         }
         int payloadLength = bytes.Length - 4;
         uint expected = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(payloadLength));
-        if (Crc32.Compute(bytes.AsSpan(0, payloadLength)) != expected)
+        if (Crc32.HashToUInt32(bytes.AsSpan(0, payloadLength)) != expected)
         {
             throw new InvalidDataException("The checkpoint is truncated or corrupt (CRC-32 mismatch).");
         }
-        var r = new Reader(bytes.AsSpan(0, payloadLength), Magic.Length + 8);
-        var c = new TrainingCheckpoint
+        using var reader = new BinaryReader(new MemoryStream(bytes, 0, payloadLength));
+        reader.BaseStream.Position = Magic.Length + 8;
+        try
         {
-            Seed = r.Int32(),
-            BatchSize = r.Int32(),
-            Workers = r.Int32(),
-            NextEpochField = r.Int32(),
-            NextBatchField = r.Int32(),
-            Phase = r.Byte(),
-            EpochLossSum = r.Double(),
-            EpochRows = r.Int64(),
-            ElapsedTicks = r.Int64(),
-            BestEpochField = r.Int32(),
-            BestMetric = r.Double(),
-            EpochsSinceImprovement = r.Int32(),
-            LastLearningRate = r.Double(),
-            OptimizerKind = (OptimizerKind)r.Byte(),
-            OptimizerStepCount = r.Int64(),
-            ScheduleKind = (ScheduleKind)r.Byte(),
-        };
-        c.ScheduleState = new double[r.Count(8)];
-        for (int i = 0; i < c.ScheduleState.Length; i++)
-        {
-            c.ScheduleState[i] = r.Double();
+            return Read(reader);
         }
-        int p = r.Count(12);
-        c.Names = new string[p];
-        c.Shapes = new int[p][];
-        c.Values = new float[p][];
-        c.FirstMoments = new float[p][];
-        c.SecondMoments = new float[p][];
-        for (int i = 0; i < p; i++)
+        catch (EndOfStreamException)
         {
-            c.Names[i] = r.Utf8(r.Count(1));
-            int rank = r.Count(4);
-            c.Shapes[i] = new int[rank];
-            long product = 1;
-            for (int k = 0; k < rank; k++)
-            {
-                int dim = r.Int32();
-                Check(dim >= 0, "negative dimension");
-                c.Shapes[i][k] = dim;
-                product = Math.Min(product * dim, long.MaxValue / 2);
-            }
-            int length = r.Count(12);
-            Check(product == length, $"parameter '{c.Names[i]}' shape does not match its length");
-            c.Values[i] = r.Floats(length);
-            c.FirstMoments[i] = r.Floats(length);
-            c.SecondMoments[i] = r.Floats(length);
+            throw Inconsistent("unexpected end of data");
         }
-        if (r.Byte() != 0)
-        {
-            c.BestSnapshot = r.Floats(r.Count(4));
-        }
-        int h = r.Count(29);
-        for (int i = 0; i < h; i++)
-        {
-            int epoch = r.Int32();
-            double loss = r.Double();
-            bool hasValidation = r.Byte() != 0;
-            double validation = r.Double();
-            double lr = r.Double();
-            c.HistoryList.Add(new EpochRecord { Epoch = epoch, TrainLoss = loss, ValidationMetric = hasValidation ? validation : null, LearningRate = lr, });
-        }
-        Check(r.AtEnd, "trailing bytes after the history");
-        Check(Enum.IsDefined(c.OptimizerKind) && Enum.IsDefined(c.ScheduleKind), "unknown optimiser or schedule kind");
-        Check(c.Phase <= 2 && c.NextEpochField >= 0 && c.NextBatchField >= 0 && c.BatchSize > 0 && c.EpochRows >= 0 && c.ElapsedTicks >= 0 && c.OptimizerStepCount >= 0, "invalid position fields");
-        return c;
     }
 
-    internal static void Check(bool condition, string what)
+    /// <summary>Reads the fields after the versions, checking every count against the bytes left.</summary>
+    private static TrainingCheckpoint Read(BinaryReader r)
+    {
+        int seed = r.ReadInt32();
+        int batchSize = r.ReadInt32();
+        int workers = r.ReadInt32();
+        var s = new TrainingRunState
+        {
+            NextEpoch = r.ReadInt32(),
+            NextBatch = r.ReadInt32(),
+            Phase = (EpochPhase)r.ReadByte(),
+            EpochLossSum = r.ReadDouble(),
+            EpochRows = r.ReadInt64(),
+            ElapsedTicks = r.ReadInt64(),
+            BestEpoch = r.ReadInt32(),
+            BestMetric = r.ReadDouble(),
+            EpochsSinceImprovement = r.ReadInt32(),
+            LastLearningRate = r.ReadDouble(),
+        };
+        var optimizerKind = (OptimizerKind)r.ReadByte();
+        long stepCount = r.ReadInt64();
+        var scheduleKind = (ScheduleKind)r.ReadByte();
+        double[] scheduleState = new double[ReadCount(r, 8)];
+        for (int i = 0; i < scheduleState.Length; i++)
+        {
+            scheduleState[i] = r.ReadDouble();
+        }
+        var tensors = new Tensor[ReadCount(r, 12)];
+        var firstMoments = new float[tensors.Length][];
+        var secondMoments = new float[tensors.Length][];
+        for (int i = 0; i < tensors.Length; i++)
+        {
+            string name = Encoding.UTF8.GetString(r.ReadBytes(ReadCount(r, 1)));
+            var shape = new int[ReadCount(r, 4)];
+            long product = 1;
+            for (int k = 0; k < shape.Length; k++)
+            {
+                shape[k] = r.ReadInt32();
+                Check(shape[k] >= 0, "negative dimension");
+                product = Math.Min(product * shape[k], long.MaxValue / 2);
+            }
+            int length = ReadCount(r, 12);
+            Check(product == length, $"parameter '{name}' shape does not match its length");
+            tensors[i] = new Tensor(name, shape, ReadFloats(r, length));
+            firstMoments[i] = ReadFloats(r, length);
+            secondMoments[i] = ReadFloats(r, length);
+        }
+        if (r.ReadByte() != 0)
+        {
+            s.BestSnapshot = ReadFloats(r, ReadCount(r, 4));
+        }
+        int historyCount = ReadCount(r, 29);
+        for (int i = 0; i < historyCount; i++)
+        {
+            int epoch = r.ReadInt32();
+            double loss = r.ReadDouble();
+            bool hasValidation = r.ReadByte() != 0;
+            double validation = r.ReadDouble();
+            s.History.Add(new EpochRecord { Epoch = epoch, TrainLoss = loss, ValidationMetric = hasValidation ? validation : null, LearningRate = r.ReadDouble() });
+        }
+        Check(r.BaseStream.Position == r.BaseStream.Length, "trailing bytes after the history");
+        Check(Enum.IsDefined(optimizerKind) && Enum.IsDefined(scheduleKind), "unknown optimiser or schedule kind");
+        Check(s.Phase <= EpochPhase.BatchesDone && s.NextEpoch >= 0 && s.NextBatch >= 0 && batchSize > 0 && s.EpochRows >= 0 && s.ElapsedTicks >= 0 && stepCount >= 0, "invalid position fields");
+        return new TrainingCheckpoint
+        {
+            State = s,
+            Seed = seed,
+            BatchSize = batchSize,
+            Workers = workers,
+            OptimizerKind = optimizerKind,
+            ScheduleKind = scheduleKind,
+            ScheduleState = scheduleState,
+            Tensors = tensors,
+            OptimizerState = new OptimizerState(stepCount, firstMoments, secondMoments),
+        };
+    }
+
+    /// <summary>Reads a count and checks that that many items of at least <paramref name="minItemBytes"/> bytes can still follow.</summary>
+    private static int ReadCount(BinaryReader r, int minItemBytes)
+    {
+        int n = r.ReadInt32();
+        Check(n >= 0 && (long)n * minItemBytes <= r.BaseStream.Length - r.BaseStream.Position, "a count exceeds the remaining data");
+        return n;
+    }
+
+    private static float[] ReadFloats(BinaryReader r, int count)
+    {
+        var values = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = r.ReadSingle();
+        }
+        return values;
+    }
+
+    private static void Check(bool condition, string what)
     {
         if (!condition)
         {
-            throw new InvalidDataException($"The checkpoint is inconsistent: {what}.");
+            throw Inconsistent(what);
         }
     }
+
+    private static InvalidDataException Inconsistent(string what) => new($"The checkpoint is inconsistent: {what}.");
 
     private static void WriteFloats(BinaryWriter w, float[] values)
     {
@@ -285,54 +365,6 @@ public sealed class TrainingCheckpoint
         }
     }
 
-    private ref struct Reader
-    {
-        private readonly ReadOnlySpan<byte> _data;
-        private int _position;
-
-        public Reader(ReadOnlySpan<byte> data, int position)
-        {
-            _data = data;
-            _position = position;
-        }
-
-        public readonly bool AtEnd => _position == _data.Length;
-
-        public byte Byte() => Take(1)[0];
-
-        public int Int32() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
-
-        public long Int64() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
-
-        public double Double() => BinaryPrimitives.ReadDoubleLittleEndian(Take(8));
-
-        /// <summary>Reads a count and checks that that many items of at least <paramref name="minItemBytes"/> bytes can still follow.</summary>
-        public int Count(int minItemBytes)
-        {
-            int n = Int32();
-            Check(n >= 0 && (long)n * minItemBytes <= _data.Length - _position, "a count exceeds the remaining data");
-            return n;
-        }
-
-        public string Utf8(int byteCount) => Encoding.UTF8.GetString(Take(byteCount));
-
-        public float[] Floats(int count)
-        {
-            ReadOnlySpan<byte> bytes = Take(checked(count * 4));
-            var result = new float[count];
-            for (int i = 0; i < count; i++)
-            {
-                result[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(i * 4));
-            }
-            return result;
-        }
-
-        private ReadOnlySpan<byte> Take(int n)
-        {
-            Check(n >= 0 && n <= _data.Length - _position, "unexpected end of data");
-            ReadOnlySpan<byte> slice = _data.Slice(_position, n);
-            _position += n;
-            return slice;
-        }
-    }
+    /// <summary>One parameter's name, shape and values.</summary>
+    private readonly record struct Tensor(string Name, int[] Shape, float[] Values);
 }

@@ -100,10 +100,13 @@ public sealed record TrainingOptions
 
     /// <summary>
     /// Draw each epoch's permutation exactly as NumPy's <c>RandomState(Seed + epoch).permutation(n)</c> (default false:
-    /// the library's own SplitMix64 shuffle). With <see cref="Seed"/> 123 a run sees the QINCo1 reference's batches, in
+    /// the library's own <see cref="SplitMix64"/> shuffle). With <see cref="Seed"/> 123 a run sees the QINCo1 reference's batches, in
     /// its order; <see cref="Seed"/> + epoch must then stay within 0..2³²−1.
     /// </summary>
     public bool NumpyCompatibleShuffle { get; init; }
+
+    /// <summary>Creates the <see cref="ITrainingDevice"/> of each <see cref="Trainer.Train"/> or <see cref="Trainer.Resume"/> call from the model and these options, e.g. one that keeps the parameters on a GPU; the trainer disposes it (default null: a <see cref="CpuTrainingDevice"/> with <see cref="Workers"/> workers).</summary>
+    public Func<ITrainableModel, TrainingOptions, ITrainingDevice>? DeviceFactory { get; init; }
 
     /// <summary>Invoke <see cref="Trainer.CheckpointSink"/> after every this many epochs (default 0 = never).</summary>
     public int CheckpointIntervalEpochs { get; init; }
@@ -127,13 +130,13 @@ public sealed record TrainingOptions
     /// <exception cref="ArgumentException">Options contradict each other; <see cref="ArgumentException.ParamName"/> names one.</exception>
     public void Validate()
     {
-        Positive(BatchSize, nameof(BatchSize));
-        Positive(MaxEpochs, nameof(MaxEpochs));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxEpochs, 1);
         if (MaxDuration is TimeSpan d && d <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxDuration), d, "Must be positive, or null for no limit.");
         }
-        PositiveFinite(LearningRate, nameof(LearningRate));
+        Require.PositiveFinite(LearningRate);
         if (!Enum.IsDefined(Optimizer))
         {
             throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, "Unknown optimiser.");
@@ -147,23 +150,17 @@ public sealed record TrainingOptions
         {
             throw new ArgumentOutOfRangeException(nameof(Seed), Seed, "NumPy's RandomState takes seeds in 0..2^32-1: with NumpyCompatibleShuffle, Seed + epoch must stay in that range.");
         }
-        Positive(PlateauPatience, nameof(PlateauPatience));
-        Positive(PlateauStopPatience, nameof(PlateauStopPatience));
-        if (!(PlateauDecayFactor > 1) || !double.IsFinite(PlateauDecayFactor))
-        {
-            throw new ArgumentOutOfRangeException(nameof(PlateauDecayFactor), PlateauDecayFactor, "Must be greater than 1 and finite.");
-        }
-        NonNegativeFinite(MinLearningRate, nameof(MinLearningRate));
-        NonNegativeFinite(WarmupEpochs, nameof(WarmupEpochs));
-        PositiveFinite(CosineEpochs, nameof(CosineEpochs));
-        if (!(CosineMinFactor >= 0 && CosineMinFactor <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(CosineMinFactor), CosineMinFactor, "Must be in [0, 1].");
-        }
-        ArgumentOutOfRangeException.ThrowIfNegative(EarlyStoppingPatience, nameof(EarlyStoppingPatience));
-        NonNegativeFinite(EarlyStoppingMinDelta, nameof(EarlyStoppingMinDelta));
-        Positive(Workers, nameof(Workers));
-        ArgumentOutOfRangeException.ThrowIfNegative(CheckpointIntervalEpochs, nameof(CheckpointIntervalEpochs));
+        ArgumentOutOfRangeException.ThrowIfLessThan(PlateauPatience, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(PlateauStopPatience, 1);
+        Require.That(PlateauDecayFactor > 1 && double.IsFinite(PlateauDecayFactor), PlateauDecayFactor, "Must be greater than 1 and finite.");
+        Require.NonNegativeFinite(MinLearningRate);
+        Require.NonNegativeFinite(WarmupEpochs);
+        Require.PositiveFinite(CosineEpochs);
+        Require.That(CosineMinFactor >= 0 && CosineMinFactor <= 1, CosineMinFactor, "Must be in [0, 1].");
+        ArgumentOutOfRangeException.ThrowIfNegative(EarlyStoppingPatience);
+        Require.NonNegativeFinite(EarlyStoppingMinDelta);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Workers, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(CheckpointIntervalEpochs);
         if (!ValidateEveryEpoch)
         {
             if (Schedule == ScheduleKind.Plateau)
@@ -196,22 +193,4 @@ public sealed record TrainingOptions
     internal Optimizer CreateOptimizer(ParameterSet parameters) => Optimizer == OptimizerKind.AdamW
         ? new AdamW(parameters, ToAdamOptions())
         : new Adam(parameters, ToAdamOptions());
-
-    private static void Positive(int value, string name) => ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, name);
-
-    private static void PositiveFinite(double value, string name)
-    {
-        if (!(value > 0) || !double.IsFinite(value))
-        {
-            throw new ArgumentOutOfRangeException(name, value, "Must be positive and finite.");
-        }
-    }
-
-    private static void NonNegativeFinite(double value, string name)
-    {
-        if (!(value >= 0) || !double.IsFinite(value))
-        {
-            throw new ArgumentOutOfRangeException(name, value, "Must be non-negative and finite.");
-        }
-    }
 }

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Threading;
 using System.Threading.Tasks;
+using Qinco.Training;
 
 namespace Qinco.Core.Numerics;
 

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using Qinco.Training;
 
 namespace Qinco.Core.Numerics;
 

@@ -5,6 +5,7 @@ using System.Threading;
 using NUnit.Framework;
 using Qinco.Core;
 using Qinco.Core.Numerics;
+using Qinco.Training;
 using static Qinco.Tests.Numerics.NumericsTestData;
 
 namespace Qinco.Tests.Numerics;

@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using NUnit.Framework;
 using Qinco.Core.Numerics;
+using Qinco.Training;
 using static Qinco.Tests.Numerics.NumericsTestData;
 
 namespace Qinco.Tests.Numerics;
@@ -28,7 +29,7 @@ public sealed class PcaEigenRngTests
         Assert.That(sample, Is.All.InRange(0, 59));
         for (int i = 0; i < 1000; i++)
         {
-            Assert.That(rng.NextInt(7), Is.InRange(0, 6));
+            Assert.That(rng.NextIntFromHigh32Bits(7), Is.InRange(0, 6));
             Assert.That(rng.NextDouble(), Is.InRange(0.0, 1.0).And.LessThan(1.0));
         }
     }

@@ -85,7 +85,10 @@ internal sealed class LinearRegressionModel : ITrainableModel
 
     public List<int> EpochStarts { get; } = [];
 
-    public IGradientWorker CreateWorker(int workerIndex) => new Worker(this);
+    public IGradientWorker CreateWorker(int workerIndex) => new Worker(this, Parameters);
+
+    /// <summary>A worker that reads the weights and bias from <paramref name="parameters"/> (a device's own copy) instead of the model's.</summary>
+    public IGradientWorker CreateWorkerOn(ParameterSet parameters) => new Worker(this, parameters);
 
     public double Validate(CancellationToken cancellationToken)
     {
@@ -100,7 +103,12 @@ internal sealed class LinearRegressionModel : ITrainableModel
 
     public double TrainMse() => Mse(_x, _y);
 
+    /// <summary>Called from <see cref="OnEpochEnd"/> (e.g. to edit parameters on the host, like a dead-codeword reset).</summary>
+    public Action<int>? OnEpochEndAction { get; set; }
+
     public void OnEpochStart(int epoch) => EpochStarts.Add(epoch);
+
+    public void OnEpochEnd(int epoch) => OnEpochEndAction?.Invoke(epoch);
 
     private double Mse(float[] x, float[] y)
     {
@@ -113,17 +121,19 @@ internal sealed class LinearRegressionModel : ITrainableModel
         return sum / y.Length;
     }
 
-    private double Predict(float[] x, int row)
+    private double Predict(float[] x, int row) => Predict(x, row, Weights.Value, Bias.Value[0]);
+
+    private double Predict(float[] x, int row, float[] weights, float bias)
     {
-        double p = Bias.Value[0];
+        double p = bias;
         for (int j = 0; j < Dimension; j++)
         {
-            p += x[(row * Dimension) + j] * Weights.Value[j];
+            p += x[(row * Dimension) + j] * weights[j];
         }
         return p;
     }
 
-    private sealed class Worker(LinearRegressionModel model) : IGradientWorker
+    private sealed class Worker(LinearRegressionModel model, ParameterSet parameters) : IGradientWorker
     {
         private readonly double[] _gw = new double[model.Dimension];
 
@@ -136,7 +146,7 @@ internal sealed class LinearRegressionModel : ITrainableModel
             {
                 model.OnRow?.Invoke(row);
                 cancellationToken.ThrowIfCancellationRequested();
-                double r = model.Predict(model._x, row) - model._y[row];
+                double r = model.Predict(model._x, row, parameters[0].Value, parameters[1].Value[0]) - model._y[row];
                 loss += 0.5 * r * r;
                 for (int j = 0; j < d; j++)
                 {

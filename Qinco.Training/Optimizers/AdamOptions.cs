@@ -31,22 +31,10 @@ public sealed class AdamOptions
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range; the exception names it.</exception>
     public void Validate()
     {
-        if (!(Beta1 >= 0 && Beta1 < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Beta1), Beta1, "Must be in [0, 1).");
-        }
-        if (!(Beta2 >= 0 && Beta2 < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Beta2), Beta2, "Must be in [0, 1).");
-        }
-        if (!(Epsilon > 0) || !double.IsFinite(Epsilon))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "Must be positive and finite.");
-        }
-        if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay))
-        {
-            throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Must be non-negative and finite.");
-        }
+        Require.That(Beta1 >= 0 && Beta1 < 1, Beta1, "Must be in [0, 1).");
+        Require.That(Beta2 >= 0 && Beta2 < 1, Beta2, "Must be in [0, 1).");
+        Require.PositiveFinite(Epsilon);
+        Require.NonNegativeFinite(WeightDecay);
         if (GradientClipValue is double clip && (!(clip > 0) || !double.IsFinite(clip)))
         {
             throw new ArgumentOutOfRangeException(nameof(GradientClipValue), clip, "Must be positive and finite, or null.");

@@ -55,10 +55,7 @@ public abstract class Optimizer
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is negative or not finite.</exception>
     public void Step(double learningRate)
     {
-        if (!(learningRate >= 0) || !double.IsFinite(learningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "Must be non-negative and finite.");
-        }
+        Require.NonNegativeFinite(learningRate);
         StepCount++;
         double beta1 = Options.Beta1, beta2 = Options.Beta2;
         double biasCorrection1 = 1 - Math.Pow(beta1, StepCount);

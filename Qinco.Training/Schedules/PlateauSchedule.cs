@@ -27,20 +27,11 @@ public sealed class PlateauSchedule : LearningRateSchedule
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range (named in the exception).</exception>
     public PlateauSchedule(double learningRate, int patience = 10, int stopPatience = 50, double decayFactor = 10, double minLearningRate = 2e-6)
     {
-        if (!(learningRate > 0) || !double.IsFinite(learningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "Must be positive and finite.");
-        }
+        Require.PositiveFinite(learningRate);
         ArgumentOutOfRangeException.ThrowIfLessThan(patience, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(stopPatience, 1);
-        if (!(decayFactor > 1) || !double.IsFinite(decayFactor))
-        {
-            throw new ArgumentOutOfRangeException(nameof(decayFactor), decayFactor, "Must be greater than 1 and finite.");
-        }
-        if (!(minLearningRate >= 0) || !double.IsFinite(minLearningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(minLearningRate), minLearningRate, "Must be non-negative and finite.");
-        }
+        Require.That(decayFactor > 1 && double.IsFinite(decayFactor), decayFactor, "Must be greater than 1 and finite.");
+        Require.NonNegativeFinite(minLearningRate);
         InitialLearningRate = learningRate;
         LearningRate = learningRate;
         Patience = patience;

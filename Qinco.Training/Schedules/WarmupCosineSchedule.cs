@@ -23,22 +23,10 @@ public sealed class WarmupCosineSchedule : LearningRateSchedule
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range (named in the exception).</exception>
     public WarmupCosineSchedule(double learningRate, double warmupEpochs = 3, double cosineEpochs = 60, double minFactor = 1e-3)
     {
-        if (!(learningRate > 0) || !double.IsFinite(learningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "Must be positive and finite.");
-        }
-        if (!(warmupEpochs >= 0) || !double.IsFinite(warmupEpochs))
-        {
-            throw new ArgumentOutOfRangeException(nameof(warmupEpochs), warmupEpochs, "Must be non-negative and finite.");
-        }
-        if (!(cosineEpochs > 0) || !double.IsFinite(cosineEpochs))
-        {
-            throw new ArgumentOutOfRangeException(nameof(cosineEpochs), cosineEpochs, "Must be positive and finite.");
-        }
-        if (!(minFactor >= 0 && minFactor <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(minFactor), minFactor, "Must be in [0, 1].");
-        }
+        Require.PositiveFinite(learningRate);
+        Require.NonNegativeFinite(warmupEpochs);
+        Require.PositiveFinite(cosineEpochs);
+        Require.That(minFactor >= 0 && minFactor <= 1, minFactor, "Must be in [0, 1].");
         BaseLearningRate = learningRate;
         WarmupEpochs = warmupEpochs;
         CosineEpochs = cosineEpochs;

@@ -2,8 +2,8 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
+using System.IO.Hashing;
 using System.Text;
-using Qinco.Training;
 
 namespace Qinco.Core.Serialization;
 
@@ -104,7 +104,7 @@ internal sealed class ModelFile
         BinaryPrimitives.WriteUInt16LittleEndian(header[12..], (ushort)Kind);
         BinaryPrimitives.WriteUInt16LittleEndian(header[14..], 0);
         BinaryPrimitives.WriteInt64LittleEndian(header[16..], payload.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[24..], Crc32.Compute(payload));
+        BinaryPrimitives.WriteUInt32LittleEndian(header[24..], Crc32.HashToUInt32(payload));
         stream.Write(header);
         stream.Write(payload);
     }
@@ -147,7 +147,7 @@ internal sealed class ModelFile
         {
             throw new ModelFormatException($"The model file is truncated: the payload has {read} of {length} bytes.");
         }
-        uint actualCrc = Crc32.Compute(payload);
+        uint actualCrc = Crc32.HashToUInt32(payload);
         if (actualCrc != expectedCrc)
         {
             throw new ModelFormatException($"The model file is corrupt: the payload checksum is 0x{actualCrc:X8}, the header says 0x{expectedCrc:X8}.");

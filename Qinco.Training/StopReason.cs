@@ -1,15 +1,5 @@
 namespace Qinco.Training;
 
-/// <summary>The optimiser the trainer creates.</summary>
-public enum OptimizerKind
-{
-    /// <summary><see cref="Training.Adam"/>: L2 weight decay (QINCo1).</summary>
-    Adam = 0,
-
-    /// <summary><see cref="Training.AdamW"/>: decoupled weight decay (QINCo2).</summary>
-    AdamW = 1,
-}
-
 /// <summary>Why a training run ended.</summary>
 public enum StopReason
 {
@@ -36,17 +26,4 @@ public enum StopReason
 
     /// <summary>A batch loss was NaN or infinite; its step was not applied.</summary>
     NonFiniteLoss = 7,
-}
-
-/// <summary>What a <see cref="TrainingProgress"/> report is about.</summary>
-public enum TrainingPhase
-{
-    /// <summary>An optimiser step was applied.</summary>
-    BatchCompleted = 0,
-
-    /// <summary>An epoch ended (after validation and the schedule update).</summary>
-    EpochCompleted = 1,
-
-    /// <summary>The run ended; <see cref="TrainingProgress.StopReason"/> says why.</summary>
-    Stopped = 2,
 }
