@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
@@ -111,19 +110,12 @@ public abstract class QuantizerBase : IQuantizer
                 nint x = (nint)px, c = (nint)pc;
                 ForEachTile(n, EncodeTileVectors, Parallelism.Threads, (first, count, threads) =>
                 {
-                    int[] indices = ArrayPool<int>.Shared.Rent(count * Steps);
-                    try
+                    using var indicesLease = Pool.Lease(count * Steps, out int[] indices);
+                    EncodeTile(new ReadOnlySpan<float>((float*)x + (long)first * Dimension, count * Dimension), count, indices, threads);
+                    var codes = new Span<byte>((byte*)c + (long)first * CodeSize, count * CodeSize);
+                    for (int i = 0; i < count; i++)
                     {
-                        EncodeTile(new ReadOnlySpan<float>((float*)x + (long)first * Dimension, count * Dimension), count, indices, threads);
-                        var codes = new Span<byte>((byte*)c + (long)first * CodeSize, count * CodeSize);
-                        for (int i = 0; i < count; i++)
-                        {
-                            CodePacking.Pack(indices.AsSpan(i * Steps, Steps), CodebookBits, codes.Slice(i * CodeSize, CodeSize));
-                        }
-                    }
-                    finally
-                    {
-                        ArrayPool<int>.Shared.Return(indices);
+                        CodePacking.Pack(indices.AsSpan(i * Steps, Steps), CodebookBits, codes.Slice(i * CodeSize, CodeSize));
                     }
                 });
             }
@@ -152,20 +144,13 @@ public abstract class QuantizerBase : IQuantizer
                 Parallel.For(0, tiles, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxDegreeOfParallelism }, t =>
                 {
                     int first = t * DecodeTileVectors, count = Math.Min(DecodeTileVectors, n - first);
-                    int[] indices = ArrayPool<int>.Shared.Rent(count * Steps);
-                    try
+                    using var indicesLease = Pool.Lease(count * Steps, out int[] indices);
+                    var tileCodes = new ReadOnlySpan<byte>((byte*)c + (long)first * CodeSize, count * CodeSize);
+                    for (int i = 0; i < count; i++)
                     {
-                        var tileCodes = new ReadOnlySpan<byte>((byte*)c + (long)first * CodeSize, count * CodeSize);
-                        for (int i = 0; i < count; i++)
-                        {
-                            CodePacking.Unpack(tileCodes.Slice(i * CodeSize, CodeSize), CodebookBits, indices.AsSpan(i * Steps, Steps));
-                        }
-                        DecodeTile(indices.AsSpan(0, count * Steps), count, used, new Span<float>((float*)x + (long)first * Dimension, count * Dimension));
+                        CodePacking.Unpack(tileCodes.Slice(i * CodeSize, CodeSize), CodebookBits, indices.AsSpan(i * Steps, Steps));
                     }
-                    finally
-                    {
-                        ArrayPool<int>.Shared.Return(indices);
-                    }
+                    DecodeTile(indices.AsSpan(0, count * Steps), count, used, new Span<float>((float*)x + (long)first * Dimension, count * Dimension));
                 });
             }
         }

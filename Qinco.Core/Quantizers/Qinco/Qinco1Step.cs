@@ -1,6 +1,6 @@
 using System;
-using System.Buffers;
 using System.Collections.Generic;
+using Qinco.Core.Numerics;
 
 namespace Qinco.Core;
 
@@ -201,23 +201,25 @@ internal sealed class Qinco1Activations(int dimension, int hidden, int blocks, b
 
     public bool KeepsLayers => keepLayers;
 
+    private float[] _v = [], _q = [], _concat = [], _concatGradient = [], _hiddenGradient = [], _transposed = [];
+
     /// <summary>v = W_x·x̂ + b per slot, [slots, D].</summary>
-    public float[] V { get; private set; } = [];
+    public float[] V => _v;
 
     /// <summary>q = U_1·v per slot, [slots, h].</summary>
-    public float[] Q { get; private set; } = [];
+    public float[] Q => _q;
 
     /// <summary>Training only: [c; x̂] per row, [n, 2D].</summary>
-    public float[] Concat { get; private set; } = [];
+    public float[] Concat => _concat;
 
     /// <summary>Training only: ∂[c; x̂], [n, 2D].</summary>
-    public float[] ConcatGradient { get; private set; } = [];
+    public float[] ConcatGradient => _concatGradient;
 
     /// <summary>Training only: ∂ of a hidden layer, [n, h].</summary>
-    public float[] HiddenGradient { get; private set; } = [];
+    public float[] HiddenGradient => _hiddenGradient;
 
     /// <summary>Training only: transposes of ∂ for weight gradients, [n · max(D, h)].</summary>
-    public float[] Transposed { get; private set; } = [];
+    public float[] Transposed => _transposed;
 
     /// <summary>z_l, [rows, D] (one shared buffer for inference).</summary>
     public Span<float> Layer(int l, int rows) => _layers[keepLayers ? l : 0].AsSpan(0, rows * dimension);
@@ -231,61 +233,52 @@ internal sealed class Qinco1Activations(int dimension, int hidden, int blocks, b
     /// <summary>Makes room for <paramref name="rows"/> rows in <paramref name="slots"/> slots.</summary>
     public void Ensure(int rows, int slots)
     {
-        if (V.Length < slots * dimension)
-        {
-            V = Regrow(V, slots * dimension);
-            Q = Regrow(Q, slots * hidden);
-        }
-        if (_layers.Length > 0 && _layers[0].Length >= rows * dimension)
+        Pool.Grow(ref _v, (long)slots * dimension);
+        Pool.Grow(ref _q, (long)slots * hidden);
+        if (_layers.Length > 0 && _layers[0].Length >= (long)rows * dimension)
         {
             return;
         }
-        ReturnAll(_layers);
-        ReturnAll(_hidden);
-        _layers = RentAll(keepLayers ? blocks + 1 : 1, rows * dimension);
-        _hidden = RentAll(keepLayers ? Math.Max(blocks, 1) : 1, rows * hidden);
+        ReturnLayers();
+        _layers = new float[keepLayers ? blocks + 1 : 1][];
+        _hidden = new float[keepLayers ? Math.Max(blocks, 1) : 1][];
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            _layers[l] = Pool.Rent<float>((long)rows * dimension);
+        }
+        for (int l = 0; l < _hidden.Length; l++)
+        {
+            _hidden[l] = Pool.Rent<float>((long)rows * hidden);
+        }
         if (keepLayers)
         {
-            Concat = Regrow(Concat, rows * 2 * dimension);
-            ConcatGradient = Regrow(ConcatGradient, rows * 2 * dimension);
-            HiddenGradient = Regrow(HiddenGradient, rows * hidden);
-            Transposed = Regrow(Transposed, rows * Math.Max(dimension, hidden));
+            Pool.Grow(ref _concat, (long)rows * 2 * dimension);
+            Pool.Grow(ref _concatGradient, (long)rows * 2 * dimension);
+            Pool.Grow(ref _hiddenGradient, (long)rows * hidden);
+            Pool.Grow(ref _transposed, (long)rows * Math.Max(dimension, hidden));
         }
     }
 
     public void Dispose()
     {
-        ReturnAll(_layers);
-        ReturnAll(_hidden);
-        ReturnAll([V, Q, Concat, ConcatGradient, HiddenGradient, Transposed]);
+        ReturnLayers();
+        foreach (float[] array in new[] { _v, _q, _concat, _concatGradient, _hiddenGradient, _transposed })
+        {
+            Pool.Return(array);
+        }
+        _v = _q = _concat = _concatGradient = _hiddenGradient = _transposed = [];
+    }
+
+    private void ReturnLayers()
+    {
+        foreach (float[] array in _layers)
+        {
+            Pool.Return(array);
+        }
+        foreach (float[] array in _hidden)
+        {
+            Pool.Return(array);
+        }
         _layers = _hidden = [];
-        V = Q = Concat = ConcatGradient = HiddenGradient = Transposed = [];
-    }
-
-    private static float[] Regrow(float[] current, int length)
-    {
-        ReturnAll([current]);
-        return ArrayPool<float>.Shared.Rent(Math.Max(length, 1));
-    }
-
-    private static float[][] RentAll(int count, int length)
-    {
-        var arrays = new float[count][];
-        for (int i = 0; i < count; i++)
-        {
-            arrays[i] = ArrayPool<float>.Shared.Rent(Math.Max(length, 1));
-        }
-        return arrays;
-    }
-
-    private static void ReturnAll(float[][] arrays)
-    {
-        foreach (float[] array in arrays)
-        {
-            if (array.Length > 0)
-            {
-                ArrayPool<float>.Shared.Return(array);
-            }
-        }
     }
 }

@@ -1,10 +1,10 @@
 using System;
-using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Threading;
 using Microsoft.Extensions.Logging;
+using Qinco.Core.Numerics;
 using Qinco.Core.Serialization;
 using Qinco.Training;
 
@@ -150,33 +150,19 @@ public sealed partial class QincoQuantizer : QuantizerBase
     private protected override void EncodeTile(ReadOnlySpan<float> vectors, int count, Span<int> codes, int threads)
     {
         QincoModel model = _model!;
-        float[] normalised = ArrayPool<float>.Shared.Rent(count * Dimension);
+        using var lease = Pool.Lease(count * Dimension, out float[] normalised);
         using var activations = new Qinco1Activations(Dimension, model.Hidden, model.Blocks, keepLayers: false);
-        try
-        {
-            Span<float> x = normalised.AsSpan(0, count * Dimension);
-            TensorPrimitives.Divide(vectors, model.Scale, x);
-            BeamSearch<QincoBeamSteps>.Encode(new QincoBeamSteps(model, _tables, activations), Options.Search, x, count, 0, Steps, [], codes, [], threads);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(normalised);
-        }
+        Span<float> x = normalised.AsSpan(0, count * Dimension);
+        TensorPrimitives.Divide(vectors, model.Scale, x);
+        BeamSearch<QincoBeamSteps>.Encode(new QincoBeamSteps(model, _tables, activations), Options.Search, x, count, 0, Steps, [], codes, [], threads);
     }
 
     private protected override void DecodeTile(ReadOnlySpan<int> codes, int count, int steps, Span<float> destination)
     {
         QincoModel model = _model!;
         using var activations = new Qinco1Activations(Dimension, model.Hidden, model.Blocks, keepLayers: false);
-        int[] stepCodes = ArrayPool<int>.Shared.Rent(count);
-        try
-        {
-            model.Decode(_tables, codes, count, steps, destination, activations, stepCodes);
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(stepCodes);
-        }
+        using var lease = Pool.Lease(count, out int[] stepCodes);
+        model.Decode(_tables, codes, count, steps, destination, activations, stepCodes);
         TensorPrimitives.Multiply(destination[..(count * Dimension)], model.Scale, destination);
     }
 

@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Threading;
@@ -84,41 +83,6 @@ public sealed partial class ResidualQuantizer : QuantizerBase
     /// <summary>A quantizer sharing this one's codebooks but encoding with another beam width (codes stay compatible).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="beamWidth"/> is outside 1..<see cref="QuantizerLimits.MaxBeamWidth"/>.</exception>
     public ResidualQuantizer WithBeamWidth(int beamWidth) => (ResidualQuantizer)WithSearch(new EncoderSearch(beamWidth));
-
-    /// <summary>
-    /// Encodes like <see cref="QuantizerBase.Encode(ReadOnlySpan{float}, Span{byte})"/> and also writes the squared norm
-    /// of each vector's reconstruction (what additive-quantizer search needs for <c>||q − x̂||² = ||q||² − 2⟨q, x̂⟩ + ||x̂||²</c>).
-    /// </summary>
-    /// <param name="vectors">Row-major vectors, [n, D].</param>
-    /// <param name="destination">Packed codes, <see cref="QuantizerBase.CodeSize"/> bytes per vector.</param>
-    /// <param name="squaredNorms">Shape [n]: <c>||x̂||²</c> per vector.</param>
-    /// <exception cref="ArgumentException">Bad input (as <c>Encode</c>), or <paramref name="squaredNorms"/> is shorter than n.</exception>
-    public void Encode(ReadOnlySpan<float> vectors, Span<byte> destination, Span<float> squaredNorms)
-    {
-        Encode(vectors, destination);
-        int n = vectors.Length / Dimension;
-        if (squaredNorms.Length < n)
-        {
-            throw new ArgumentException($"The norms destination holds {squaredNorms.Length} floats; the batch needs {n}.", nameof(squaredNorms));
-        }
-        float[] decoded = ArrayPool<float>.Shared.Rent(Dimension * 256);
-        try
-        {
-            for (int first = 0; first < n; first += 256)
-            {
-                int count = Math.Min(256, n - first);
-                Decode(destination.Slice(first * CodeSize, count * CodeSize), decoded.AsSpan(0, count * Dimension));
-                for (int i = 0; i < count; i++)
-                {
-                    squaredNorms[first + i] = TensorPrimitives.SumOfSquares(decoded.AsSpan(i * Dimension, Dimension));
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(decoded);
-        }
-    }
 
     private protected override void FitCore(VectorSet train, VectorSet? validation, IProgress<FitProgress>? progress, CancellationToken cancellationToken)
     {
