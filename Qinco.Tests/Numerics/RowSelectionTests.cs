@@ -5,7 +5,7 @@ using Qinco.Core.Numerics;
 
 namespace Qinco.Tests.Numerics;
 
-public sealed class ArgMinTopKTests
+public sealed class RowSelectionTests
 {
     /// <summary>Reference order: value ascending, NaN last, then index ascending.</summary>
     private static int[] ReferenceOrder(float[] row) =>
