@@ -49,48 +49,43 @@ public static class Gemm
         {
             fixed (float* pa = a, pb = b, pc = c)
             {
-                KernelVariant variant = Kernels.Active;
-                if (m >= 1 && m <= GemmRows<GemmScalarOps, float>.MaxRows && n > 0 && k > 0)
-                {
-                    MultiplyFewRows(variant, pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
-                    return;
-                }
-                switch (variant)
+                // The one place a variant becomes a kernel: the micro-kernel and the vector operations of one width.
+                switch (Kernels.Active)
                 {
                     case KernelVariant.Vector512 when Sgemm512Kernel.IsSupported:
-                        GemmDriver<Sgemm512Kernel>.Multiply(pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
+                        MultiplyWith<Sgemm512Kernel, Vector512Ops, Vector512<float>>(pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
                         break;
                     case KernelVariant.Vector512 or KernelVariant.Vector256 when Sgemm256Kernel.IsSupported:
-                        GemmDriver<Sgemm256Kernel>.Multiply(pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
+                        MultiplyWith<Sgemm256Kernel, Vector256Ops, Vector256<float>>(pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
                         break;
                     case KernelVariant.Vector512 or KernelVariant.Vector256 or KernelVariant.Vector128 when Sgemm128Kernel.IsSupported:
-                        GemmDriver<Sgemm128Kernel>.Multiply(pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
+                        MultiplyWith<Sgemm128Kernel, Vector128Ops, Vector128<float>>(pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
                         break;
                     default:
-                        GemmDriver<SgemmScalarKernel>.Multiply(pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
+                        MultiplyWith<SgemmScalarKernel, ScalarOps, float>(pa, pb, pc, m, n, k, transposeB, alpha, beta, threads);
                         break;
                 }
             }
         }
     }
 
-    private static unsafe void MultiplyFewRows(
-        KernelVariant variant, float* a, float* b, float* c, int m, int n, int k, bool transposeB, float alpha, float beta, int threads)
+    /// <summary>
+    /// Few rows of A (at most <see cref="GemmRows{TOps, TVec}.MaxRows"/>) go to the unpacked row path, where packing B
+    /// would cost more than the product; everything else to the blocked driver.
+    /// </summary>
+    private static unsafe void MultiplyWith<TKernel, TOps, TVec>(
+        float* a, float* b, float* c, int m, int n, int k, bool transposeB, float alpha, float beta, int threads)
+        where TKernel : struct, ISgemmMicroKernel
+        where TOps : struct, ISimdOps<TVec>
+        where TVec : struct
     {
-        switch (variant)
+        if (m >= 1 && m <= GemmRows<TOps, TVec>.MaxRows && n > 0 && k > 0)
         {
-            case KernelVariant.Vector512 when Vector512.IsHardwareAccelerated:
-                GemmRows<GemmVector512Ops, Vector512<float>>.Multiply(a, b, c, m, n, k, transposeB, alpha, beta, threads);
-                break;
-            case KernelVariant.Vector512 or KernelVariant.Vector256 when Vector256.IsHardwareAccelerated:
-                GemmRows<GemmVector256Ops, Vector256<float>>.Multiply(a, b, c, m, n, k, transposeB, alpha, beta, threads);
-                break;
-            case KernelVariant.Vector512 or KernelVariant.Vector256 or KernelVariant.Vector128 when Vector128.IsHardwareAccelerated:
-                GemmRows<GemmVector128Ops, Vector128<float>>.Multiply(a, b, c, m, n, k, transposeB, alpha, beta, threads);
-                break;
-            default:
-                GemmRows<GemmScalarOps, float>.Multiply(a, b, c, m, n, k, transposeB, alpha, beta, threads);
-                break;
+            GemmRows<TOps, TVec>.Multiply(a, b, c, m, n, k, transposeB, alpha, beta, threads);
+        }
+        else
+        {
+            GemmDriver<TKernel>.Multiply(a, b, c, m, n, k, transposeB, alpha, beta, threads);
         }
     }
 }
