@@ -1,47 +1,52 @@
 using System;
+using System.Numerics;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace Qinco.Core.Numerics;
 
 /// <summary>Finds NaN and infinities fast enough to validate every input batch.</summary>
 internal static class FiniteCheck
 {
-    /// <summary>Index of the first NaN or infinite value, or -1 when all are finite.</summary>
-    public static int IndexOfNonFinite(ReadOnlySpan<float> values)
+    /// <summary>Index of the first NaN or infinite value, or -1 when all are finite (SIMD of the <see cref="Kernels.Active"/> width).</summary>
+    public static int IndexOfNonFinite(ReadOnlySpan<float> values) =>
+        SimdDispatch.Run<NonFiniteKernel, int>(new NonFiniteKernel(values), Kernels.Active, values.Length);
+
+    private readonly ref struct NonFiniteKernel(ReadOnlySpan<float> values) : ISimdKernel<int>
     {
-        ref float start = ref MemoryMarshal.GetReference(values);
-        int i = 0;
-        // x - x is 0 for finite x and NaN for NaN/Inf, so one equality test per lane finds both.
-        if (Vector512.IsHardwareAccelerated)
+        private readonly ReadOnlySpan<float> _values = values;
+
+        public int Run<TOps, TVec>()
+            where TOps : struct, ISimdOps<TVec>
+            where TVec : struct
         {
-            for (; i <= values.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+            ref float start = ref MemoryMarshal.GetReference(_values);
+            int n = _values.Length, w = TOps.Count;
+            int p = 0;
+            for (; p <= n - w; p += w)
             {
-                var v = Vector512.LoadUnsafe(ref start, (nuint)i);
-                if (!Vector512.EqualsAll(v - v, Vector512<float>.Zero))
+                int lane = FirstNonFiniteLane<TOps, TVec>(TOps.LoadUnsafe(ref start, (nuint)p));
+                if (lane >= 0)
                 {
-                    break;
+                    return p + lane;
                 }
             }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i <= values.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            if (p < n)
             {
-                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
-                if (!Vector256.EqualsAll(v - v, Vector256<float>.Zero))
-                {
-                    break;
-                }
+                // The overlapping last vector: its lanes before p were found finite already.
+                int lane = FirstNonFiniteLane<TOps, TVec>(TOps.LoadUnsafe(ref start, (nuint)(n - w)));
+                return lane >= 0 ? n - w + lane : -1;
             }
+            return -1;
         }
-        for (; i < values.Length; i++)
+
+        /// <summary>x - x is 0 for finite x and NaN for NaN or infinity, so one equality per lane finds both.</summary>
+        private static int FirstNonFiniteLane<TOps, TVec>(TVec v)
+            where TOps : struct, ISimdOps<TVec>
+            where TVec : struct
         {
-            if (!float.IsFinite(values[i]))
-            {
-                return i;
-            }
+            ulong finite = TOps.EqualBits(TOps.Subtract(v, v), TOps.Broadcast(0f));
+            ulong all = (1UL << TOps.Count) - 1;
+            return finite == all ? -1 : BitOperations.TrailingZeroCount(~finite);
         }
-        return -1;
     }
 }
