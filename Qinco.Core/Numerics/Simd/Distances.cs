@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 
@@ -259,7 +260,7 @@ public static class Distances
                 {
                     if (gemm)
                     {
-                        AssignChunkGemm((float*)ax, (float*)ac, (float*)an, k, d, start, count, (int*)al, (float*)adist);
+                        AssignChunkGemm((float*)ax, (float*)ac, (float*)an, k, d, start, count, (int*)al, (float*)adist, variant);
                     }
                     else
                     {
@@ -285,7 +286,7 @@ public static class Distances
         SimdDispatch.Run<NearestKernel, bool>(kernel, variant, d);
     }
 
-    private static unsafe void AssignChunkGemm(float* x, float* c, float* cNorms, int k, int d, int start, int count, int* labels, float* distances)
+    private static unsafe void AssignChunkGemm(float* x, float* c, float* cNorms, int k, int d, int start, int count, int* labels, float* distances, KernelVariant variant)
     {
         float[] buffer = ArrayPool<float>.Shared.Rent(count * k);
         try
@@ -300,7 +301,7 @@ public static class Distances
                 float xn = TensorPrimitives.SumOfSquares(xs.Slice(i * d, d));
                 Span<float> row = ds.Slice(i * k, k);
                 FinishGemmRow(xn, cn, row);
-                int best = RowSelection.ArgMin(row);
+                int best = RowSelection.ArgMin(row, variant);
                 labels[start + i] = best;
                 distances[start + i] = row[best];
             }
@@ -383,6 +384,7 @@ public static class Distances
             SquaredL2Driver<TOps, TVec>.Pair(ref MemoryMarshal.GetReference(_x), ref MemoryMarshal.GetReference(_c), _x.Length);
     }
 
+    /// <summary>Distances from each <c>d</c>-long row of X to the k rows of C, row after row into the destination.</summary>
     private readonly ref struct RowsKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> c, int k, int d, Span<float> destination) : ISimdKernel<bool>
     {
         private readonly ReadOnlySpan<float> _x = x;
@@ -393,11 +395,25 @@ public static class Distances
             where TOps : struct, ISimdOps<TVec>
             where TVec : struct
         {
-            SquaredL2Driver<TOps, TVec>.Rows(_x, _c, k, d, _destination);
+            ref float xRef = ref MemoryMarshal.GetReference(_x);
+            ref float cRef = ref MemoryMarshal.GetReference(_c);
+            for (int i = 0; i < _x.Length / d; i++)
+            {
+                ref float row = ref Unsafe.Add(ref xRef, (nint)i * d);
+                Span<float> distances = _destination.Slice(i * k, k);
+                for (int j = 0; j < distances.Length; j++)
+                {
+                    distances[j] = SquaredL2Driver<TOps, TVec>.Pair(ref row, ref Unsafe.Add(ref cRef, (nint)j * d), d);
+                }
+            }
             return true;
         }
     }
 
+    /// <summary>
+    /// The nearest row of C to each <c>d</c>-long row of X (<see cref="RowSelection.Precedes"/> order: ties to the
+    /// smallest index, NaN last) and its distance.
+    /// </summary>
     private readonly ref struct NearestKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> c, int k, int d, Span<int> labels, Span<float> distances) : ISimdKernel<bool>
     {
         private readonly ReadOnlySpan<float> _x = x;
@@ -409,7 +425,25 @@ public static class Distances
             where TOps : struct, ISimdOps<TVec>
             where TVec : struct
         {
-            SquaredL2Driver<TOps, TVec>.Nearest(_x, _c, k, d, _labels, _distances);
+            ref float xRef = ref MemoryMarshal.GetReference(_x);
+            ref float cRef = ref MemoryMarshal.GetReference(_c);
+            for (int i = 0; i < _labels.Length; i++)
+            {
+                ref float row = ref Unsafe.Add(ref xRef, (nint)i * d);
+                int best = 0;
+                float bestValue = SquaredL2Driver<TOps, TVec>.Pair(ref row, ref cRef, d);
+                for (int j = 1; j < k; j++)
+                {
+                    float v = SquaredL2Driver<TOps, TVec>.Pair(ref row, ref Unsafe.Add(ref cRef, (nint)j * d), d);
+                    if (RowSelection.Precedes(v, bestValue))
+                    {
+                        bestValue = v;
+                        best = j;
+                    }
+                }
+                _labels[i] = best;
+                _distances[i] = bestValue;
+            }
             return true;
         }
     }

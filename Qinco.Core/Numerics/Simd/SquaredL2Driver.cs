@@ -1,12 +1,11 @@
-using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Qinco.Core.Numerics;
 
 /// <summary>
-/// The direct squared L2 form <c>sum_j (x_j - c_j)^2</c>, written once for every width: one pair, one row against a
-/// codebook, and the nearest codeword of each row.
+/// The direct squared L2 form <c>sum_j (x_j - c_j)^2</c> of one pair of vectors, written once for every width; the
+/// batch kernels of <see cref="Distances"/> loop over it.
 /// </summary>
 /// <remarks>
 /// A vector width keeps two accumulators, adds the whole vectors in order and handles the tail with one overlapping
@@ -57,55 +56,6 @@ internal static class SquaredL2Driver<TOps, TVec>
             acc1 = TOps.MultiplyAddEstimate(d0, d0, acc1);
         }
         return TOps.Sum(TOps.Add(acc0, acc1));
-    }
-
-    /// <summary>
-    /// Distances from each of the <c>x.Length / d</c> rows of <paramref name="x"/> to the <paramref name="k"/> rows of
-    /// <paramref name="c"/>, row after row into <paramref name="destination"/> (<c>[rows, k]</c>).
-    /// </summary>
-    public static void Rows(ReadOnlySpan<float> x, ReadOnlySpan<float> c, int k, int d, Span<float> destination)
-    {
-        ref float xRef = ref MemoryMarshal.GetReference(x);
-        ref float cRef = ref MemoryMarshal.GetReference(c);
-        int rows = x.Length / d;
-        for (int i = 0; i < rows; i++)
-        {
-            ref float row = ref Unsafe.Add(ref xRef, (nint)i * d);
-            Span<float> distances = destination.Slice(i * k, k);
-            for (int j = 0; j < distances.Length; j++)
-            {
-                distances[j] = Pair(ref row, ref Unsafe.Add(ref cRef, (nint)j * d), d);
-            }
-        }
-    }
-
-    /// <summary>
-    /// For each of the <c>x.Length / d</c> rows of <paramref name="x"/>, the nearest of the <paramref name="k"/> rows
-    /// of <paramref name="c"/> (<see cref="RowSelection.Precedes"/> order: ties to the smallest index, NaN last) and its
-    /// distance.
-    /// </summary>
-    public static void Nearest(ReadOnlySpan<float> x, ReadOnlySpan<float> c, int k, int d, Span<int> labels, Span<float> distances)
-    {
-        ref float xRef = ref MemoryMarshal.GetReference(x);
-        ref float cRef = ref MemoryMarshal.GetReference(c);
-        int rows = x.Length / d;
-        for (int i = 0; i < rows; i++)
-        {
-            ref float row = ref Unsafe.Add(ref xRef, (nint)i * d);
-            int best = 0;
-            float bestValue = Pair(ref row, ref cRef, d);
-            for (int j = 1; j < k; j++)
-            {
-                float v = Pair(ref row, ref Unsafe.Add(ref cRef, (nint)j * d), d);
-                if (RowSelection.Precedes(v, bestValue))
-                {
-                    bestValue = v;
-                    best = j;
-                }
-            }
-            labels[i] = best;
-            distances[i] = bestValue;
-        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
