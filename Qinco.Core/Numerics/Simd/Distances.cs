@@ -138,7 +138,7 @@ public static class Distances
         if (maxDegreeOfParallelism == 1 || n <= MaxChunkRows)
         {
             // One chunk: no closure, no task (the encoders call this per beam in their inner loops).
-            SimdDispatch.Run<RowsKernel, bool>(new RowsKernel(x[..(n * d)], c, k, d, destination), variant, d);
+            SimdDispatch.Run<DirectKernel, bool>(new DirectKernel(x[..(n * d)], c, k, d, destination, []), variant, d);
             return;
         }
         fixed (float* px = x, pc = c, pd = destination)
@@ -149,7 +149,7 @@ public static class Distances
                 var xs = new ReadOnlySpan<float>((float*)ax + (long)start * d, count * d);
                 var cs = new ReadOnlySpan<float>((float*)ac, k * d);
                 var ds = new Span<float>((float*)ad + (long)start * k, count * k);
-                SimdDispatch.Run<RowsKernel, bool>(new RowsKernel(xs, cs, k, d, ds), variant, d);
+                SimdDispatch.Run<DirectKernel, bool>(new DirectKernel(xs, cs, k, d, ds, []), variant, d);
             });
         }
     }
@@ -282,8 +282,8 @@ public static class Distances
     {
         var xs = new ReadOnlySpan<float>(x + (long)start * d, count * d);
         var cs = new ReadOnlySpan<float>(c, k * d);
-        var kernel = new NearestKernel(xs, cs, k, d, new Span<int>(labels + start, count), new Span<float>(distances + start, count));
-        SimdDispatch.Run<NearestKernel, bool>(kernel, variant, d);
+        var kernel = new DirectKernel(xs, cs, k, d, new Span<float>(distances + start, count), new Span<int>(labels + start, count));
+        SimdDispatch.Run<DirectKernel, bool>(kernel, variant, d);
     }
 
     private static unsafe void AssignChunkGemm(float* x, float* c, float* cNorms, int k, int d, int start, int count, int* labels, float* distances, KernelVariant variant)
@@ -384,52 +384,34 @@ public static class Distances
             SquaredL2Driver<TOps, TVec>.Pair(ref MemoryMarshal.GetReference(_x), ref MemoryMarshal.GetReference(_c), _x.Length);
     }
 
-    /// <summary>Distances from each <c>d</c>-long row of X to the k rows of C, row after row into the destination.</summary>
-    private readonly ref struct RowsKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> c, int k, int d, Span<float> destination) : ISimdKernel<bool>
+    /// <summary>
+    /// The direct form over a batch of <c>d</c>-long rows of X against the k rows of C: every distance, row after row
+    /// (<c>[rows, k]</c>), or, given labels, only the nearest row of C to each row of X and its distance
+    /// (<see cref="RowSelection.Precedes"/> order: ties to the smallest index, NaN last).
+    /// </summary>
+    private readonly ref struct DirectKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> c, int k, int d, Span<float> distances, Span<int> labels) : ISimdKernel<bool>
     {
         private readonly ReadOnlySpan<float> _x = x;
         private readonly ReadOnlySpan<float> _c = c;
-        private readonly Span<float> _destination = destination;
+        private readonly Span<float> _distances = distances;
+        private readonly Span<int> _labels = labels;
 
         public bool Run<TOps, TVec>()
             where TOps : struct, ISimdOps<TVec>
             where TVec : struct
         {
-            ref float xRef = ref MemoryMarshal.GetReference(_x);
             ref float cRef = ref MemoryMarshal.GetReference(_c);
             for (int i = 0; i < _x.Length / d; i++)
             {
-                ref float row = ref Unsafe.Add(ref xRef, (nint)i * d);
-                Span<float> distances = _destination.Slice(i * k, k);
-                for (int j = 0; j < distances.Length; j++)
+                ref float row = ref Unsafe.Add(ref MemoryMarshal.GetReference(_x), (nint)i * d);
+                if (_labels.IsEmpty)
                 {
-                    distances[j] = SquaredL2Driver<TOps, TVec>.Pair(ref row, ref Unsafe.Add(ref cRef, (nint)j * d), d);
+                    for (int j = 0; j < k; j++)
+                    {
+                        _distances[(i * k) + j] = SquaredL2Driver<TOps, TVec>.Pair(ref row, ref Unsafe.Add(ref cRef, (nint)j * d), d);
+                    }
+                    continue;
                 }
-            }
-            return true;
-        }
-    }
-
-    /// <summary>
-    /// The nearest row of C to each <c>d</c>-long row of X (<see cref="RowSelection.Precedes"/> order: ties to the
-    /// smallest index, NaN last) and its distance.
-    /// </summary>
-    private readonly ref struct NearestKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> c, int k, int d, Span<int> labels, Span<float> distances) : ISimdKernel<bool>
-    {
-        private readonly ReadOnlySpan<float> _x = x;
-        private readonly ReadOnlySpan<float> _c = c;
-        private readonly Span<int> _labels = labels;
-        private readonly Span<float> _distances = distances;
-
-        public bool Run<TOps, TVec>()
-            where TOps : struct, ISimdOps<TVec>
-            where TVec : struct
-        {
-            ref float xRef = ref MemoryMarshal.GetReference(_x);
-            ref float cRef = ref MemoryMarshal.GetReference(_c);
-            for (int i = 0; i < _labels.Length; i++)
-            {
-                ref float row = ref Unsafe.Add(ref xRef, (nint)i * d);
                 int best = 0;
                 float bestValue = SquaredL2Driver<TOps, TVec>.Pair(ref row, ref cRef, d);
                 for (int j = 1; j < k; j++)

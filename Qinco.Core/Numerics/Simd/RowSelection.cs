@@ -49,8 +49,9 @@ public static class RowSelection
         CheckLength(values.Length, (long)rows * columns, nameof(values));
         CheckLength(indices.Length, rows, nameof(indices));
         CheckLength(minima.Length, rows, nameof(minima));
-        var kernel = new ArgMinRowsKernel(values[..(rows * columns)], columns, indices[..rows], minima[..rows]);
-        SimdDispatch.Run<ArgMinRowsKernel, bool>(kernel, Kernels.Active, columns);
+        // Arg-min and minimum are top-1 index and value.
+        var kernel = new TopKRowsKernel(values[..(rows * columns)], columns, 1, indices[..rows], minima[..rows]);
+        SimdDispatch.Run<TopKRowsKernel, bool>(kernel, Kernels.Active, columns);
     }
 
     /// <summary>
@@ -106,27 +107,6 @@ public static class RowSelection
             where TOps : struct, ISimdOps<TVec>
             where TVec : struct =>
             RowSelectionDriver<TOps, TVec>.ArgMin(_row);
-    }
-
-    private readonly ref struct ArgMinRowsKernel(ReadOnlySpan<float> values, int columns, Span<int> indices, Span<float> minima) : ISimdKernel<bool>
-    {
-        private readonly ReadOnlySpan<float> _values = values;
-        private readonly Span<int> _indices = indices;
-        private readonly Span<float> _minima = minima;
-
-        public bool Run<TOps, TVec>()
-            where TOps : struct, ISimdOps<TVec>
-            where TVec : struct
-        {
-            for (int i = 0; i < _indices.Length; i++)
-            {
-                ReadOnlySpan<float> row = _values.Slice(i * columns, columns);
-                int j = RowSelectionDriver<TOps, TVec>.ArgMin(row);
-                _indices[i] = j;
-                _minima[i] = row[j];
-            }
-            return true;
-        }
     }
 
     private readonly ref struct TopKRowsKernel(ReadOnlySpan<float> values, int columns, int k, Span<int> indices, Span<float> topValues) : ISimdKernel<bool>

@@ -7,7 +7,8 @@ namespace Qinco.Core.Numerics;
 
 /// <summary>
 /// The vector loops of <see cref="RowSelection"/>, written once for every width: the arg-min of a row and the top-k
-/// filter that offers a row's values to a <see cref="ITopKStore"/>. The order is RowSelection's (value, then index, NaN after every number).
+/// filter that offers a row's values to an <see cref="ITopKStore"/>. The order is RowSelection's: value, then index,
+/// NaN after every number.
 /// </summary>
 /// <remarks>
 /// Both kernels only compare values, so their results do not depend on the width; the widths differ only in how many
