@@ -18,7 +18,7 @@ namespace Qinco.Core.Numerics;
 /// the width <see cref="Kernels.Active"/> selects. Well conditioned (no cancellation); the one Faiss uses for small
 /// batches.</description></item>
 /// <item><description><b>GEMM</b> (<see cref="SquaredL2Gemm"/>): <c>||x||^2 - 2 x.c + ||c||^2</c> through
-/// <see cref="Gemm.Multiply"/>, negative results clamped to 0. Much faster for large batches, but it loses relative
+/// <see cref="Gemm.Multiply(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, bool, float, float, int)"/>, negative results clamped to 0. Much faster for large batches, but it loses relative
 /// precision when <c>||x - c||</c> is small against <c>||x||</c> (see ALGORITHM.md 8.3.4).</description></item>
 /// </list>
 /// <para><see cref="SquaredL2(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, Span{float}, int)"/> and
