@@ -115,12 +115,17 @@ internal sealed class QincoModel
 
     /// <summary>
     /// Decodes <paramref name="n"/> codes (unpacked, [n, M]) using their first <paramref name="steps"/> indices into
-    /// normalised reconstructions [n, D].
+    /// normalised reconstructions [n, D] (zeros for 0 indices).
     /// </summary>
     public void Decode(Qinco1Tables[] tables, ReadOnlySpan<int> codes, int n, int steps, Span<float> reconstruction, Qinco1Activations activations, int[] stepCodes)
     {
         int d = Dimension;
         Span<float> xhat = reconstruction[..(n * d)];
+        if (steps == 0)
+        {
+            xhat.Clear();
+            return;
+        }
         for (int i = 0; i < n; i++)
         {
             Codebook0.AsSpan(codes[i * Steps] * d, d).CopyTo(xhat.Slice(i * d, d));
