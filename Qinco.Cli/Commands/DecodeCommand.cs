@@ -14,7 +14,7 @@ internal static class DecodeCommand
         model.HelpName = "MODEL";
         var codesOption = CliOptions.File("--codes", "The codes: a 2-D uint8 .npy written by 'qinco encode'.", required: true);
         codesOption.HelpName = "CODES.npy";
-        var steps = CliOptions.Int("--steps", "Decode only the first m code indices (a coarser reconstruction); 0 decodes all.", 0, min: 0);
+        var steps = CliOptions.Int("--steps", "Decode only the first m steps of each code (a coarser reconstruction; 0 gives the IVF centroid, or zeros); default: all.", null, min: 0);
         var output = CliOptions.File("--out", "Where to write the vectors (.fvecs or .npy, by extension).", required: true);
         var threads = CliOptions.Threads();
 
@@ -29,16 +29,16 @@ internal static class DecodeCommand
             IQuantizer quantizer = Quantizer.Load(parse.GetRequiredValue(model), parse.GetValue(threads));
             string codesPath = parse.GetRequiredValue(codesOption);
             CodeSet codes = VectorFile.ReadCodes(codesPath, quantizer.Layout);
-            int m = parse.GetValue(steps);
+            int? m = CliOptions.ValueIfGiven(parse, steps);
             if (m > quantizer.Steps)
             {
                 throw new CliException($"--steps {m} exceeds the model's {quantizer.Steps} steps.");
             }
-            VectorSet vectors = quantizer.Decode(codes.Data, m);
+            VectorSet vectors = quantizer.Decode(codes, m);
             string outPath = parse.GetRequiredValue(output);
             VectorFile.Write(outPath, vectors);
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"decoded {vectors.Count} vectors of dimension {vectors.Dimension}{(m == 0 ? string.Empty : $" from the first {m} steps")}; wrote {outPath}"));
+                $"decoded {vectors.Count} vectors of dimension {vectors.Dimension}{(m is null ? string.Empty : $" from the first {m} steps")}; wrote {outPath}"));
             return CliApp.Success;
         }));
         return command;

@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using Qinco.Core;
 using Qinco.Core.IO;
 using Qinco.Search;
@@ -20,11 +21,11 @@ internal static class TrainCommand
     {
         var method = new Option<string>("--method")
         {
-            Description = "Quantization method: rq (residual quantization with beam search) or qinco.",
+            Description = "Quantization method: rq (residual quantization with beam search), qinco, or ivf-qinco (inverted lists in front of QINCo).",
             Required = true,
-            HelpName = "rq|qinco",
+            HelpName = "rq|qinco|ivf-qinco",
         };
-        method.AcceptOnlyFromAmong("rq", "qinco");
+        method.AcceptOnlyFromAmong("rq", "qinco", "ivf-qinco");
         var train = CliOptions.File("--train", "Training vectors (.fvecs, .bvecs or .npy).", required: true);
         var trainRows = CliOptions.Rows("--train-rows", "Rows of --train to train on.");
         var val = CliOptions.File("--val", "Validation vectors (early stopping for qinco; reported MSE).", required: false);
@@ -59,6 +60,9 @@ internal static class TrainCommand
         loss.AcceptOnlyFromAmong("all", "final");
         var referenceOrder = CliOptions.Bool("--reference-order", "qinco: visit the training rows in the QINCo1 reference's order, NumPy RandomState(123 + epoch) permutations, instead of the library's seeded shuffle (true|false).", false);
         Option[] qincoOnly = [blocks, hidden, lr, maxEpochs, maxMinutes, batchSize, workers, zeroInit, encodeBeam, candidates, initBeam, loss, referenceOrder];
+        var lists = CliOptions.Int("--lists", "ivf-qinco: inverted lists N (default: about 4·sqrt(training vectors), a power of two in 16..65536).", null);
+        var probedLists = CliOptions.Int("--probed-lists", "ivf-qinco: lists whose centroids start the encoder's beams (1 = the nearest).", new IvfQincoOptions().ProbedLists);
+        Option[] ivfOnly = [lists, probedLists];
 
         // The library validates every option (QuantizerLimits, TrainingOptions); its error names the option, mapped to the flag here.
         var flags = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -66,21 +70,15 @@ internal static class TrainCommand
             ["Steps"] = "--steps", ["CodebookBits"] = "--codebook-bits", ["Seed"] = "--seed", ["MaxDegreeOfParallelism"] = "--threads",
             ["ResidualBlocks"] = "--blocks", ["HiddenSize"] = "--hidden", ["LearningRate"] = "--lr", ["MaxEpochs"] = "--max-epochs",
             ["MaxDuration"] = "--max-minutes", ["BatchSize"] = "--batch-size", ["Workers"] = "--workers", ["Candidates"] = "--candidates",
-            ["InitializationBeamWidth"] = "--init-beam",
+            ["InitializationBeamWidth"] = "--init-beam", ["Lists"] = "--lists", ["ProbedLists"] = "--probed-lists",
         };
-        IQuantizer Build(SymbolResult parse, int dimension)
+        TBuilder Configure<TBuilder, TOptions, TQuantizer>(QincoBuilderBase<TBuilder, TOptions, TQuantizer> builder, SymbolResult parse)
+            where TBuilder : QincoBuilderBase<TBuilder, TOptions, TQuantizer>
+            where TOptions : QincoOptions
         {
-            if (parse.GetValue(method) == "rq")
-            {
-                flags["BeamWidth"] = "--beam";
-                return Quantizer.Residual(dimension)
-                    .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
-                    .WithBeamWidth(parse.GetValue(beam)).WithSeed(parse.GetValue(seed)).WithThreads(parse.GetValue(threads))
-                    .Build();
-            }
             flags["BeamWidth"] = "--encode-beam";
             double? minutes = parse.GetValue(maxMinutes);
-            return Quantizer.Qinco(dimension)
+            return builder
                 .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
                 .WithResidualBlocks(parse.GetValue(blocks)).WithHiddenSize(parse.GetValue(hidden))
                 .WithZeroInitialization(parse.GetValue(zeroInit))
@@ -94,8 +92,25 @@ internal static class TrainCommand
                         .BatchSize(parse.GetValue(batchSize)).Workers(parse.GetValue(workers));
                     t = parse.GetValue(referenceOrder) ? t.Seed(ReferenceShuffleSeed).NumpyCompatibleShuffle() : t.Seed(parse.GetValue(seed));
                     return minutes is double m ? t.MaxDuration(TimeSpan.FromMinutes(m)) : t;
-                })
-                .Build();
+                });
+        }
+        IQuantizer Build(SymbolResult parse, int dimension)
+        {
+            switch (parse.GetValue(method))
+            {
+                case "rq":
+                    flags["BeamWidth"] = "--beam";
+                    return Quantizer.Residual(dimension)
+                        .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
+                        .WithBeamWidth(parse.GetValue(beam)).WithSeed(parse.GetValue(seed)).WithThreads(parse.GetValue(threads))
+                        .Build();
+                case "ivf-qinco":
+                    return Configure(Quantizer.IvfQinco(dimension), parse)
+                        .WithLists(CliOptions.IsGiven(parse, lists) ? parse.GetValue(lists) : null).WithProbedLists(parse.GetValue(probedLists))
+                        .Build();
+                default:
+                    return Configure(Quantizer.Qinco(dimension), parse).Build();
+            }
         }
 
         var command = new Command("train", "Train a quantizer and save it as a model file.");
@@ -103,7 +118,7 @@ internal static class TrainCommand
         {
             command.Options.Add(option);
         }
-        foreach (Option option in qincoOnly)
+        foreach (Option option in qincoOnly.Concat(ivfOnly))
         {
             command.Options.Add(option);
         }
@@ -114,14 +129,13 @@ internal static class TrainCommand
                 result.AddError("--val-rows needs --val.");
             }
             // Read the token, not the value: an invalid --method already carries its own error.
-            if (result.GetResult(method)?.Tokens is [{ Value: "rq" }])
+            string? chosen = result.GetResult(method)?.Tokens is [{ Value: var value }] ? value : null;
+            foreach (Option option in qincoOnly.Concat(ivfOnly))
             {
-                foreach (Option option in qincoOnly)
+                bool applies = ivfOnly.Contains(option) ? chosen == "ivf-qinco" : chosen is "qinco" or "ivf-qinco";
+                if (chosen is not null && !applies && CliOptions.IsGiven(result, option))
                 {
-                    if (CliOptions.IsGiven(result, option))
-                    {
-                        result.AddError($"{option.Name} applies only to --method qinco.");
-                    }
+                    result.AddError($"{option.Name} applies only to --method {(ivfOnly.Contains(option) ? "ivf-qinco" : "qinco or ivf-qinco")}.");
                 }
             }
         });

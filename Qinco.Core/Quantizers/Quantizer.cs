@@ -21,6 +21,7 @@ public static class Quantizer
     {
         [QuantizerKind.Residual] = ResidualQuantizer.Read,
         [QuantizerKind.Qinco] = QincoQuantizer.Read,
+        [QuantizerKind.IvfQinco] = IvfQincoQuantizer.Read,
     };
 
     /// <summary>Starts building a <see cref="ResidualQuantizer"/> for vectors of <paramref name="dimension"/> floats.</summary>
@@ -28,6 +29,9 @@ public static class Quantizer
 
     /// <summary>Starts building a <see cref="QincoQuantizer"/> for vectors of <paramref name="dimension"/> floats.</summary>
     public static QincoQuantizerBuilder Qinco(int dimension) => new(new QincoOptions { Dimension = dimension });
+
+    /// <summary>Starts building an <see cref="IvfQincoQuantizer"/> for vectors of <paramref name="dimension"/> floats.</summary>
+    public static IvfQincoQuantizerBuilder IvfQinco(int dimension) => new(new IvfQincoOptions { Dimension = dimension });
 
     /// <summary>Loads a quantizer saved with <see cref="IQuantizer.Save(Stream)"/>, whatever its kind.</summary>
     /// <param name="stream">The model file's bytes.</param>

@@ -28,8 +28,6 @@ public abstract class QuantizerBase : IQuantizer
     {
         QuantizerLimits.RequireShape(dimension, steps, codebookBits);
         Dimension = dimension;
-        Steps = steps;
-        CodebookBits = codebookBits;
         Layout = new CodeLayout(steps, codebookBits);
         Parallelism = parallelism;
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
@@ -42,10 +40,10 @@ public abstract class QuantizerBase : IQuantizer
     public int Dimension { get; }
 
     /// <inheritdoc/>
-    public int Steps { get; }
+    public int Steps => Layout.Steps;
 
     /// <inheritdoc/>
-    public int CodebookBits { get; }
+    public int CodebookBits => Layout.BitsPerStep;
 
     /// <summary>Codewords per step, K = 2^<see cref="CodebookBits"/>.</summary>
     public int CodebookSize => 1 << CodebookBits;
@@ -54,7 +52,7 @@ public abstract class QuantizerBase : IQuantizer
     public int CodeSize => Layout.CodeSize;
 
     /// <inheritdoc/>
-    public CodeLayout Layout { get; }
+    public CodeLayout Layout { get; private protected set; }
 
     /// <inheritdoc/>
     public abstract bool IsTrained { get; }
@@ -110,12 +108,13 @@ public abstract class QuantizerBase : IQuantizer
                 nint x = (nint)px, c = (nint)pc;
                 ForEachTile(n, EncodeTileVectors, Parallelism.Threads, (first, count, threads) =>
                 {
-                    using var indicesLease = Pool.Lease(count * Steps, out int[] indices);
+                    int perCode = Layout.IndicesPerCode;
+                    using var indicesLease = Pool.Lease(count * perCode, out int[] indices);
                     EncodeTile(new ReadOnlySpan<float>((float*)x + (long)first * Dimension, count * Dimension), count, indices, threads);
                     var codes = new Span<byte>((byte*)c + (long)first * CodeSize, count * CodeSize);
                     for (int i = 0; i < count; i++)
                     {
-                        CodePacking.Pack(indices.AsSpan(i * Steps, Steps), CodebookBits, codes.Slice(i * CodeSize, CodeSize));
+                        CodePacking.Pack(indices.AsSpan(i * perCode, perCode), Layout, codes.Slice(i * CodeSize, CodeSize));
                     }
                 });
             }
@@ -123,7 +122,7 @@ public abstract class QuantizerBase : IQuantizer
     }
 
     /// <inheritdoc/>
-    public void Decode(ReadOnlySpan<byte> codes, Span<float> destination, int steps = 0)
+    public void Decode(ReadOnlySpan<byte> codes, Span<float> destination, int? steps = null)
     {
         RequireTrained();
         int n = CountCodes(codes, nameof(codes));
@@ -131,9 +130,10 @@ public abstract class QuantizerBase : IQuantizer
         {
             throw new ArgumentOutOfRangeException(nameof(steps), $"Cannot decode a prefix of {steps} steps: the code has {Steps}.");
         }
-        int used = steps == 0 ? Steps : steps;
+        int used = steps ?? Steps;
         CheckDestination((long)n * Dimension, destination.Length, "floats");
-        CodePacking.ValidatePadding(codes, Steps, CodebookBits);
+        CodePacking.ValidatePadding(codes, Layout);
+        ValidateCodes(codes[..(n * CodeSize)]);
         unsafe
         {
             fixed (byte* pc = codes)
@@ -144,13 +144,14 @@ public abstract class QuantizerBase : IQuantizer
                 Parallel.For(0, tiles, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxDegreeOfParallelism }, t =>
                 {
                     int first = t * DecodeTileVectors, count = Math.Min(DecodeTileVectors, n - first);
-                    using var indicesLease = Pool.Lease(count * Steps, out int[] indices);
+                    int perCode = Layout.IndicesPerCode;
+                    using var indicesLease = Pool.Lease(count * perCode, out int[] indices);
                     var tileCodes = new ReadOnlySpan<byte>((byte*)c + (long)first * CodeSize, count * CodeSize);
                     for (int i = 0; i < count; i++)
                     {
-                        CodePacking.Unpack(tileCodes.Slice(i * CodeSize, CodeSize), CodebookBits, indices.AsSpan(i * Steps, Steps));
+                        CodePacking.Unpack(tileCodes.Slice(i * CodeSize, CodeSize), Layout, indices.AsSpan(i * perCode, perCode));
                     }
-                    DecodeTile(indices.AsSpan(0, count * Steps), count, used, new Span<float>((float*)x + (long)first * Dimension, count * Dimension));
+                    DecodeTile(indices.AsSpan(0, count * perCode), count, used, new Span<float>((float*)x + (long)first * Dimension, count * Dimension));
                 });
             }
         }
@@ -175,15 +176,23 @@ public abstract class QuantizerBase : IQuantizer
     /// <summary>Learns the quantizer; the arguments are already checked (finite, right dimension, enough training vectors; a validation set may be empty).</summary>
     private protected abstract void FitCore(VectorSet train, VectorSet? validation, IProgress<FitProgress>? progress, CancellationToken cancellationToken);
 
-    /// <summary>Encodes one tile of <paramref name="count"/> checked vectors [count, D] into code indices [count, M].</summary>
+    /// <summary>Encodes one tile of <paramref name="count"/> checked vectors [count, D] into code indices [count, <see cref="CodeLayout.IndicesPerCode"/>] (the list number first, if any).</summary>
     /// <param name="vectors">Shape [count, D].</param>
     /// <param name="count">Vectors in the tile.</param>
-    /// <param name="codes">Shape [count, M].</param>
+    /// <param name="codes">Shape [count, indices per code].</param>
     /// <param name="threads">Threads the tile may use inside its kernels (more than 1 only when there are fewer tiles than threads).</param>
     private protected abstract void EncodeTile(ReadOnlySpan<float> vectors, int count, Span<int> codes, int threads);
 
-    /// <summary>Decodes one tile of code indices [count, M] (checked against K) using their first <paramref name="steps"/> indices into [count, D].</summary>
+    /// <summary>
+    /// Decodes one tile of code indices [count, <see cref="CodeLayout.IndicesPerCode"/>] (checked) into [count, D]:
+    /// the reconstruction after the list number (if any) and the first <paramref name="steps"/> of the M steps.
+    /// </summary>
     private protected abstract void DecodeTile(ReadOnlySpan<int> codes, int count, int steps, Span<float> destination);
+
+    /// <summary>Checks what the layout alone cannot (e.g. list numbers beyond the list count) before any decoding work; throws <see cref="ArgumentException"/>.</summary>
+    private protected virtual void ValidateCodes(ReadOnlySpan<byte> codes)
+    {
+    }
 
     /// <summary>Writes the kind's own fields after the shared header fields (dimension, steps, codebook_bits).</summary>
     private protected abstract void WriteFields(ModelFile file);

@@ -132,7 +132,7 @@ public sealed class QincoQuantizerTests
         var rqIndices = new int[300 * 4];
         for (int i = 0; i < 300; i++)
         {
-            CodePacking.Unpack(rqCodes.AsSpan(i * rq.CodeSize, rq.CodeSize), 5, rqIndices.AsSpan(i * 4, 4));
+            CodePacking.Unpack(rqCodes.AsSpan(i * rq.CodeSize, rq.CodeSize), rq.Layout, rqIndices.AsSpan(i * 4, 4));
         }
         int same = rqIndices.Zip(codes).Count(pair => pair.First == pair.Second);
         Assert.That(same, Is.GreaterThanOrEqualTo(rqIndices.Length - 3), "identical codes up to rare floating-point ties");
@@ -270,7 +270,7 @@ public sealed class QincoQuantizerTests
             {
                 indices[m] = random.Next(1 << q.CodebookBits);
             }
-            CodePacking.Pack(indices, q.CodebookBits, codes.AsSpan(i * q.CodeSize, q.CodeSize));
+            CodePacking.Pack(indices, q.Layout, codes.AsSpan(i * q.CodeSize, q.CodeSize));
         }
         return q.Decode(codes).Data;
     }

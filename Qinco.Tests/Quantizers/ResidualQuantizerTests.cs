@@ -62,7 +62,7 @@ public sealed class ResidualQuantizerTests
         Span<int> indices = stackalloc int[3];
         for (int i = 0; i < 5; i++)
         {
-            CodePacking.Unpack(codes.AsSpan(i * rq.CodeSize, rq.CodeSize), 4, indices);
+            CodePacking.Unpack(codes.AsSpan(i * rq.CodeSize, rq.CodeSize), rq.Layout, indices);
             for (int j = 0; j < 8; j++)
             {
                 float expected = 0;

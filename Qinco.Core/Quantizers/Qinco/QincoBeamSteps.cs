@@ -16,7 +16,7 @@ internal readonly struct QincoBeamSteps(QincoModel model, Qinco1Tables[] tables,
 {
     public int Dimension => model.Dimension;
 
-    public int CodebookSize => model.CodebookSize;
+    public int CodebookSize(int step) => step == 0 ? model.FirstCodebookSize : model.CodebookSize;
 
     public bool TracksResidual => false;
 
@@ -31,7 +31,7 @@ internal readonly struct QincoBeamSteps(QincoModel model, Qinco1Tables[] tables,
         int d = model.Dimension;
         if (step == 0)
         {
-            Distances.SquaredL2Direct(residuals, model.Codebook0, slots, model.CodebookSize, d, errors, maxDegreeOfParallelism: 1);
+            Distances.SquaredL2Direct(residuals, model.Codebook0, slots, model.FirstCodebookSize, d, errors, maxDegreeOfParallelism: 1);
             return;
         }
         model.Step(step).Forward(tables[step], candidates, states, slots, perBeam, activations, threads);

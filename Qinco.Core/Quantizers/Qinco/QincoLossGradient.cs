@@ -9,9 +9,11 @@ namespace Qinco.Core;
 /// The training loss of QINCo (ALGORITHM.md §1.6) and its gradient for fixed codes: decode step by step through
 /// <see cref="Qinco1Step.Forward"/> keeping every activation, sum the squared error after every step (only the last
 /// with the final-step loss), and back-propagate through every step with <see cref="Qinco1Step.Backward"/> (x̂ is not
-/// detached, so step m's error also trains the steps before it). One instance holds one worker's buffers.
+/// detached, so step m's error also trains the steps before it). With <paramref name="frozenFirstStep"/> (IVF, §3.1)
+/// step 0 is the frozen centroids: no loss term, no gradient, and the gradient list starts with step 1's tensors.
+/// One instance holds one worker's buffers.
 /// </summary>
-internal sealed class QincoLossGradient(QincoModel model, bool finalStepOnly) : IDisposable
+internal sealed class QincoLossGradient(QincoModel model, bool finalStepOnly, bool frozenFirstStep = false) : IDisposable
 {
     private readonly Qinco1Activations[] _activations = CreateActivations(model);
     private int[][] _stepCodes = [];
@@ -51,7 +53,7 @@ internal sealed class QincoLossGradient(QincoModel model, bool finalStepOnly) : 
 
         Span<float> g = _gradient.AsSpan(0, n * d);
         g.Clear();
-        int index = 1;
+        int index = frozenFirstStep ? 0 : 1;
         var stepGradients = new Qinco1StepTensors[steps];
         for (int m = 1; m < steps; m++)
         {
@@ -64,8 +66,11 @@ internal sealed class QincoLossGradient(QincoModel model, bool finalStepOnly) : 
             g.CopyTo(dz); // ∂f_m = ∂x̂_m; ∂x̂_{m−1} keeps g through the skip connection
             model.Step(m).Backward(_stepCodes[m].AsSpan(0, n), _xhat[m - 1].AsSpan(0, n * d), n, _activations[m], dz, g, stepGradients[m]);
         }
-        AddLossGradient(0, x, g);
-        Layers.ScatterAdd(g, _stepCodes[0], gradients[0], n, d, d);
+        if (!frozenFirstStep)
+        {
+            AddLossGradient(0, x, g);
+            Layers.ScatterAdd(g, _stepCodes[0], gradients[0], n, d, d);
+        }
         return loss / d;
     }
 
@@ -77,7 +82,7 @@ internal sealed class QincoLossGradient(QincoModel model, bool finalStepOnly) : 
         }
     }
 
-    private bool CountsInLoss(int step) => !finalStepOnly || step == model.Steps - 1;
+    private bool CountsInLoss(int step) => (!finalStepOnly || step == model.Steps - 1) && !(frozenFirstStep && step == 0);
 
     /// <summary>g += (2 / D)·(x̂_m − x) when step m's error is part of the loss.</summary>
     private void AddLossGradient(int step, ReadOnlySpan<float> x, Span<float> g)

@@ -19,8 +19,17 @@ internal sealed class QincoModel
     private readonly Qinco1Step[] _steps; // index m − 1 for step m
 
     /// <summary>Builds the model around tensors supplied by <paramref name="tensor"/> (name, shape) in model-file order.</summary>
-    public QincoModel(int dimension, int codebookSize, int steps, int blocks, int hidden, float scale, Func<string, int[], float[]> tensor)
+    /// <param name="dimension">D.</param>
+    /// <param name="codebookSize">K of the neural steps.</param>
+    /// <param name="steps">Code indices, step 0 included.</param>
+    /// <param name="blocks">L.</param>
+    /// <param name="hidden">h.</param>
+    /// <param name="scale">s.</param>
+    /// <param name="tensor">Supplies each tensor's values from its name and shape.</param>
+    /// <param name="firstCodebookSize">Rows of C_0: K, or the IVF list count.</param>
+    public QincoModel(int dimension, int codebookSize, int steps, int blocks, int hidden, float scale, Func<string, int[], float[]> tensor, int? firstCodebookSize = null)
     {
+        FirstCodebookSize = firstCodebookSize ?? codebookSize;
         Dimension = dimension;
         CodebookSize = codebookSize;
         Steps = steps;
@@ -34,7 +43,7 @@ internal sealed class QincoModel
             tensors.Add(new ModelTensor(name, shape, values));
             return values;
         }
-        Codebook0 = Add("codebook0", codebookSize, dimension);
+        Codebook0 = Add("codebook0", FirstCodebookSize, dimension);
         _steps = new Qinco1Step[steps - 1];
         for (int m = 1; m < steps; m++)
         {
@@ -55,7 +64,11 @@ internal sealed class QincoModel
 
     public int Dimension { get; }
 
+    /// <summary>K of the neural steps.</summary>
     public int CodebookSize { get; }
+
+    /// <summary>Rows of <see cref="Codebook0"/>: K, or the IVF list count.</summary>
+    public int FirstCodebookSize { get; }
 
     public int Steps { get; }
 
@@ -66,7 +79,7 @@ internal sealed class QincoModel
     /// <summary>The data scale s: the model sees x / s (ALGORITHM.md §1.1).</summary>
     public float Scale { get; }
 
-    /// <summary>C_0, [K, D].</summary>
+    /// <summary>C_0, [<see cref="FirstCodebookSize"/>, D]: the step-0 codebook, or the IVF centroids.</summary>
     public float[] Codebook0 { get; }
 
     /// <summary>Every tensor in model-file order (the parameter order of training and checkpoints).</summary>
@@ -86,8 +99,8 @@ internal sealed class QincoModel
     }
 
     /// <summary>A zero-filled model.</summary>
-    public static QincoModel Zeros(int dimension, int codebookSize, int steps, int blocks, int hidden, float scale) =>
-        new(dimension, codebookSize, steps, blocks, hidden, scale, static (_, shape) => new float[Size(shape)]);
+    public static QincoModel Zeros(int dimension, int codebookSize, int steps, int blocks, int hidden, float scale, int? firstCodebookSize = null) =>
+        new(dimension, codebookSize, steps, blocks, hidden, scale, static (_, shape) => new float[Size(shape)], firstCodebookSize);
 
     /// <summary>The neural step m (1..M−1).</summary>
     public Qinco1Step Step(int m) => _steps[m - 1];
@@ -115,12 +128,17 @@ internal sealed class QincoModel
 
     /// <summary>
     /// Decodes <paramref name="n"/> codes (unpacked, [n, M]) using their first <paramref name="steps"/> indices into
-    /// normalised reconstructions [n, D].
+    /// normalised reconstructions [n, D] (zeros for 0 indices).
     /// </summary>
     public void Decode(Qinco1Tables[] tables, ReadOnlySpan<int> codes, int n, int steps, Span<float> reconstruction, Qinco1Activations activations, int[] stepCodes)
     {
         int d = Dimension;
         Span<float> xhat = reconstruction[..(n * d)];
+        if (steps == 0)
+        {
+            xhat.Clear();
+            return;
+        }
         for (int i = 0; i < n; i++)
         {
             Codebook0.AsSpan(codes[i * Steps] * d, d).CopyTo(xhat.Slice(i * d, d));

@@ -4,7 +4,7 @@ using Qinco.Training;
 namespace Qinco.Core;
 
 /// <summary>Settings of a <see cref="QincoQuantizer"/>. Create through <see cref="Quantizer.Qinco(int)"/> or directly.</summary>
-public sealed record QincoOptions : QuantizerOptions
+public record QincoOptions : QuantizerOptions
 {
     /// <summary>Residual MLP blocks per neural step, L, 0..64 (default 2).</summary>
     public int ResidualBlocks { get; init; } = 2;

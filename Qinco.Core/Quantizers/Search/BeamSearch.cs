@@ -28,9 +28,10 @@ internal static class BeamSearch<TSteps>
     /// <param name="codes">Shape [count, M]: receives the code indices (indices before <paramref name="firstStep"/> are kept).</param>
     /// <param name="reconstruction">Shape [count, D]: receives x̂ of the chosen code, or empty.</param>
     /// <param name="threads">Threads the steps may use inside their kernels.</param>
+    /// <param name="firstBeams">Beams kept after the first step run (default: the beam width); an IVF encoder keeps the probed lists.</param>
     public static void Encode(
         TSteps steps, EncoderSearch search, ReadOnlySpan<float> x, int count, int firstStep, int totalSteps,
-        ReadOnlySpan<float> start, Span<int> codes, Span<float> reconstruction, int threads)
+        ReadOnlySpan<float> start, Span<int> codes, Span<float> reconstruction, int threads, int? firstBeams = null)
     {
         int d = steps.Dimension;
         using var buffers = new BeamBuffers((long)count * search.BeamWidth * d, (long)count * search.BeamWidth * totalSteps);
@@ -63,7 +64,8 @@ internal static class BeamSearch<TSteps>
         int beams = 1;
         for (int s = firstStep; s < totalSteps; s++)
         {
-            int beamsOut = s == totalSteps - 1 ? 1 : (int)Math.Min((long)beams * steps.CodebookSize, search.BeamWidth);
+            int width = s == firstStep ? firstBeams ?? search.BeamWidth : search.BeamWidth;
+            int beamsOut = s == totalSteps - 1 ? 1 : (int)Math.Min((long)beams * steps.CodebookSize(s), width);
             Advance(ref steps, s, search, x, count, beams, beamsOut, totalSteps,
                 buffers.States, buffers.Codes, buffers.NextStates, buffers.NextCodes, [], scratch, threads);
             buffers.Swap();
@@ -108,7 +110,7 @@ internal static class BeamSearch<TSteps>
         ReadOnlySpan<float> states, ReadOnlySpan<int> codes, Span<float> nextStates, Span<int> nextCodes, Span<float> errors,
         BeamScratch scratch, int threads)
     {
-        int d = steps.Dimension, k = steps.CodebookSize;
+        int d = steps.Dimension, k = steps.CodebookSize(step);
         int perBeam = steps.Preselects(step) ? CandidatesPerBeam(search, step, k) : k;
         bool preselect = perBeam < k;
         int block = Math.Clamp(steps.ScoringBlockVectors(beamsIn, perBeam), 1, Math.Max(count, 1));
