@@ -56,6 +56,31 @@ public sealed class GemmPackedBTests
         }
     }
 
+    [TestCase(128, 256, true)]
+    [TestCase(65, 31, false)]
+    [TestCase(17, 15, true)]
+    public void Repack_GivesTheOperandAFreshPackOfTheNewValuesWithoutNewArrays(int n, int k, bool transposeB)
+    {
+        foreach (KernelVariant variant in SupportedVariants())
+        {
+            using IDisposable _ = Kernels.Force(variant);
+            GemmPackedB packed = Gemm.PackB(Guarded(n * k, 1).ToArray(), n, k, transposeB);
+            float[] next = Guarded(n * k, 2).ToArray();
+            Gemm.Repack(packed, next, maxDegreeOfParallelism: 2);
+            GemmPackedB fresh = Gemm.PackB(next, n, k, transposeB);
+            foreach (int m in new[] { 3, 80 })
+            {
+                float[] a = Guarded(m * k, m).ToArray();
+                float[] viaRepack = new float[m * n], viaFresh = new float[m * n];
+                Gemm.Multiply(a, packed, viaRepack, m);
+                Gemm.Multiply(a, fresh, viaFresh, m);
+                Assert.That(Bits(viaRepack), Is.EqualTo(Bits(viaFresh)), $"{variant} m={m}");
+            }
+        }
+        Assert.Throws<ArgumentException>(() => Gemm.Repack(Gemm.PackB(new float[n * k], n, k, transposeB), new float[(n * k) - 1]));
+        Assert.Throws<ArgumentNullException>(() => Gemm.Repack(null!, new float[1]));
+    }
+
     [Test]
     public void PackedOperandRunsWithTheVariantItWasPackedFor()
     {

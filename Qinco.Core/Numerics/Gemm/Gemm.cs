@@ -90,6 +90,34 @@ public static class Gemm
     }
 
     /// <summary>
+    /// Packs new values of B into <paramref name="target"/> (same shape, same kernel variant), reusing its arrays: for
+    /// weights that change every optimiser step, so training packs once per step and allocates nothing.
+    /// </summary>
+    /// <param name="target">A packed operand from <see cref="PackB"/>.</param>
+    /// <param name="b">Shape: as <paramref name="target"/>'s B ([N, K] when transposed, else [K, N]).</param>
+    /// <param name="maxDegreeOfParallelism">Threads to pack with; -1 for all processors.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="b"/> is shorter than the shape needs.</exception>
+    public static void Repack(GemmPackedB target, ReadOnlySpan<float> b, int maxDegreeOfParallelism = -1)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        CheckB(b.Length, target.N, target.K, target.TransposeB);
+        int threads = Threads(maxDegreeOfParallelism);
+        b[..target.Unpacked.Length].CopyTo(target.Unpacked);
+        if (target.Packed.Length == 0)
+        {
+            return;
+        }
+        unsafe
+        {
+            fixed (float* pb = target.Unpacked, pPacked = target.Packed)
+            {
+                Run<RepackCall, bool>(target.Variant, new RepackCall(pb, target.N, target.K, target.TransposeB, pPacked + target.PackedOffset, threads));
+            }
+        }
+    }
+
+    /// <summary>
     /// Computes <c>C = alpha * A * op(B) + beta * C</c> with op(B) packed by <see cref="PackB"/>: bit for bit what
     /// <see cref="Multiply(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, bool, float, float, int)"/>
     /// gives for the same operands with the kernel variant B was packed with, without packing B again.
@@ -202,6 +230,19 @@ public static class Gemm
             {
                 GemmDriver<TKernel>.MultiplyPacked(a, packedB, c, m, n, k, alpha, beta, threads);
             }
+            return true;
+        }
+    }
+
+    /// <summary>Packs op(B) into the aligned packed array of an existing operand.</summary>
+    private readonly unsafe struct RepackCall(float* b, int n, int k, bool transposeB, float* packed, int threads) : IGemmAction<bool>
+    {
+        public bool Run<TKernel, TOps, TVec>()
+            where TKernel : struct, ISgemmMicroKernel
+            where TOps : struct, ISimdOps<TVec>
+            where TVec : struct
+        {
+            GemmDriver<TKernel>.PackB(b, n, k, transposeB, packed, threads);
             return true;
         }
     }

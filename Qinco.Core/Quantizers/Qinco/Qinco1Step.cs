@@ -66,7 +66,10 @@ internal sealed class Qinco1Step(int dimension, int codebookSize, int hidden, Qi
 
     public Qinco1StepTensors Parameters => parameters;
 
-    /// <summary>Computes the codeword-only tables from the current parameters (again after every parameter change).</summary>
+    /// <summary>
+    /// Computes the codeword-only tables and packs the weights the forward pass multiplies by, from the current
+    /// parameters (again after every parameter change: training does it once per optimiser step, without allocating).
+    /// </summary>
     public void ComputeTables(Qinco1Tables tables, int threads)
     {
         int d = dimension, k = codebookSize;
@@ -82,6 +85,7 @@ internal sealed class Qinco1Step(int dimension, int codebookSize, int hidden, Qi
         {
             Layers.LinearForward(tables.CodewordTerm, parameters.Up[0], tables.CodewordHidden, k, d, hidden, threads);
         }
+        tables.Pack(tables.ReconstructionWeight, parameters.Up, parameters.Down, threads);
     }
 
     /// <summary>
@@ -101,7 +105,7 @@ internal sealed class Qinco1Step(int dimension, int codebookSize, int hidden, Qi
         int d = dimension, h = hidden, rows = slots * perSlot;
         a.Ensure(rows, slots);
         Span<float> v = a.V.AsSpan(0, slots * d);
-        Layers.LinearForward(xhat[..(slots * d)], tables.ReconstructionWeight, v, slots, d, d, threads);
+        Layers.LinearForward(xhat[..(slots * d)], tables.ReconstructionPacked, v, slots, threads);
         Layers.AddBias(v, parameters.ConcatBias, slots, d);
         Span<float> z = a.Layer(0, rows);
         Layers.GatherAdd(tables.CodewordTerm, codes, v, rows, perSlot, d, z);
@@ -110,7 +114,7 @@ internal sealed class Qinco1Step(int dimension, int codebookSize, int hidden, Qi
             return;
         }
         Span<float> q = a.Q.AsSpan(0, slots * h);
-        Layers.LinearForward(v, parameters.Up[0], q, slots, d, h, threads);
+        Layers.LinearForward(v, tables.UpPacked[0], q, slots, threads);
         Span<float> activation = a.Hidden(0, rows);
         Layers.GatherAdd(tables.CodewordHidden, codes, q, rows, perSlot, h, activation);
         for (int l = 0; l < Blocks; l++)
@@ -118,7 +122,7 @@ internal sealed class Qinco1Step(int dimension, int codebookSize, int hidden, Qi
             if (l > 0)
             {
                 activation = a.Hidden(l, rows);
-                Layers.LinearForward(z, parameters.Up[l], activation, rows, d, h, threads);
+                Layers.LinearForward(z, tables.UpPacked[l], activation, rows, threads);
             }
             Layers.ReluForward(activation);
             Span<float> next = a.Layer(l + 1, rows);
@@ -126,7 +130,7 @@ internal sealed class Qinco1Step(int dimension, int codebookSize, int hidden, Qi
             {
                 z.CopyTo(next);
             }
-            Layers.LinearForward(activation, parameters.Down[l], next, rows, h, d, threads, accumulate: true);
+            Layers.LinearForward(activation, tables.DownPacked[l], next, rows, threads, accumulate: true);
             z = next;
         }
     }
@@ -187,6 +191,33 @@ internal sealed class Qinco1Tables(int dimension, int codebookSize, int hidden)
 
     /// <summary>S[k] = U_1·T[k], [K, h].</summary>
     public float[] CodewordHidden { get; } = new float[codebookSize * hidden];
+
+    /// <summary>W_x packed for the GEMM.</summary>
+    public GemmPackedB ReconstructionPacked { get; private set; } = null!;
+
+    /// <summary>Every block's U_l packed for the GEMM.</summary>
+    public GemmPackedB[] UpPacked { get; private set; } = [];
+
+    /// <summary>Every block's V_l packed for the GEMM.</summary>
+    public GemmPackedB[] DownPacked { get; private set; } = [];
+
+    /// <summary>Packs the forward pass's weights: the first time into new operands, later into the same ones.</summary>
+    public void Pack(float[] reconstructionWeight, float[][] up, float[][] down, int threads)
+    {
+        if (UpPacked.Length != up.Length || ReconstructionPacked is null)
+        {
+            ReconstructionPacked = Gemm.PackB(reconstructionWeight, dimension, dimension, transposeB: true, threads);
+            UpPacked = Array.ConvertAll(up, u => Gemm.PackB(u, hidden, dimension, transposeB: true, threads));
+            DownPacked = Array.ConvertAll(down, v => Gemm.PackB(v, dimension, hidden, transposeB: true, threads));
+            return;
+        }
+        Gemm.Repack(ReconstructionPacked, reconstructionWeight, threads);
+        for (int l = 0; l < up.Length; l++)
+        {
+            Gemm.Repack(UpPacked[l], up[l], threads);
+            Gemm.Repack(DownPacked[l], down[l], threads);
+        }
+    }
 }
 
 /// <summary>
