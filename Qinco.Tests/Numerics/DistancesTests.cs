@@ -197,6 +197,27 @@ public sealed class DistancesTests
         }
     }
 
+    [TestCaseSource(nameof(VariantCases))]
+    public void AssignNearest_LargeCodebooks_AreBlockedWithTheSameResults(KernelVariant variant)
+    {
+        using var _ = Kernels.Force(variant);
+        const int d = 24, n = 300, k = 9000; // three codeword blocks, the last partial
+        float[] x = Guarded(n * d, 3).ToArray();
+        float[] c = Guarded(k * d, 4).ToArray();
+        c.AsSpan(7000 * d, d).CopyTo(c.AsSpan(8500 * d, d)); // an exact tie across blocks
+        var labels = new int[n];
+        var dist = new float[n];
+        Distances.AssignNearest(x, c, n, k, d, labels, dist, maxDegreeOfParallelism: 2, form: DistanceForm.Gemm);
+        var full = new float[n * k];
+        Distances.SquaredL2Gemm(x, c, n, k, d, full);
+        for (int i = 0; i < n; i++)
+        {
+            int expected = RowSelection.ArgMin(full.AsSpan(i * k, k));
+            Assert.That((labels[i], dist[i]), Is.EqualTo((expected, full[(i * k) + expected])), $"row {i}");
+            Assert.That(labels[i], Is.Not.EqualTo(8500), "the later copy of a tied codeword never wins");
+        }
+    }
+
     [Test]
     public void AssignNearest_TiesGoToTheSmallestIndex()
     {

@@ -243,6 +243,11 @@ public static class Distances
         }
         bool gemm = form == DistanceForm.Gemm || (form == DistanceForm.Auto && PrefersGemm(n, k, d));
         KernelVariant variant = Kernels.Active;
+        if (gemm && k > LargeCodebook)
+        {
+            AssignNearestBlocked(x, c, n, k, d, labels, distances, maxDegreeOfParallelism, variant);
+            return;
+        }
         float[]? cNorms = null;
         try
         {
@@ -284,6 +289,61 @@ public static class Distances
         var cs = new ReadOnlySpan<float>(c, k * d);
         var kernel = new DirectKernel(xs, cs, k, d, new Span<float>(distances + start, count), new Span<int>(labels + start, count));
         SimdDispatch.Run<DirectKernel, bool>(kernel, variant, d);
+    }
+
+    /// <summary>Codebooks larger than this (e.g. IVF centroids) are assigned by <see cref="AssignNearestBlocked"/>.</summary>
+    private const int LargeCodebook = 2048;
+
+    /// <summary>Codewords per block of <see cref="AssignNearestBlocked"/>: a [256, 4096] distance block is 4 MiB.</summary>
+    private const int CodewordBlock = 4096;
+
+    /// <summary>
+    /// The GEMM-form assignment for large codebooks (coarse k-means, IVF lists): C is packed once, in blocks of
+    /// <see cref="CodewordBlock"/> codewords; each chunk of 256 rows multiplies by every block and keeps a running
+    /// minimum, taking a later block only when strictly better, so ties still go to the smallest index. Each distance
+    /// is computed by the same operations as in the unblocked form.
+    /// </summary>
+    private static unsafe void AssignNearestBlocked(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> c, int n, int k, int d, Span<int> labels, Span<float> distances, int maxDegreeOfParallelism, KernelVariant variant)
+    {
+        int blocks = (k + CodewordBlock - 1) / CodewordBlock;
+        var packed = new GemmPackedB[blocks];
+        for (int b = 0; b < blocks; b++)
+        {
+            int size = Math.Min(CodewordBlock, k - (b * CodewordBlock));
+            packed[b] = Gemm.PackB(c.Slice(b * CodewordBlock * d, size * d), size, d, transposeB: true, maxDegreeOfParallelism);
+        }
+        float[] cNorms = new float[k];
+        RowNorms(c, k, d, cNorms);
+        fixed (float* px = x, pdist = distances)
+        fixed (int* pl = labels)
+        {
+            nint ax = (nint)px, adist = (nint)pdist, al = (nint)pl;
+            ForEachChunk(n, MaxChunkRows, maxDegreeOfParallelism, (start, count) =>
+            {
+                using var lease = Pool.Lease((long)count * CodewordBlock, out float[] buffer);
+                var xs = new ReadOnlySpan<float>((float*)ax + ((long)start * d), count * d);
+                var best = new Span<int>((int*)al + start, count);
+                var bestValue = new Span<float>((float*)adist + start, count);
+                for (int b = 0; b < blocks; b++)
+                {
+                    int first = b * CodewordBlock, size = packed[b].N;
+                    Span<float> ds = buffer.AsSpan(0, count * size);
+                    Gemm.Multiply(xs, packed[b], ds, count, alpha: -2f, beta: 0f, maxDegreeOfParallelism: 1);
+                    for (int i = 0; i < count; i++)
+                    {
+                        Span<float> row = ds.Slice(i * size, size);
+                        FinishGemmRow(TensorPrimitives.SumOfSquares(xs.Slice(i * d, d)), cNorms.AsSpan(first, size), row);
+                        int j = RowSelection.ArgMin(row, variant);
+                        if (b == 0 || RowSelection.Precedes(row[j], bestValue[i]))
+                        {
+                            best[i] = first + j;
+                            bestValue[i] = row[j];
+                        }
+                    }
+                }
+            });
+        }
     }
 
     private static unsafe void AssignChunkGemm(float* x, float* c, float* cNorms, int k, int d, int start, int count, int* labels, float* distances, KernelVariant variant)
