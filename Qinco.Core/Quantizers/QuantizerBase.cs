@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Numerics.Tensors;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
@@ -74,6 +75,9 @@ public abstract class QuantizerBase : IQuantizer
 
     /// <summary>Vectors per encode tile (one task of the parallel loop).</summary>
     private protected abstract int EncodeTileVectors { get; }
+
+    /// <summary>The factor the quantizer divides its inputs by (1 when it works in data units); it encodes values up to 2^40 times it in magnitude.</summary>
+    private protected virtual float InputScale => 1f;
 
     /// <summary>The fewest training vectors <see cref="Fit"/> accepts (one per codeword: K).</summary>
     private protected virtual int MinimumTrainingVectors => CodebookSize;
@@ -249,6 +253,17 @@ public abstract class QuantizerBase : IQuantizer
             throw new ArgumentException($"The input holds {vectors.Length} floats, which is not a whole number of {Dimension}-dimensional vectors.", parameterName);
         }
         CheckFinite(vectors, parameterName);
+        float limit = InputScale * 1099511627776f;
+        if (!vectors.IsEmpty && Math.Abs(TensorPrimitives.MaxMagnitude(vectors)) > limit)
+        {
+            int bad = 0;
+            while (Math.Abs(vectors[bad]) <= limit)
+            {
+                bad++;
+            }
+            throw new ArgumentException(FormattableString.Invariant(
+                $"Vector {bad / Dimension}, component {bad % Dimension} is {vectors[bad]:G4}: this model encodes values up to ±{limit:G3} (2^40 times the scale {InputScale:G3} it divides its inputs by); larger ones would overflow float32 distances. Scale the input as the training data was scaled."), parameterName);
+        }
         return vectors.Length / Dimension;
     }
 

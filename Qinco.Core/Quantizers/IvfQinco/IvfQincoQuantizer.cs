@@ -127,10 +127,10 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
         }
         Layout = new CodeLayout(Steps, CodebookBits, ListBits(lists));
         progress?.Report(new FitProgress($"coarse k-means: {lists} lists", 0, 1, TimeSpan.Zero));
-        KMeansResult coarse = KMeans.Train(train.Data, d, lists, new KMeansOptions { Iterations = Options.CoarseIterations, Seed = Options.Seed, Parallelism = Parallelism }, cancellationToken);
         QincoModel model = QincoModel.Zeros(d, CodebookSize, Steps + 1, Options.ResidualBlocks, Options.HiddenSize, DataScale(train.Data), lists);
-        TensorPrimitives.Divide(coarse.Centroids, model.Scale, model.Codebook0);
-        float[] normalised = Normalise(train.Data, model.Scale);
+        float[] normalised = Normalise(train.Data, model.Scale); // k-means in the model's units: the data's magnitude does not matter
+        KMeansResult coarse = KMeans.Train(normalised, d, lists, new KMeansOptions { Iterations = Options.CoarseIterations, Seed = Options.Seed, Parallelism = Parallelism }, cancellationToken);
+        coarse.Centroids.AsSpan().CopyTo(model.Codebook0);
         return (model, NearestLists(model, normalised, n));
     }
 

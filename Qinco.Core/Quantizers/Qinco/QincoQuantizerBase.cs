@@ -60,6 +60,8 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
 
     private protected override int EncodeTileVectors => TileVectors(Settings.Search, CodebookSize);
 
+    private protected override float InputScale => Model?.Scale ?? 1f;
+
     /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException">The search is invalid (the field is named).</exception>
     public override IQuantizer WithSearch(EncoderSearch search)
@@ -94,8 +96,9 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     /// <remarks>
     /// Without <paramref name="validation"/>, the first min(n, 2048) training vectors serve as the validation set
     /// (early stopping then watches training error). Cancellation stops training between optimiser steps and keeps
-    /// the best model so far (the quantizer is trained afterwards); a cancellation during the initialisation throws
-    /// <see cref="OperationCanceledException"/>.
+    /// the best model so far once at least one epoch has ended and been validated (the quantizer is trained
+    /// afterwards, <see cref="LastTraining"/> says it was cancelled); a cancellation before that, or during the
+    /// initialisation, throws <see cref="OperationCanceledException"/> and leaves the quantizer untrained.
     /// </remarks>
     private protected override void FitCore(VectorSet train, VectorSet? validation, IProgress<FitProgress>? progress, CancellationToken cancellationToken)
     {
@@ -226,7 +229,7 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
             Seed = Settings.Seed,
             Parallelism = Parallelism,
         });
-        var rqProgress = progress is null ? null : new Progress<FitProgress>(p => progress.Report(p with { Phase = "RQ initialisation: " + p.Phase }));
+        var rqProgress = progress is null ? null : new ForwardingProgress<FitProgress>(p => progress.Report(p with { Phase = "RQ initialisation: " + p.Phase }));
         rq.FitChecked(data, rqProgress, cancellationToken); // the data was checked once, by Fit
         for (int m = 0; m < Steps; m++)
         {
@@ -264,13 +267,19 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     private void Train(QincoModel model, QincoTrainingModel trainingModel, TrainingCheckpoint? checkpoint, IProgress<FitProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
         var trainer = new Trainer(trainingModel, Settings.Training, Settings.LoggerFactory);
-        var trainingProgress = progress is null ? null : new Progress<TrainingProgress>(p => progress.Report(new FitProgress(
+        var trainingProgress = progress is null ? null : new ForwardingProgress<TrainingProgress>(p => progress.Report(new FitProgress(
             "training", p.Epoch, Settings.Training.MaxEpochs, clock.Elapsed,
             FormattableString.Invariant($"epoch {p.Epoch + 1} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.TrainLoss:G4} val MSE {Format(p.ValidationMetric)} best {Format(p.BestValidationMetric)} lr {p.LearningRate:G3}"),
             p)));
         LastTraining = checkpoint is null
             ? trainer.Train(trainingProgress, cancellationToken)
             : trainer.Resume(checkpoint, trainingProgress, cancellationToken);
+        if (LastTraining is { StopReason: StopReason.Cancelled, EpochsCompleted: 0 })
+        {
+            // Nothing was trained and validated yet: the untrained start is not a model to hand out.
+            // LastTraining.Checkpoint still allows ResumeFit.
+            throw new OperationCanceledException("Training was cancelled before its first epoch ended; the quantizer stays untrained (LastTraining.Checkpoint can resume it).", cancellationToken);
+        }
         Use(model);
         LogTrained(LastTraining.EpochsCompleted, LastTraining.BestValidationMetric ?? double.NaN, LastTraining.StopReason, clock.Elapsed.TotalSeconds);
     }
