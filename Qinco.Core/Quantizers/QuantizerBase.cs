@@ -221,6 +221,22 @@ public abstract class QuantizerBase : IQuantizer
             body(t * tileVectors, Math.Min(tileVectors, n - t * tileVectors), 1));
     }
 
+    /// <summary>
+    /// Refuses a model tensor, in the units the quantizer computes in (data divided by its scale, where training data
+    /// stays within ±1 or so), holding a value beyond 2^40: finite, but float32 arithmetic on it would overflow.
+    /// </summary>
+    /// <exception cref="ModelFormatException">A value is out of range; the tensor and the value are named.</exception>
+    private protected static float[] RequireRepresentable(float[] values, string name)
+    {
+        const float Limit = 1099511627776f; // 2^40
+        float max = values.Length == 0 ? 0f : Math.Abs(TensorPrimitives.MaxMagnitude(values));
+        if (max > Limit)
+        {
+            throw new ModelFormatException(FormattableString.Invariant($"Model tensor '{name}' holds {max:G4}: in the model's units its values must stay within ±2^40, or float32 arithmetic overflows."));
+        }
+        return values;
+    }
+
     /// <summary>Throws <see cref="InvalidOperationException"/> when the quantizer is neither fitted nor loaded.</summary>
     private protected void RequireTrained()
     {

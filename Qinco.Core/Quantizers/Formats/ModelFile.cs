@@ -129,6 +129,15 @@ internal sealed class ModelFile
         {
             throw new ModelFormatException($"The model file was written by a newer version of Qinco.NET (format {written}, needs a reader of format {minReader}); this library reads format {ReadableVersion}. Upgrade the Qinco packages.");
         }
+        if (written < minReader)
+        {
+            throw new ModelFormatException($"The model file's header is corrupt: it was written by format {written} but claims to need a reader of format {minReader}.");
+        }
+        ushort reserved = BinaryPrimitives.ReadUInt16LittleEndian(header[14..]);
+        if (reserved != 0)
+        {
+            throw new ModelFormatException($"The model file's header is corrupt: its reserved bytes 14-15 hold {reserved}, not 0.");
+        }
         ushort kindValue = BinaryPrimitives.ReadUInt16LittleEndian(header[12..]);
         if (!Enum.IsDefined((QuantizerKind)kindValue))
         {
@@ -146,6 +155,11 @@ internal sealed class ModelFile
         if (read < length)
         {
             throw new ModelFormatException($"The model file is truncated: the payload has {read} of {length} bytes.");
+        }
+        Span<byte> probe = stackalloc byte[1];
+        if (stream.Read(probe) != 0)
+        {
+            throw new ModelFormatException($"The model file is corrupt: bytes follow the {length}-byte payload its header announces.");
         }
         uint actualCrc = Crc32.HashToUInt32(payload);
         if (actualCrc != expectedCrc)

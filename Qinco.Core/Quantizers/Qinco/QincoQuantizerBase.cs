@@ -196,7 +196,8 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
         {
             throw new ModelFormatException($"Model field 'scale' is {scale}; it must be a positive number that float32 represents (not 0 or infinity once converted).");
         }
-        Use(new QincoModel(Dimension, CodebookSize, modelSteps, Settings.ResidualBlocks, Settings.HiddenSize, (float)scale, file.GetFiniteFloats, firstCodebookSize));
+        Use(new QincoModel(Dimension, CodebookSize, modelSteps, Settings.ResidualBlocks, Settings.HiddenSize, (float)scale,
+            (name, shape) => RequireRepresentable(file.GetFiniteFloats(name, shape), name), firstCodebookSize));
     }
 
     /// <summary>Vectors per encoder tile: about <see cref="TileRows"/> candidate rows per GEMM.</summary>

@@ -187,16 +187,18 @@ public sealed partial class ResidualQuantizer : QuantizerBase
             LoggerFactory = loggerFactory,
         };
         var quantizer = new ResidualQuantizer(options);
-        double scale = file.Has("scale") ? file.GetFloat64("scale") : 1;
+        float[] codebooks = file.GetFiniteFloats("codebooks", options.Steps, options.CodebookSize, options.Dimension);
+        // Files of earlier versions have no scale: take the one fitting would have chosen for codebooks of this size (exact).
+        double scale = file.Has("scale") ? file.GetFloat64("scale") : PowerOfTwoScale(codebooks);
         if (!(scale > 0) || !double.IsFinite(scale) || Math.ScaleB(1, Math.ILogB(scale)) != scale || Math.Abs(Math.ILogB(scale)) > 120)
         {
             throw new ModelFormatException($"Model field 'scale' is {scale}; it must be a power of two between 2^-120 and 2^120.");
         }
-        float[] codebooks = file.GetFiniteFloats("codebooks", options.Steps, options.CodebookSize, options.Dimension);
         if (scale != 1)
         {
             TensorPrimitives.Divide(codebooks, (float)scale, codebooks);
         }
+        RequireRepresentable(codebooks, "codebooks");
         var norms = new float[options.Steps * options.CodebookSize];
         ComputeNorms(codebooks, options.Dimension, norms);
         quantizer._codewordNorms = norms;
