@@ -20,6 +20,9 @@ internal static class CliApp
     /// <summary>Exit code of a bad command line (unknown command or option, missing or malformed value).</summary>
     public const int Usage = 2;
 
+    /// <summary>The command was interrupted (Ctrl+C): 128 + SIGINT, as shells report it.</summary>
+    public const int Interrupted = 130;
+
     /// <summary>Runs the command line <paramref name="args"/>, writing results to <paramref name="stdout"/> and progress and errors to <paramref name="stderr"/>.</summary>
     /// <returns>0 on success, 1 when the command failed on its input, 2 for a bad command line.</returns>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)

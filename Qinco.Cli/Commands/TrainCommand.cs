@@ -8,6 +8,7 @@ using System.Linq;
 using Qinco.Core;
 using Qinco.Core.IO;
 using Qinco.Search;
+using Qinco.Training;
 
 namespace Qinco.Cli.Commands;
 
@@ -16,6 +17,18 @@ internal static class TrainCommand
 {
     /// <summary>QINCo1's reference shuffles epoch e with NumPy's <c>RandomState(123 + e)</c> (ALGORITHM.md §1.8).</summary>
     private const int ReferenceShuffleSeed = 123;
+
+    private static string Describe(StopReason reason) => reason switch
+    {
+        StopReason.MaxEpochsReached => "the epoch limit (--max-epochs) was reached",
+        StopReason.MaxDurationReached => "the time budget (--max-minutes) ran out",
+        StopReason.PlateauPatienceExhausted => "validation stopped improving (plateau rule)",
+        StopReason.LearningRateBelowMinimum => "the learning rate fell below its minimum after repeated plateaus",
+        StopReason.EarlyStopping => "early stopping",
+        StopReason.Cancelled => "it was interrupted (Ctrl+C)",
+        StopReason.NonFiniteLoss => "the loss became NaN or infinite",
+        _ => "it completed",
+    };
 
     public static Command Create(CliContext context)
     {
@@ -143,16 +156,18 @@ internal static class TrainCommand
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
             CliOptions.ValidateWithLibrary(flags, () => Build(parse.CommandResult, dimension: 1)); // before reading any data
-            VectorSet trainSet = VectorFile.Read(parse.GetRequiredValue(train), parse.GetValue(trainRows));
+            string outPath = parse.GetRequiredValue(output), trainPath = parse.GetRequiredValue(train);
+            OutputPath.RequireWritable(outPath, "--out");
+            VectorSet trainSet = VectorFile.Read(trainPath, parse.GetValue(trainRows));
             string? valPath = parse.GetValue(val);
             VectorSet? valSet = valPath is null ? null : VectorFile.Read(valPath, parse.GetValue(valRows));
             if (trainSet.Count == 0)
             {
-                throw new CliException("the training set is empty.");
+                throw new CliException($"{trainPath}: the training set is empty.");
             }
             if (valSet is not null && valSet.Dimension != trainSet.Dimension)
             {
-                throw new CliException($"the validation vectors have dimension {valSet.Dimension}, the training vectors {trainSet.Dimension}.");
+                throw new CliException($"{valPath}: the validation vectors have dimension {valSet.Dimension}, the training vectors {trainSet.Dimension}.");
             }
 
             int d = trainSet.Dimension;
@@ -160,9 +175,20 @@ internal static class TrainCommand
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"training {quantizer.Description} on {trainSet.Count} x {d} vectors{(valSet is null ? string.Empty : $", validating on {valSet.Count}")}"));
             var watch = Stopwatch.StartNew();
-            quantizer.Fit(trainSet, valSet, new ProgressPrinter(context.Error, "  ", TimeSpan.FromSeconds(1)), context.CancellationToken);
+            try
+            {
+                quantizer.Fit(trainSet, valSet, new ProgressPrinter(context.Error, "  ", TimeSpan.FromSeconds(1)), context.CancellationToken);
+            }
+            catch (ArgumentException ex) when (ex.ParamName is "train" or "validation")
+            {
+                throw new CliException($"{(ex.ParamName == "train" ? trainPath : valPath)}: {CommandRunner.StripParameter(ex)}");
+            }
+            catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+            {
+                context.Error.WriteLine("interrupted before any epoch of training ended: no model was saved.");
+                return CliApp.Interrupted;
+            }
             double seconds = watch.Elapsed.TotalSeconds;
-            string outPath = parse.GetRequiredValue(output);
             quantizer.Save(outPath);
 
             string validation = string.Empty;
@@ -171,9 +197,16 @@ internal static class TrainCommand
                 VectorSet decoded = quantizer.Decode(quantizer.Encode(valSet));
                 validation = string.Create(CultureInfo.InvariantCulture, $", validation MSE {QuantizerEvaluation.MeanSquaredError(valSet, decoded):G6}");
             }
+            TrainingResult? run = (quantizer as QincoQuantizerBase)?.LastTraining;
+            if (run is not null)
+            {
+                context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"training stopped: {Describe(run.StopReason)} after {run.EpochsCompleted} epochs; kept {(run.BestEpoch is int best ? $"epoch {best + 1}" : "the initialisation, which no epoch beat")}."));
+            }
+            bool interrupted = run?.StopReason == StopReason.Cancelled;
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"trained {quantizer.Description} in {seconds:F1} s{validation}; {quantizer.CodeSize} bytes/vector; saved {outPath}"));
-            return CliApp.Success;
+                $"{(interrupted ? "interrupted; saved the best model so far:" : "trained")} {quantizer.Description} in {seconds:F1} s{validation}; {quantizer.CodeSize} bytes/vector; saved {outPath}"));
+            return interrupted ? CliApp.Interrupted : CliApp.Success;
         }, parse));
         return command;
     }

@@ -62,11 +62,15 @@ public static class Quantizer
     }
 
     /// <summary>Loads a quantizer from a model file.</summary>
-    /// <exception cref="ModelFormatException">The file is not a valid model; the message names the file and the problem.</exception>
+    /// <exception cref="ModelFormatException">The file is not a valid model (or the path is a directory); the message names the file and the problem.</exception>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     public static IQuantizer Load(string path, int maxDegreeOfParallelism = -1, ILoggerFactory? loggerFactory = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path))
+        {
+            throw new ModelFormatException($"{path} is a directory, not a model file.");
+        }
         using FileStream stream = File.OpenRead(path);
         try
         {

@@ -90,7 +90,7 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
         }
         var clock = Stopwatch.StartNew();
         (QincoModel model, int[]? lists) = InitializeForResume(train, progress, cancellationToken);
-        Train(model, CreateTrainingModel(model, lists, train, validation), checkpoint, progress, clock, cancellationToken);
+        Train(model, CreateTrainingModel(model, lists, train, validation), checkpoint, progress, clock, ValidationLabel(train, validation), cancellationToken);
     }
 
     /// <remarks>
@@ -112,7 +112,7 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
         // The trainer validates the start itself when it keeps it as a candidate; measure it here only otherwise.
         double? initialMse = Settings.Training.ValidateInitialParameters ? null : trainingModel.Validate(cancellationToken);
         LogInitialised(model.ParameterCount, clock.Elapsed.TotalSeconds);
-        Train(model, trainingModel, null, progress, clock, cancellationToken);
+        Train(model, trainingModel, null, progress, clock, ValidationLabel(train, validation), cancellationToken);
         InitialValidationMse = initialMse ?? LastTraining!.InitialValidationMetric;
     }
 
@@ -265,12 +265,19 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
             Settings.Search, FirstBeams, Settings.Loss == QincoLoss.FinalStep, lists);
     }
 
-    private void Train(QincoModel model, QincoTrainingModel trainingModel, TrainingCheckpoint? checkpoint, IProgress<FitProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    /// <summary>What the validation metric is measured on, for progress lines.</summary>
+    private static string ValidationLabel(VectorSet train, VectorSet? validation) =>
+        validation is null ? FormattableString.Invariant($"MSE on the first {Math.Min(train.Count, 2048)} training rows") : "val MSE";
+
+    private void Train(QincoModel model, QincoTrainingModel trainingModel, TrainingCheckpoint? checkpoint, IProgress<FitProgress>? progress, Stopwatch clock, string validationLabel, CancellationToken cancellationToken)
     {
         var trainer = new Trainer(trainingModel, Settings.Training, Settings.LoggerFactory);
+        // The loss is in the model's normalised units, per dimension; D·s² brings it to the data's squared units, as the MSE.
+        double toDataUnits = (double)Dimension * model.Scale * model.Scale;
+        string lossLabel = Settings.Loss == QincoLoss.FinalStep ? "train MSE" : "train loss (sum of the prefixes' MSE)";
         var trainingProgress = progress is null ? null : new ForwardingProgress<TrainingProgress>(p => progress.Report(new FitProgress(
             "training", p.Epoch, Settings.Training.MaxEpochs, clock.Elapsed,
-            FormattableString.Invariant($"epoch {p.Epoch + 1} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.TrainLoss:G4} val MSE {Format(p.ValidationMetric)} best {Format(p.BestValidationMetric)} lr {p.LearningRate:G3}"),
+            FormattableString.Invariant($"epoch {p.Epoch + 1} batch {p.Batch}/{p.BatchesPerEpoch} {lossLabel} {p.TrainLoss * toDataUnits:G5} {validationLabel} {Format(p.ValidationMetric)} best {Format(p.BestValidationMetric)} lr {p.LearningRate:G3}"),
             p)));
         LastTraining = checkpoint is null
             ? trainer.Train(trainingProgress, cancellationToken)
