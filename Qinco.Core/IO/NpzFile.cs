@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Linq;
 using System.Numerics;
 
@@ -17,7 +18,8 @@ namespace Qinco.Core.IO;
 /// <remarks>
 /// Nothing is allocated from a size the archive declares before it is checked against the archive's length (a
 /// member may inflate to at most deflate's bound of 1032 times its compressed size); a member is decompressed into
-/// memory, growing with the bytes that actually arrive. A corrupt archive, member or CRC throws
+/// memory, growing with the bytes that actually arrive, and its CRC-32 is verified (the zip reader of .NET does not). A
+/// corrupt archive, member or CRC throws
 /// <see cref="VectorFileException"/> naming the archive and the member. Not thread-safe: read from one thread at a time.
 /// </remarks>
 public sealed class NpzFile : IDisposable
@@ -176,6 +178,12 @@ public sealed class NpzFile : IDisposable
         {
             result.Dispose();
             throw FileLayout.Error(member, $"holds {result.Length} of the {declared} bytes it declares: the archive is truncated or corrupt.");
+        }
+        uint crc = Crc32.HashToUInt32(result.GetBuffer().AsSpan(0, (int)result.Length));
+        if (crc != entry.Crc32)
+        {
+            result.Dispose();
+            throw FileLayout.Error(member, $"is corrupt: its CRC-32 is 0x{crc:X8}, the archive says 0x{entry.Crc32:X8}.");
         }
         result.Position = 0;
         return result;
