@@ -54,8 +54,8 @@ internal static class CliApp
         root.Subcommands.Add(EncodeCommand.Create(context));
         root.Subcommands.Add(DecodeCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
-        root.Subcommands.Add(ImportCommand.Create(context));
-        root.Subcommands.Add(ExportCommand.Create(context));
+        root.Subcommands.Add(ReferenceCommands.Import(context));
+        root.Subcommands.Add(ReferenceCommands.Export(context));
         root.Subcommands.Add(DemoCommand.Create(context));
         return root;
     }

@@ -59,8 +59,10 @@ public sealed class PyTorchCheckpoint
     public static PyTorchCheckpoint Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using FileStream stream = File.OpenRead(path);
-        return Load(stream, path);
+        using (FileStream stream = File.OpenRead(path))
+        {
+            return Load(stream, path);
+        }
     }
 
     /// <summary>Reads a <c>.pt</c> file from a seekable stream (from its current position; the stream is left open).</summary>

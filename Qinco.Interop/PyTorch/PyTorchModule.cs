@@ -11,15 +11,8 @@ namespace Qinco.Interop;
 public sealed class PyTorchModule
 {
     internal PyTorchModule(string className, OrderedDictionary<string, object?> attributes, OrderedDictionary<string, PyTorchTensor?> parameters,
-        OrderedDictionary<string, PyTorchTensor?> buffers, IReadOnlySet<string> nonPersistentBuffers, OrderedDictionary<string, PyTorchModule?> children)
-    {
-        ClassName = className;
-        Attributes = attributes;
-        Parameters = parameters;
-        Buffers = buffers;
-        NonPersistentBuffers = nonPersistentBuffers;
-        Children = children;
-    }
+        OrderedDictionary<string, PyTorchTensor?> buffers, IReadOnlySet<string> nonPersistentBuffers, OrderedDictionary<string, PyTorchModule?> children) =>
+        (ClassName, Attributes, Parameters, Buffers, NonPersistentBuffers, Children) = (className, attributes, parameters, buffers, nonPersistentBuffers, children);
 
     /// <summary>The qualified class name the pickle gives, e.g. <c>model_qinco.QINCo</c> or <c>torch.nn.modules.linear.Linear</c>.</summary>
     public string ClassName { get; }

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.IO.Compression;
-using System.IO.Hashing;
 using System.Linq;
 using System.Text;
 using Qinco.Core;
@@ -160,7 +159,7 @@ internal sealed class TorchArchive : IDisposable
         {
             throw Error($"cannot read the record '{record}': {ex.Message}", ex);
         }
-        uint crc = Crc32.HashToUInt32(bytes);
+        uint crc = System.IO.Hashing.Crc32.HashToUInt32(bytes);
         if (crc != entry.Crc32)
         {
             throw Error($"is corrupt: the record '{record}' has CRC-32 0x{crc:X8}, the archive says 0x{entry.Crc32:X8}.");
