@@ -165,13 +165,20 @@ public abstract class QuantizerBase : IQuantizer
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        ToModelFile().WriteTo(stream);
+    }
+
+    /// <summary>The model-file fields of the trained quantizer (what <see cref="Save"/> writes); its tensors are the live arrays, not copies.</summary>
+    /// <exception cref="InvalidOperationException">The quantizer is not trained.</exception>
+    internal ModelFile ToModelFile()
+    {
         RequireTrained();
         var file = new ModelFile(Kind);
         file.Set("dimension", Dimension);
         file.Set("steps", Steps);
         file.Set("codebook_bits", CodebookBits);
         WriteFields(file);
-        file.WriteTo(stream);
+        return file;
     }
 
     /// <summary>Fits without the boundary checks, for a caller that has already checked <paramref name="train"/> (QINCo's RQ initialisation).</summary>

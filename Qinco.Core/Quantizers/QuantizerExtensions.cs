@@ -61,6 +61,16 @@ public static class QuantizerExtensions
     public static void Save(this IQuantizer quantizer, string path)
     {
         ArgumentNullException.ThrowIfNull(quantizer);
+        AtomicFile.Write(path, quantizer.Save);
+    }
+}
+
+/// <summary>Writes files atomically: to a temporary file beside the target, flushed to disk, then renamed over it.</summary>
+internal static class AtomicFile
+{
+    /// <summary>Runs <paramref name="write"/> on a temporary file beside <paramref name="path"/> and renames it over <paramref name="path"/>; the temporary file is removed on failure.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
         string temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
@@ -68,7 +78,7 @@ public static class QuantizerExtensions
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                quantizer.Save(stream);
+                write(stream);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
