@@ -85,7 +85,15 @@ public static class Quantizer
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         var parallelism = new Parallelism(maxDegreeOfParallelism);
-        return FromModelFile(checkpoint.ToModelFile(), parallelism, loggerFactory);
+        ModelFile file = checkpoint.ToModelFile();
+        try
+        {
+            return FromModelFile(file, parallelism, loggerFactory);
+        }
+        catch (ModelFormatException ex) when (!ex.Message.StartsWith(checkpoint.Source, StringComparison.Ordinal))
+        {
+            throw new ModelFormatException($"{checkpoint.Source}: {ex.Message}", ex);
+        }
     }
 
     /// <summary>Builds the quantizer a model file describes, whatever its kind (the reader of <see cref="Load(Stream, int, ILoggerFactory?)"/>, also used for models built in memory).</summary>
