@@ -60,7 +60,7 @@ public sealed class QincoQuantizer : QincoQuantizerBase
     }
 
     private protected override (QincoModel Model, int[]? Lists) InitializeForResume(VectorSet train, IProgress<FitProgress>? progress, CancellationToken cancellationToken) =>
-        (QincoModel.Zeros(Dimension, CodebookSize, Steps, Options.ResidualBlocks, Options.HiddenSize, DataScale(train.Data)), null);
+        (CreateModel(train, Steps), null);
 
     private protected override QincoQuantizerBase WithOptions(QincoOptions options) => new QincoQuantizer(options);
 

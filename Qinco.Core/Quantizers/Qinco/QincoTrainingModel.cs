@@ -71,8 +71,8 @@ internal sealed class QincoTrainingModel : ITrainableModel
     {
         private readonly QincoTrainingModel _owner;
         private readonly QincoModel _model;
-        private readonly Qinco1Tables[] _tables;
-        private readonly Qinco1Activations _encoding;
+        private readonly QincoStepTables[] _tables;
+        private readonly QincoActivations _encoding;
         private readonly QincoLossGradient _lossGradient;
         private float[] _x = [], _start = [];
         private int[] _codes = [];
@@ -82,7 +82,7 @@ internal sealed class QincoTrainingModel : ITrainableModel
             _owner = owner;
             _model = owner._model;
             _tables = _model.CreateTables(threads: 1);
-            _encoding = new Qinco1Activations(_model.Dimension, _model.Hidden, _model.Blocks, keepLayers: false);
+            _encoding = new QincoActivations(_model.StepShape, keepLayers: false);
             _lossGradient = new QincoLossGradient(_model, owner._finalStepOnly, frozenFirstStep: owner._trainingLists is not null);
         }
 
