@@ -43,7 +43,7 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
 
     /// <inheritdoc/>
     public override string Description => string.Create(CultureInfo.InvariantCulture,
-        $"IVF{(Lists > 0 ? Lists : "auto")}-QINCo L={Options.ResidualBlocks} h={Options.HiddenSize} {Options.Search}{(Options.ProbedLists > 1 ? $" over {Options.ProbedLists} lists" : string.Empty)} (M={Steps}, K={CodebookSize})");
+        $"IVF{(Lists > 0 ? Lists : "auto")}-{QincoQuantizer.Name(Options)} {Options.Search}{(Options.ProbedLists > 1 ? $" over {Options.ProbedLists} lists" : string.Empty)} (M={Steps}, K={CodebookSize})");
 
     private protected override int FirstBeams => Options.ProbedLists;
 

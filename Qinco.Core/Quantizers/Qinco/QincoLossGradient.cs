@@ -13,7 +13,7 @@ namespace Qinco.Core;
 /// step 0 is the frozen centroids: no loss term, no gradient, and the gradient list starts with step 1's tensors.
 /// One instance holds one worker's buffers.
 /// </summary>
-internal sealed class QincoLossGradient(QincoModel model, bool finalStepOnly, bool frozenFirstStep = false) : IDisposable
+internal sealed class QincoLossGradient(QincoModel model, bool finalStepOnly, bool frozenFirstStep = false, DeadCodewordReset.Tally? tally = null) : IDisposable
 {
     private readonly QincoActivations[] _activations = CreateActivations(model);
     private int[][] _stepCodes = [];
@@ -47,6 +47,7 @@ internal sealed class QincoLossGradient(QincoModel model, bool finalStepOnly, bo
         {
             Span<float> previous = _xhat[m - 1].AsSpan(0, n * d), current = _xhat[m].AsSpan(0, n * d);
             model.Step(m).Forward(tables[m], _stepCodes[m].AsSpan(0, n), previous, n, 1, _activations[m], threads: 1);
+            tally?.Add(m, _stepCodes[m], x, previous, n);
             TensorPrimitives.Add(previous, _activations[m].Output(n), current);
             loss += CountsInLoss(m) ? SquaredError(x, current) : 0;
         }

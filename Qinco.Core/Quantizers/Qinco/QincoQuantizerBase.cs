@@ -162,6 +162,13 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
         file.Set("scale", (double)model.Scale);
         file.Set("beam_width", Settings.Search.BeamWidth);
         file.Set("candidates", Settings.Search.Candidates);
+        if (Settings.Version == QincoVersion.Qinco2)
+        {
+            // Absent means QINCo1, so QINCo1 files are as earlier versions wrote them.
+            file.Set("version", (int)QincoVersion.Qinco2);
+            file.Set("embedding_size", Settings.StepShape.Embedding);
+            file.Set("mean", model.Mean!, Dimension);
+        }
         WriteKindFields(file);
         foreach (ModelTensor tensor in model.Tensors)
         {
@@ -184,6 +191,8 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
             ResidualBlocks = file.GetInt32("residual_blocks", 0, 64),
             HiddenSize = file.GetInt32("hidden_size", 1, 65536),
             Search = new EncoderSearch(file.GetInt32("beam_width", 1, QuantizerLimits.MaxBeamWidth), file.GetInt32("candidates", 0, QuantizerLimits.MaxCandidates)),
+            Version = file.Has("version") ? (QincoVersion)file.GetInt32("version", 1, 2) : QincoVersion.Qinco1,
+            EmbeddingSize = file.Has("embedding_size") ? file.GetInt32("embedding_size", 1, 65536) : null,
             Parallelism = parallelism,
             LoggerFactory = loggerFactory,
         });
@@ -293,7 +302,7 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     {
         VectorSet validationSet = validation ?? train.Slice(0, Math.Min(train.Count, 2048));
         return new QincoTrainingModel(model, Normalise(model, train.Data), Normalise(model, validationSet.Data), Parallelism.Threads,
-            Settings.Search, FirstBeams, Settings.Loss == QincoLoss.FinalStep, lists);
+            Settings.Search, FirstBeams, Settings.Loss == QincoLoss.FinalStep, lists, Settings.Seed);
     }
 
     /// <summary>What the validation metric is measured on, for progress lines.</summary>
