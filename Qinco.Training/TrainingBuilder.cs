@@ -58,6 +58,14 @@ public sealed class TrainingBuilder
     /// </summary>
     public TrainingBuilder Plateau(int patience, int stopPatience) => Set(Options with { PlateauPatience = patience, PlateauStopPatience = stopPatience });
 
+    /// <summary>
+    /// Selects QINCo2's warm-up cosine schedule (ALGORITHM.md (5.8)) with <paramref name="warmupEpochs"/> of linear warm-up
+    /// and <paramref name="cosineEpochs"/> of quarter cosine; with <paramref name="followBudget"/> it also advances with the
+    /// share of <see cref="TrainingOptions.MaxDuration"/> spent (<see cref="TrainingOptions.ScheduleFollowsBudget"/>).
+    /// </summary>
+    public TrainingBuilder WarmupCosine(double warmupEpochs = 3, double cosineEpochs = 60, bool followBudget = true) =>
+        Set(Options with { Schedule = ScheduleKind.WarmupCosine, WarmupEpochs = warmupEpochs, CosineEpochs = cosineEpochs, ScheduleFollowsBudget = followBudget });
+
     /// <summary>Any other change: <c>t =&gt; t.With(o =&gt; o with { GradientClipValue = 0.1 })</c>.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="change"/> is null.</exception>
     public TrainingBuilder With(Func<TrainingOptions, TrainingOptions> change)

@@ -70,6 +70,13 @@ public sealed record TrainingOptions
     /// <summary>Warm-up cosine: floor of the rate factor (default 1e-3).</summary>
     public double CosineMinFactor { get; init; } = 1e-3;
 
+    /// <summary>
+    /// With <see cref="ScheduleKind.WarmupCosine"/> and a <see cref="MaxDuration"/>: whether the warm-up and the cosine
+    /// also advance with the share of the budget spent, so a budget that ends the run after a few epochs still sees the
+    /// whole schedule (<see cref="WarmupCosineSchedule.FollowsBudget"/>; default false, true in <see cref="Qinco2Preset"/>).
+    /// </summary>
+    public bool ScheduleFollowsBudget { get; init; }
+
     /// <summary>Early stopping: stop after this many epochs without an improvement larger than <see cref="EarlyStoppingMinDelta"/> (default 0 = off; QINCo2: 10).</summary>
     public int EarlyStoppingPatience { get; init; }
 
@@ -111,7 +118,7 @@ public sealed record TrainingOptions
     /// <summary>Invoke <see cref="Trainer.CheckpointSink"/> after every this many epochs (default 0 = never).</summary>
     public int CheckpointIntervalEpochs { get; init; }
 
-    /// <summary>QINCo2's settings (ALGORITHM.md §5.7): AdamW lr 8e-4, weight decay 0.1, clip 0.1, warm-up cosine, 71 epochs, early stopping 10/1e-6.</summary>
+    /// <summary>QINCo2's settings (ALGORITHM.md §5.7): AdamW lr 8e-4, weight decay 0.1, clip 0.1, warm-up cosine (following the time budget when one is set), 71 epochs, early stopping 10/1e-6.</summary>
     public static TrainingOptions Qinco2Preset() => new()
     {
         LearningRate = 8e-4,
@@ -120,6 +127,7 @@ public sealed record TrainingOptions
         GradientClipValue = 0.1,
         ResetOptimizerEachEpoch = false,
         Schedule = ScheduleKind.WarmupCosine,
+        ScheduleFollowsBudget = true,
         MaxEpochs = 71,
         EarlyStoppingPatience = 10,
         EarlyStoppingMinDelta = 1e-6,
@@ -186,7 +194,7 @@ public sealed record TrainingOptions
     internal LearningRateSchedule CreateSchedule() => Schedule switch
     {
         ScheduleKind.Plateau => new PlateauSchedule(LearningRate, PlateauPatience, PlateauStopPatience, PlateauDecayFactor, MinLearningRate),
-        ScheduleKind.WarmupCosine => new WarmupCosineSchedule(LearningRate, WarmupEpochs, CosineEpochs, CosineMinFactor),
+        ScheduleKind.WarmupCosine => new WarmupCosineSchedule(LearningRate, WarmupEpochs, CosineEpochs, CosineMinFactor, ScheduleFollowsBudget),
         _ => new ConstantSchedule(LearningRate),
     };
 

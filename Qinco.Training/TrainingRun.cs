@@ -59,6 +59,9 @@ internal sealed class TrainingRun : IDisposable
 
     private TimeSpan Elapsed => _priorElapsed + _clock.Elapsed;
 
+    /// <summary>Share of <see cref="TrainingOptions.MaxDuration"/> spent so far (0 without a budget).</summary>
+    private double BudgetUsed => _options.MaxDuration is TimeSpan max ? Elapsed / max : 0;
+
     /// <summary>Runs epochs until the policy stops the run, then captures the final checkpoint and restores the best parameters.</summary>
     /// <param name="validateStart">Validate the starting parameters first, so that they compete with every epoch.</param>
     public TrainingResult Execute(bool validateStart)
@@ -147,7 +150,7 @@ internal sealed class TrainingRun : IDisposable
         }
         int offset = batch * _options.BatchSize;
         int count = Math.Min(_options.BatchSize, _order.Length - offset);
-        double learningRate = _schedule.GetLearningRate(epoch, batch, _batchesPerEpoch);
+        double learningRate = _schedule.GetLearningRate(epoch, batch, _batchesPerEpoch, BudgetUsed);
         double lossSum;
         try
         {
@@ -214,7 +217,7 @@ internal sealed class TrainingRun : IDisposable
         _state.NextBatch = 0;
         _state.Phase = EpochPhase.NotStarted;
 
-        double nextRate = _schedule.GetLearningRate(epoch + 1, 0, _batchesPerEpoch);
+        double nextRate = _schedule.GetLearningRate(epoch + 1, 0, _batchesPerEpoch, BudgetUsed);
         TimeSpan elapsed = Elapsed;
         TrainerLog.EpochCompleted(_logger, epoch, trainLoss, metric, _state.BestValidationMetric, nextRate, elapsed);
         TimeSpan? remaining = decision != StopReason.None ? TimeSpan.Zero : Estimate((long)(_options.MaxEpochs - epoch - 1) * _batchesPerEpoch, elapsed);

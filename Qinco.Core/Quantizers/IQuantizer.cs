@@ -67,7 +67,7 @@ public interface IQuantizer
     /// <param name="codes">Packed codes, <see cref="CodeSize"/> bytes per vector.</param>
     /// <param name="destination">Row-major reconstructions.</param>
     /// <param name="steps">null (default) decodes every index; m in 0..<see cref="Steps"/> decodes the reconstruction after the
-    /// first m steps (a coarser one; with an IVF list number, after the list's centroid and m steps, so 0 gives the centroid; without, 0 gives zeros).</param>
+    /// first m steps (a coarser one; with an IVF list number, after the list's centroid and m steps, so 0 gives the centroid; without, 0 gives the origin: zeros, or QINCo2's training mean, §5.2).</param>
     /// <exception cref="ArgumentException">The codes are not a whole number of vectors, hold an index out of range or padding bits, or the destination is too short.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is outside 0..<see cref="Steps"/>.</exception>
     void Decode(ReadOnlySpan<byte> codes, Span<float> destination, int? steps = null);

@@ -30,6 +30,13 @@ public static class Quantizer
     /// <summary>Starts building a <see cref="QincoQuantizer"/> for vectors of <paramref name="dimension"/> floats.</summary>
     public static QincoQuantizerBuilder Qinco(int dimension) => new(new QincoOptions { Dimension = dimension });
 
+    /// <summary>
+    /// Starts building a QINCo2 <see cref="QincoQuantizer"/> (ALGORITHM.md §5) for vectors of <paramref name="dimension"/> floats
+    /// with a preset (default S); the same as <c>Qinco(dimension).WithQinco2(preset)</c>. IVF-QINCo2:
+    /// <c>IvfQinco(dimension).WithQinco2(preset)</c>.
+    /// </summary>
+    public static QincoQuantizerBuilder Qinco2(int dimension, Qinco2Preset preset = Qinco2Preset.S) => Qinco(dimension).WithQinco2(preset);
+
     /// <summary>Starts building an <see cref="IvfQincoQuantizer"/> for vectors of <paramref name="dimension"/> floats.</summary>
     public static IvfQincoQuantizerBuilder IvfQinco(int dimension) => new(new IvfQincoOptions { Dimension = dimension });
 

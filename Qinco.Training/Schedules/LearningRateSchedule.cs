@@ -17,6 +17,14 @@ public abstract class LearningRateSchedule
     /// <param name="batchesPerEpoch">Number of batches in an epoch (at least 1).</param>
     public abstract double GetLearningRate(int epoch, int batch, int batchesPerEpoch);
 
+    /// <summary>
+    /// The learning rate for batch <paramref name="batch"/> of epoch <paramref name="epoch"/> when
+    /// <paramref name="budgetUsed"/> of the run's time budget (<see cref="TrainingOptions.MaxDuration"/>, 0..1; 0 without one)
+    /// has been spent. The default ignores the budget; <see cref="WarmupCosineSchedule"/> can follow it.
+    /// </summary>
+    public virtual double GetLearningRate(int epoch, int batch, int batchesPerEpoch, double budgetUsed) =>
+        GetLearningRate(epoch, batch, batchesPerEpoch);
+
     /// <summary>Called once after each epoch with its validation value (lower is better; null when not validated).</summary>
     /// <param name="epoch">0-based index of the epoch just completed.</param>
     /// <param name="validationMetric">The validation value, or null.</param>

@@ -20,9 +20,11 @@ public sealed class WarmupCosineSchedule : LearningRateSchedule
     /// <param name="warmupEpochs">Length of the linear warm-up in epochs (default 3; 0 = none).</param>
     /// <param name="cosineEpochs">Length of the quarter cosine in epochs (default 60).</param>
     /// <param name="minFactor">Floor of the factor g(t) (default 1e-3).</param>
+    /// <param name="followBudget">Whether t also advances with the share of the time budget spent (see <see cref="FollowsBudget"/>; default false).</param>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range (named in the exception).</exception>
-    public WarmupCosineSchedule(double learningRate, double warmupEpochs = 3, double cosineEpochs = 60, double minFactor = 1e-3)
+    public WarmupCosineSchedule(double learningRate, double warmupEpochs = 3, double cosineEpochs = 60, double minFactor = 1e-3, bool followBudget = false)
     {
+        FollowsBudget = followBudget;
         Require.PositiveFinite(learningRate);
         Require.NonNegativeFinite(warmupEpochs);
         Require.PositiveFinite(cosineEpochs);
@@ -48,6 +50,15 @@ public sealed class WarmupCosineSchedule : LearningRateSchedule
     /// <summary>Floor of the multiplicative factor.</summary>
     public double MinFactor { get; }
 
+    /// <summary>
+    /// When true, the schedule's clock is the later of the fractional epoch and the share u of the time budget spent,
+    /// mapped onto the whole schedule: <c>t = max(e + (i + 1)/n, u·(W + C))</c>. A run that the budget ends after a few
+    /// epochs (500,000 vectors in 30 minutes) then still warms up and decays to the floor by the end of its budget,
+    /// instead of stopping inside the warm-up. Without a budget it is the epoch schedule. The rate then depends on the
+    /// machine's speed, so two runs repeat exactly only without a budget.
+    /// </summary>
+    public bool FollowsBudget { get; }
+
     /// <summary>The learning rate at fractional epoch <paramref name="t"/>.</summary>
     public double LearningRateAt(double t)
     {
@@ -60,6 +71,13 @@ public sealed class WarmupCosineSchedule : LearningRateSchedule
     /// <inheritdoc />
     public override double GetLearningRate(int epoch, int batch, int batchesPerEpoch) =>
         LearningRateAt(epoch + ((batch + 1) / (double)batchesPerEpoch));
+
+    /// <inheritdoc />
+    public override double GetLearningRate(int epoch, int batch, int batchesPerEpoch, double budgetUsed)
+    {
+        double t = epoch + ((batch + 1) / (double)batchesPerEpoch);
+        return LearningRateAt(FollowsBudget ? Math.Max(t, Math.Clamp(budgetUsed, 0, 1) * (WarmupEpochs + CosineEpochs)) : t);
+    }
 
     /// <inheritdoc />
     public override StopReason OnEpochCompleted(int epoch, double? validationMetric) => StopReason.None;

@@ -76,7 +76,16 @@ public record QincoOptions : QuantizerOptions
     /// gradient clipping at 0.1, warm-up and cosine decay). Change any of them with <c>with</c> or the builder.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="preset"/> is not a <see cref="Qinco2Preset"/>.</exception>
-    public static QincoOptions Qinco2(int dimension, Qinco2Preset preset)
+    public static QincoOptions Qinco2(int dimension, Qinco2Preset preset) => new QincoOptions { Dimension = dimension }.WithQinco2Preset(preset);
+
+    /// <summary>
+    /// These settings with QINCo2's <paramref name="preset"/> applied (ALGORITHM.md §5.9): version, L, De, Dh, the
+    /// reference's search (beam 32 × 16 candidates) and training recipe (<see cref="TrainingOptions.Qinco2Preset"/>, keeping
+    /// this record's <see cref="TrainingOptions.Workers"/>, <see cref="TrainingOptions.MaxDuration"/> and
+    /// <see cref="TrainingOptions.Seed"/>); the runtime type (e.g. <see cref="IvfQincoOptions"/>) and every other setting are kept.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="preset"/> is not a <see cref="Qinco2Preset"/>.</exception>
+    public QincoOptions WithQinco2Preset(Qinco2Preset preset)
     {
         (int blocks, int embedding, int hidden) = preset switch
         {
@@ -85,15 +94,14 @@ public record QincoOptions : QuantizerOptions
             Core.Qinco2Preset.L => (16, 384, 384),
             _ => throw new ArgumentOutOfRangeException(nameof(preset), preset, "Not a QINCo2 preset."),
         };
-        return new QincoOptions
+        return this with
         {
-            Dimension = dimension,
             Version = QincoVersion.Qinco2,
             EmbeddingSize = embedding,
             ResidualBlocks = blocks,
             HiddenSize = hidden,
             Search = new EncoderSearch(32, 16),
-            Training = TrainingOptions.Qinco2Preset() with { Workers = 2 },
+            Training = TrainingOptions.Qinco2Preset() with { Workers = Training.Workers, MaxDuration = Training.MaxDuration, Seed = Training.Seed },
         };
     }
 

@@ -55,6 +55,9 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
 
     private protected QincoModel? Model { get; private set; }
 
+    /// <summary>The trained network (null before a fit or load), for tests and benchmarks.</summary>
+    internal QincoModel? Network => Model;
+
     /// <summary>Beams kept after step 0: the beam width, or the IVF lists probed.</summary>
     private protected virtual int FirstBeams => Settings.Search.BeamWidth;
 

@@ -17,6 +17,19 @@ public abstract class QincoBuilderBase<TBuilder, TOptions, TQuantizer> : Quantiz
     {
     }
 
+    /// <summary>
+    /// QINCo2 with a preset's architecture, search and training recipe (ALGORITHM.md §5.9, <see cref="QincoOptions.WithQinco2Preset"/>):
+    /// S (L = 2, De = 128, Dh = 256), M (L = 4, De = Dh = 384) or L (L = 16, De = Dh = 384). Call it before the settings it should
+    /// not overwrite (blocks, hidden size, encoding, training).
+    /// </summary>
+    public TBuilder WithQinco2(Qinco2Preset preset = Qinco2Preset.S) => Set((TOptions)Options.WithQinco2Preset(preset));
+
+    /// <summary>The step architecture (default <see cref="QincoVersion.Qinco1"/>); <see cref="WithQinco2"/> also sets QINCo2's preset.</summary>
+    public TBuilder WithVersion(QincoVersion version) => Set((TOptions)((QincoOptions)Options with { Version = version }));
+
+    /// <summary>QINCo2's width inside a step, De (null: D, no projections).</summary>
+    public TBuilder WithEmbeddingSize(int? embedding) => Set((TOptions)((QincoOptions)Options with { EmbeddingSize = embedding }));
+
     /// <summary>Residual blocks per step, L (default 2).</summary>
     public TBuilder WithResidualBlocks(int blocks) => Set((TOptions)((QincoOptions)Options with { ResidualBlocks = blocks }));
 
