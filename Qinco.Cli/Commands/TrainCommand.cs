@@ -34,17 +34,18 @@ internal static class TrainCommand
     {
         var method = new Option<string>("--method")
         {
-            Description = "Quantization method: rq (residual quantization with beam search), qinco, or ivf-qinco (inverted lists in front of QINCo).",
+            Description = "Quantization method: rq (residual quantization with beam search), qinco (QINCo1 steps), qinco2 (QINCo2 steps and recipe, see --preset), ivf-qinco or ivf-qinco2 (inverted lists in front of either).",
             Required = true,
-            HelpName = "rq|qinco|ivf-qinco",
+            HelpName = "rq|qinco|qinco2|ivf-qinco|ivf-qinco2",
         };
-        method.AcceptOnlyFromAmong("rq", "qinco", "ivf-qinco");
+        method.AcceptOnlyFromAmong("rq", "qinco", "qinco2", "ivf-qinco", "ivf-qinco2");
         var train = CliOptions.File("--train", "Training vectors (.fvecs, .bvecs or .npy).", required: true);
         var trainRows = CliOptions.Rows("--train-rows", "Rows of --train to train on.");
         var val = CliOptions.File("--val", "Validation vectors (early stopping for qinco; reported MSE).", required: false);
         var valRows = CliOptions.Rows("--val-rows", "Rows of --val to validate on.");
         var rqDefaults = new ResidualQuantizerOptions();
         var defaults = new QincoOptions();
+        var qinco2Defaults = QincoOptions.Qinco2(1, Qinco2Preset.S);
         var steps = CliOptions.Int("--steps", "Code indices per vector, M.", defaults.Steps);
         var bits = CliOptions.Int("--codebook-bits", "Bits per code index (K = 2^bits codewords per step).", defaults.CodebookBits);
         var beam = CliOptions.Int("--beam", "Beam width of RQ training and encoding (1 = greedy).", rqDefaults.BeamWidth);
@@ -53,16 +54,16 @@ internal static class TrainCommand
         var output = CliOptions.File("--out", "Where to save the model (written atomically).", required: true);
         output.HelpName = "MODEL";
 
-        var blocks = CliOptions.Int("--blocks", "qinco: residual blocks per step, L.", defaults.ResidualBlocks);
-        var hidden = CliOptions.Int("--hidden", "qinco: hidden width of the residual blocks, h.", defaults.HiddenSize);
-        var lr = CliOptions.Double("--lr", "qinco: initial learning rate.", defaults.Training.LearningRate);
-        var maxEpochs = CliOptions.Int("--max-epochs", "qinco: largest number of epochs.", defaults.Training.MaxEpochs);
+        var blocks = CliOptions.Int("--blocks", $"qinco: residual blocks per step, L (default {defaults.ResidualBlocks}; qinco2: the preset's).", null);
+        var hidden = CliOptions.Int("--hidden", $"qinco: hidden width of the residual blocks, h (default {defaults.HiddenSize}; qinco2: the preset's).", null);
+        var lr = CliOptions.Double("--lr", string.Create(CultureInfo.InvariantCulture, $"qinco: initial (qinco2: peak) learning rate (default {defaults.Training.LearningRate:G}; qinco2 {qinco2Defaults.Training.LearningRate:G})."), null);
+        var maxEpochs = CliOptions.Int("--max-epochs", $"qinco: largest number of epochs (default {defaults.Training.MaxEpochs}; qinco2 {qinco2Defaults.Training.MaxEpochs}).", null);
         var maxMinutes = CliOptions.Double("--max-minutes", "qinco: wall-clock budget of the training loop, in minutes (default: none).", null);
-        var batchSize = CliOptions.Int("--batch-size", "qinco: vectors per optimiser step.", defaults.Training.BatchSize);
+        var batchSize = CliOptions.Int("--batch-size", $"qinco: vectors per optimiser step (default {defaults.Training.BatchSize}; qinco2 {qinco2Defaults.Training.BatchSize}).", null);
         var workers = CliOptions.Int("--workers", "qinco: data-parallel training workers.", defaults.Training.Workers);
         var zeroInit = CliOptions.Bool("--zero-init", "qinco: start the network at zero so it begins as its RQ initialisation (true|false).", defaults.ZeroInitialization);
-        var encodeBeam = CliOptions.Int("--encode-beam", "qinco: beam width of the encoder, in training too (1 = greedy, as QINCo1).", defaults.Search.BeamWidth);
-        var candidates = CliOptions.Int("--candidates", "qinco: codewords per beam that go through the network, pre-selected by distance (0 = all K, as QINCo1).", defaults.Search.Candidates);
+        var encodeBeam = CliOptions.Int("--encode-beam", $"qinco: beam width of the encoder, in training too (1 = greedy, as QINCo1; default {defaults.Search.BeamWidth}, qinco2 {qinco2Defaults.Search.BeamWidth}).", null);
+        var candidates = CliOptions.Int("--candidates", $"qinco: codewords per beam that go through the network, pre-selected by distance (0 = all K, as QINCo1; default {defaults.Search.Candidates}, qinco2 {qinco2Defaults.Search.Candidates}).", null);
         var initBeam = CliOptions.Int("--init-beam", "qinco: beam width of the RQ that initialises the codebooks.", defaults.InitializationBeamWidth);
         var loss = new Option<string>("--loss")
         {
@@ -76,6 +77,15 @@ internal static class TrainCommand
         var lists = CliOptions.Int("--lists", "ivf-qinco: inverted lists N (default: about 4·sqrt(training vectors), a power of two in 16..65536).", null);
         var probedLists = CliOptions.Int("--probed-lists", "ivf-qinco: lists whose centroids start the encoder's beams (1 = the nearest).", new IvfQincoOptions().ProbedLists);
         Option[] ivfOnly = [lists, probedLists];
+        var preset = new Option<string>("--preset")
+        {
+            Description = "qinco2: model preset, S (L = 2, De = 128, Dh = 256), M (L = 4, De = Dh = 384) or L (L = 16, De = Dh = 384), with QINCo2's search (beam 32 x 16 candidates) and recipe (AdamW 8e-4, warm-up cosine following --max-minutes); the qinco options given override it.",
+            DefaultValueFactory = _ => "S",
+            HelpName = "S|M|L",
+        };
+        preset.AcceptOnlyFromAmong("S", "M", "L");
+        var embedding = CliOptions.Int("--embedding", "qinco2: width inside a step, De (default: the preset's; equal to the dimension means no projections).", null);
+        Option[] qinco2Only = [preset, embedding];
 
         // The library validates every option (QuantizerLimits, TrainingOptions); its error names the option, mapped to the flag here.
         var flags = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -83,29 +93,40 @@ internal static class TrainCommand
             ["Steps"] = "--steps", ["CodebookBits"] = "--codebook-bits", ["Seed"] = "--seed", ["MaxDegreeOfParallelism"] = "--threads",
             ["ResidualBlocks"] = "--blocks", ["HiddenSize"] = "--hidden", ["LearningRate"] = "--lr", ["MaxEpochs"] = "--max-epochs",
             ["MaxDuration"] = "--max-minutes", ["BatchSize"] = "--batch-size", ["Workers"] = "--workers", ["Candidates"] = "--candidates",
-            ["InitializationBeamWidth"] = "--init-beam", ["Lists"] = "--lists", ["ProbedLists"] = "--probed-lists",
+            ["InitializationBeamWidth"] = "--init-beam", ["Lists"] = "--lists", ["ProbedLists"] = "--probed-lists", ["EmbeddingSize"] = "--embedding",
         };
-        TBuilder Configure<TBuilder, TOptions, TQuantizer>(QincoBuilderBase<TBuilder, TOptions, TQuantizer> builder, SymbolResult parse)
+        // Options the user gave override the builder's defaults: QINCo1's, or the QINCo2 preset's.
+        TBuilder Configure<TBuilder, TOptions, TQuantizer>(QincoBuilderBase<TBuilder, TOptions, TQuantizer> builder, SymbolResult parse, bool qinco2)
             where TBuilder : QincoBuilderBase<TBuilder, TOptions, TQuantizer>
             where TOptions : QincoOptions
         {
             flags["BeamWidth"] = "--encode-beam";
+            TBuilder b = (TBuilder)builder;
+            TBuilder Given<T>(TBuilder current, Option<T> option, Func<TBuilder, T, TBuilder> apply) =>
+                CliOptions.IsGiven(parse, option) ? apply(current, parse.GetValue(option)!) : current;
+            if (qinco2)
+            {
+                b = b.WithQinco2(Enum.Parse<Qinco2Preset>(parse.GetValue(preset) ?? "S"));
+                b = CliOptions.IsGiven(parse, embedding) ? b.WithEmbeddingSize(parse.GetValue(embedding)) : b;
+            }
+            b = b.WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits)).WithSeed(parse.GetValue(seed)).WithThreads(parse.GetValue(threads));
+            b = Given(b, blocks, (x, v) => x.WithResidualBlocks(v));
+            b = Given(b, hidden, (x, v) => x.WithHiddenSize(v));
+            b = Given(b, zeroInit, (x, v) => x.WithZeroInitialization(v));
+            b = Given(b, encodeBeam, (x, v) => x.WithEncoding(v));
+            b = Given(b, candidates, (x, v) => x.WithEncoding(x.Options.Search.BeamWidth, v));
+            b = Given(b, initBeam, (x, v) => x.WithInitializationBeamWidth(v));
+            b = Given(b, loss, (x, v) => x.WithLoss(v == "final" ? QincoLoss.FinalStep : QincoLoss.AllSteps));
             double? minutes = parse.GetValue(maxMinutes);
-            return builder
-                .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
-                .WithResidualBlocks(parse.GetValue(blocks)).WithHiddenSize(parse.GetValue(hidden))
-                .WithZeroInitialization(parse.GetValue(zeroInit))
-                .WithEncoding(parse.GetValue(encodeBeam), parse.GetValue(candidates))
-                .WithInitializationBeamWidth(parse.GetValue(initBeam))
-                .WithLoss(parse.GetValue(loss) == "final" ? QincoLoss.FinalStep : QincoLoss.AllSteps)
-                .WithSeed(parse.GetValue(seed)).WithThreads(parse.GetValue(threads))
-                .WithTraining(t =>
-                {
-                    t = t.LearningRate(parse.GetValue(lr) ?? defaults.Training.LearningRate).MaxEpochs(parse.GetValue(maxEpochs))
-                        .BatchSize(parse.GetValue(batchSize)).Workers(parse.GetValue(workers));
-                    t = parse.GetValue(referenceOrder) ? t.Seed(ReferenceShuffleSeed).NumpyCompatibleShuffle() : t.Seed(parse.GetValue(seed));
-                    return minutes is double m ? t.MaxDuration(TimeSpan.FromMinutes(m)) : t;
-                });
+            return b.WithTraining(t =>
+            {
+                t = CliOptions.IsGiven(parse, lr) ? t.LearningRate(parse.GetValue(lr)!.Value) : t;
+                t = CliOptions.IsGiven(parse, maxEpochs) ? t.MaxEpochs(parse.GetValue(maxEpochs)) : t;
+                t = CliOptions.IsGiven(parse, batchSize) ? t.BatchSize(parse.GetValue(batchSize)) : t;
+                t = t.Workers(parse.GetValue(workers));
+                t = parse.GetValue(referenceOrder) ? t.Seed(ReferenceShuffleSeed).NumpyCompatibleShuffle() : t.Seed(parse.GetValue(seed));
+                return minutes is double m ? t.MaxDuration(TimeSpan.FromMinutes(m)) : t;
+            });
         }
         IQuantizer Build(SymbolResult parse, int dimension)
         {
@@ -117,12 +138,12 @@ internal static class TrainCommand
                         .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
                         .WithBeamWidth(parse.GetValue(beam)).WithSeed(parse.GetValue(seed)).WithThreads(parse.GetValue(threads))
                         .Build();
-                case "ivf-qinco":
-                    return Configure(Quantizer.IvfQinco(dimension), parse)
+                case "ivf-qinco" or "ivf-qinco2":
+                    return Configure(Quantizer.IvfQinco(dimension), parse, qinco2: parse.GetValue(method) == "ivf-qinco2")
                         .WithLists(CliOptions.IsGiven(parse, lists) ? parse.GetValue(lists) : null).WithProbedLists(parse.GetValue(probedLists))
                         .Build();
                 default:
-                    return Configure(Quantizer.Qinco(dimension), parse).Build();
+                    return Configure(Quantizer.Qinco(dimension), parse, qinco2: parse.GetValue(method) == "qinco2").Build();
             }
         }
 
@@ -131,7 +152,7 @@ internal static class TrainCommand
         {
             command.Options.Add(option);
         }
-        foreach (Option option in qincoOnly.Concat(ivfOnly))
+        foreach (Option option in qincoOnly.Concat(ivfOnly).Concat(qinco2Only))
         {
             command.Options.Add(option);
         }
@@ -143,12 +164,14 @@ internal static class TrainCommand
             }
             // Read the token, not the value: an invalid --method already carries its own error.
             string? chosen = result.GetResult(method)?.Tokens is [{ Value: var value }] ? value : null;
-            foreach (Option option in qincoOnly.Concat(ivfOnly))
+            foreach (Option option in qincoOnly.Concat(ivfOnly).Concat(qinco2Only))
             {
-                bool applies = ivfOnly.Contains(option) ? chosen == "ivf-qinco" : chosen is "qinco" or "ivf-qinco";
+                (bool applies, string methods) = ivfOnly.Contains(option) ? (chosen is "ivf-qinco" or "ivf-qinco2", "ivf-qinco or ivf-qinco2")
+                    : qinco2Only.Contains(option) ? (chosen is "qinco2" or "ivf-qinco2", "qinco2 or ivf-qinco2")
+                    : (chosen is not null && chosen != "rq", "qinco, qinco2, ivf-qinco or ivf-qinco2");
                 if (chosen is not null && !applies && CliOptions.IsGiven(result, option))
                 {
-                    result.AddError($"{option.Name} applies only to --method {(ivfOnly.Contains(option) ? "ivf-qinco" : "qinco or ivf-qinco")}.");
+                    result.AddError($"{option.Name} applies only to --method {methods}.");
                 }
             }
         });

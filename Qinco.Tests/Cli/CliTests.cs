@@ -270,7 +270,27 @@ public sealed class CliTests : TempFiles
 
         Outcome wrongMethod = Run("train", "--method", "qinco", "--train", data, "--lists", "8", "--out", model);
         Assert.That(wrongMethod.ExitCode, Is.EqualTo(2));
-        Assert.That(wrongMethod.Error, Does.Contain("--lists applies only to --method ivf-qinco"));
+        Assert.That(wrongMethod.Error, Does.Contain("--lists applies only to --method ivf-qinco or ivf-qinco2"));
+    }
+
+    [Test]
+    public void Qinco2_TrainsWithThePresetAndTheGivenOverrides()
+    {
+        var (data, _, _) = WriteData();
+        string model = PathOf("q2.qinco");
+        Outcome train = Run("train", "--method", "ivf-qinco2", "--preset", "M", "--lists", "8", "--train", data, "--train-rows", "0:500", "--steps", "2",
+            "--codebook-bits", "4", "--hidden", "8", "--embedding", "6", "--encode-beam", "3", "--max-epochs", "1", "--threads", "1", "--out", model);
+        Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
+        var quantizer = (IvfQincoQuantizer)Quantizer.Load(model);
+        Assert.That(quantizer.Options.Version, Is.EqualTo(QincoVersion.Qinco2));
+        Assert.That(quantizer.Options.ResidualBlocks, Is.EqualTo(4), "the preset M's L, not QINCo1's default");
+        Assert.That((quantizer.Options.HiddenSize, quantizer.Options.EmbeddingSize, quantizer.Options.Search), Is.EqualTo((8, (int?)6, new EncoderSearch(3, 16))), "the options given override the preset");
+
+        Outcome wrongMethod = Run("train", "--method", "qinco", "--train", data, "--preset", "L", "--out", model);
+        Assert.That(wrongMethod.ExitCode, Is.EqualTo(2));
+        Assert.That(wrongMethod.Error, Does.Contain("--preset applies only to --method qinco2 or ivf-qinco2"));
+        Outcome badPreset = Run("train", "--method", "qinco2", "--train", data, "--preset", "XL", "--out", model);
+        Assert.That(badPreset.ExitCode, Is.EqualTo(2));
     }
 
     [Test]
