@@ -23,7 +23,7 @@ internal static class CodeProvenance
     }
 
     /// <summary>Writes the record of <paramref name="codesPath"/> (atomically enough: written after the codes).</summary>
-    public static void Write(string codesPath, string modelPath, IQuantizer quantizer, int count)
+    public static void Write(string codesPath, string modelPath, IQuantizer quantizer, long count)
     {
         var record = new Record(Fingerprint(modelPath), Path.GetFileName(modelPath), quantizer.Description, quantizer.CodeSize, count);
         File.WriteAllText(RecordPath(codesPath), JsonSerializer.Serialize(record, RecordContext.Default.Record));
@@ -62,7 +62,7 @@ internal static class CodeProvenance
 
     private static string Short(string? hash) => hash is { Length: > 12 } ? hash[..12] + "…" : hash ?? "none";
 
-    internal sealed record Record(string ModelSha256, string Model, string Description, int CodeSize, int Count);
+    internal sealed record Record(string ModelSha256, string Model, string Description, int CodeSize, long Count);
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(CodeProvenance.Record))]

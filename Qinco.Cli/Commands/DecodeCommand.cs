@@ -1,3 +1,4 @@
+using System;
 using System.CommandLine;
 using System.Globalization;
 using Qinco.Core;
@@ -32,17 +33,26 @@ internal static class DecodeCommand
             OutputPath.RequireWritable(outPath, "--out", ".fvecs", ".npy");
             string modelPath = parse.GetRequiredValue(model), codesPath = parse.GetRequiredValue(codesOption);
             IQuantizer quantizer = Quantizer.Load(modelPath, parse.GetValue(threads));
-            CodeSet codes = VectorFile.ReadCodes(codesPath, quantizer.Layout);
+            VectorFile.ReadCodes(codesPath, quantizer.Layout, new RowRange(0, 0)); // the file's code size against the model's, before anything else
             CodeProvenance.Check(codesPath, modelPath, parse.GetValue(trust));
             int? m = CliOptions.ValueIfGiven(parse, steps);
             if (m > quantizer.Steps)
             {
                 throw new CliException($"--steps {m} exceeds the model's {quantizer.Steps} steps.");
             }
-            VectorSet vectors = quantizer.Decode(codes, m);
-            VectorFile.Write(outPath, vectors);
+            long count;
+            try
+            {
+                // One chunk of codes and vectors in memory at a time; the output appears only when complete.
+                count = quantizer.DecodeFile(codesPath, outPath, m, new ProgressPrinter(context.Error, "  ", TimeSpan.FromSeconds(1), "decoding"), context.CancellationToken);
+            }
+            catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+            {
+                context.Error.WriteLine($"interrupted: {outPath} was not written.");
+                return CliApp.Interrupted;
+            }
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"decoded {vectors.Count} vectors of dimension {vectors.Dimension}{(m is null ? string.Empty : $" from the first {m} steps")}; wrote {outPath}"));
+                $"decoded {count} vectors of dimension {quantizer.Dimension}{(m is null ? string.Empty : $" from the first {m} steps")}; wrote {outPath}"));
             return CliApp.Success;
         }));
         return command;

@@ -1,3 +1,4 @@
+using System;
 using System.CommandLine;
 using System.Globalization;
 using Qinco.Core;
@@ -30,15 +31,26 @@ internal static class EncodeCommand
             OutputPath.RequireWritable(outPath, "--out", ".npy");
             string modelPath = parse.GetRequiredValue(model);
             IQuantizer quantizer = Quantizer.Load(modelPath, parse.GetValue(threads));
-            VectorSet vectors = VectorFile.Read(parse.GetRequiredValue(input), parse.GetValue(rows));
-            if (vectors.Dimension != quantizer.Dimension)
+            string inputPath = parse.GetRequiredValue(input);
+            int dimension = VectorFile.GetInfo(inputPath).Dimension;
+            if (dimension != quantizer.Dimension)
             {
-                throw new CliException($"the input vectors have dimension {vectors.Dimension}, but the model was trained on dimension {quantizer.Dimension}.");
+                throw new CliException($"the input vectors have dimension {dimension}, but the model was trained on dimension {quantizer.Dimension}.");
             }
-            VectorFile.WriteCodes(outPath, quantizer.Encode(vectors));
-            CodeProvenance.Write(outPath, modelPath, quantizer, vectors.Count);
+            long count;
+            try
+            {
+                // One chunk of vectors and codes in memory at a time; the codes file appears only when complete.
+                count = quantizer.EncodeFile(inputPath, outPath, parse.GetValue(rows), new ProgressPrinter(context.Error, "  ", TimeSpan.FromSeconds(1), "encoding"), context.CancellationToken);
+            }
+            catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+            {
+                context.Error.WriteLine($"interrupted: {outPath} was not written.");
+                return CliApp.Interrupted;
+            }
+            CodeProvenance.Write(outPath, modelPath, quantizer, count);
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"encoded {vectors.Count} vectors into {quantizer.CodeSize} bytes each; wrote {outPath} and its model record {CodeProvenance.RecordPath(outPath)}"));
+                $"encoded {count} vectors into {quantizer.CodeSize} bytes each; wrote {outPath} and its model record {CodeProvenance.RecordPath(outPath)}"));
             return CliApp.Success;
         }));
         return command;

@@ -6,15 +6,24 @@ using Qinco.Core;
 
 namespace Qinco.Cli.Commands;
 
-/// <summary>Writes <see cref="FitProgress"/> reports as lines on the error stream: every phase change, and at most one line per interval otherwise.</summary>
-internal sealed class ProgressPrinter : IProgress<FitProgress>
+/// <summary>
+/// Writes <see cref="FitProgress"/> reports as lines on the error stream: every phase change, and at most one line per
+/// interval otherwise; <see cref="CodingProgress"/> reports (encode, decode) as "phase [done/total]" lines, at most one per interval.
+/// </summary>
+internal sealed class ProgressPrinter : IProgress<FitProgress>, IProgress<CodingProgress>
 {
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly string _codingPhase = "encoding";
+
     private readonly TextWriter _writer;
     private readonly string _prefix;
     private readonly TimeSpan _interval;
     private readonly Stopwatch _sinceLast = Stopwatch.StartNew();
     private readonly object _gate = new();
     private string? _lastPhase;
+
+    public ProgressPrinter(TextWriter writer, string prefix, TimeSpan interval, string codingPhase)
+        : this(writer, prefix, interval) => _codingPhase = codingPhase;
 
     public ProgressPrinter(TextWriter writer, string prefix, TimeSpan interval)
     {
@@ -39,6 +48,20 @@ internal sealed class ProgressPrinter : IProgress<FitProgress>
             string detail = string.IsNullOrEmpty(value.Detail) ? string.Empty : " " + value.Detail;
             string done = value.Total > 0 ? string.Create(CultureInfo.InvariantCulture, $" [{value.Completed}/{value.Total}]") : string.Empty;
             _writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{_prefix}{value.Elapsed.TotalSeconds,6:F1}s {value.Phase}{done}{detail}"));
+            _writer.Flush();
+        }
+    }
+
+    public void Report(CodingProgress value)
+    {
+        lock (_gate)
+        {
+            if (value.Completed != value.Total && _sinceLast.Elapsed < _interval)
+            {
+                return;
+            }
+            _sinceLast.Restart();
+            _writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{_prefix}{_clock.Elapsed.TotalSeconds,6:F1}s {_codingPhase} [{value.Completed}/{value.Total}]"));
             _writer.Flush();
         }
     }

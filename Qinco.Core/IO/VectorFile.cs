@@ -444,6 +444,24 @@ public static class VectorFile
 
     // ---------------------------------------------------------------- implementation: writing
 
+    /// <summary>Writes a <c>.npy</c> header of <paramref name="rows"/> × <paramref name="columns"/> values of <typeparamref name="T"/>, for a writer that streams the rows after it (<see cref="WriteRows{T}"/>).</summary>
+    internal static void WriteNpyHeader<T>(Stream stream, long rows, int columns)
+        where T : unmanaged => NpyHeader.Write(stream, FileLayout.ElementTypeOf<T>(), rows, columns);
+
+    /// <summary>Appends rows of <paramref name="columns"/> values: raw little-endian values after a <c>.npy</c> header, or TEXMEX rows (each with its dimension) of the format's element type.</summary>
+    internal static void WriteRows<T>(Stream stream, VectorFileFormat format, ReadOnlySpan<T> values, int columns)
+        where T : unmanaged
+    {
+        if (format == VectorFileFormat.Npy)
+        {
+            WriteValues(stream, values, Unsafe.SizeOf<T>());
+        }
+        else
+        {
+            WriteTexmex(stream, values, columns, Unsafe.SizeOf<T>());
+        }
+    }
+
     private static FileStream OpenWrite(string path) =>
         new(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
 
