@@ -90,22 +90,18 @@ public static class KMeans
         cancellationToken.ThrowIfCancellationRequested();
 
         // (1) Subsample.
-        long cap = (long)options.MaxPointsPerCentroid * k;
-        float[]? sample = null;
-        int m = n;
-        if (n > cap)
+        ReadOnlySpan<float> train = data;
+        int[]? rows = SampleRows(n, k, options);
+        int m = rows?.Length ?? n;
+        if (rows is not null)
         {
-            m = (int)cap;
-            var rows = new int[m];
-            var rng = Stream(options.Seed, 0);
-            rng.SampleWithoutReplacement(n, new int[n], rows);
-            sample = new float[(long)m * d];
+            float[] sample = new float[(long)m * d];
             for (int i = 0; i < m; i++)
             {
                 data.Slice(rows[i] * d, d).CopyTo(sample.AsSpan(i * d, d));
             }
+            train = sample;
         }
-        ReadOnlySpan<float> train = sample is null ? data : sample;
 
         var state = new LloydState(m, k, options, cancellationToken);
         float[] centroids;
@@ -128,6 +124,49 @@ public static class KMeans
             Distances.AssignNearest(data, centroids, n, k, d, labels, distances, options.Parallelism.MaxDegreeOfParallelism, options.DistanceForm);
         }
         return new KMeansResult(k, d, centroids, state.Objective, state.Splits, state.Dimensions, m, labels, warnings);
+    }
+
+    /// <summary>
+    /// Clusters <paramref name="n"/> points that the caller materialises on demand: only the k-means sample (at most
+    /// <c>MaxPointsPerCentroid · k</c> rows, drawn exactly as <see cref="Train(ReadOnlySpan{float}, int, int, KMeansOptions?, CancellationToken)"/>
+    /// draws it) is ever held, so a residual quantizer can cluster the residuals of n × beam states it never stores.
+    /// The result equals that overload's on the same points, except that a progressive-dimension PCA sees the sample.
+    /// </summary>
+    /// <param name="n">Number of points, at least k.</param>
+    /// <param name="dimension">d.</param>
+    /// <param name="k">Number of centroids.</param>
+    /// <param name="gather">Writes the points of the given rows (in that order) into the [rows, d] destination; null rows means every row 0..n−1. The points must be finite.</param>
+    /// <param name="options">Options (<see cref="KMeansOptions.ComputeLabels"/> must be false); null for the defaults.</param>
+    /// <param name="cancellationToken">Checked before every iteration.</param>
+    internal static KMeansResult Train(int n, int dimension, int k, Action<int[]?, Span<float>> gather, KMeansOptions? options, CancellationToken cancellationToken)
+    {
+        options ??= new KMeansOptions();
+        options.Validate();
+        if (options.ComputeLabels)
+        {
+            throw new ArgumentException("Labels need every point; this overload holds only the sample.", nameof(options));
+        }
+        if (n < k)
+        {
+            throw new ArgumentException($"k-means needs at least as many points as centroids: got {n} points for k = {k} centroids.", nameof(n));
+        }
+        int[]? rows = SampleRows(n, k, options);
+        float[] sample = new float[(long)(rows?.Length ?? n) * dimension];
+        gather(rows, sample);
+        return Train(sample, dimension, k, options with { MaxPointsPerCentroid = int.MaxValue / Math.Max(k, 1) }, cancellationToken);
+    }
+
+    /// <summary>Step (1): the rows of the k-means sample when there are more than <c>MaxPointsPerCentroid · k</c> points, else null (all of them).</summary>
+    private static int[]? SampleRows(int n, int k, KMeansOptions options)
+    {
+        long cap = (long)options.MaxPointsPerCentroid * k;
+        if (n <= cap)
+        {
+            return null;
+        }
+        var rows = new int[(int)cap];
+        Stream(options.Seed, 0).SampleWithoutReplacement(n, new int[n], rows);
+        return rows;
     }
 
     /// <summary>The stage dimensions of the progressive variant: <c>floor(d^((s+1)/steps))</c> for <c>s = 0 .. steps-1</c>, as Faiss computes them.</summary>

@@ -58,16 +58,17 @@ public sealed class RobustnessTests
     [Test]
     public void ResidualQuantizer_BeamStateBeyondOneArray_IsRefusedBeforeAnyWork()
     {
-        var data = new VectorSet(1024, 2048);
+        // The beam state is n × beam × M code indices: 10,000 × 1,024 × 256 > Array.MaxLength.
+        var data = new VectorSet(10_000, 2);
         var random = new Random(1);
         for (int i = 0; i < data.Data.Length; i++)
         {
             data.Data[i] = (float)random.NextDouble();
         }
-        IQuantizer rq = Quantizer.Residual(2048).WithSteps(2).WithCodebookBits(10).WithBeamWidth(1024).WithProgressiveDimensions(false).Build();
+        IQuantizer rq = Quantizer.Residual(2).WithSteps(256).WithCodebookBits(8).WithBeamWidth(1024).WithProgressiveDimensions(false).Build();
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var ex = Assert.Throws<ArgumentException>(() => rq.Fit(data));
-        Assert.That(ex!.Message, Does.Contain("BeamWidth 1024").And.Contain("1024 vectors").And.Contain("GiB"));
+        Assert.That(ex!.Message, Does.Contain("BeamWidth 1024").And.Contain("10000 vectors").And.Contain("GiB"));
         Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "refused before k-means runs");
     }
 

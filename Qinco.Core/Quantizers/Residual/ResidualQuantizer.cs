@@ -98,11 +98,14 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         var beamSteps = new CodebookSteps(codebooks, norms, k, d);
         RequireBeamState(n);
         float scale = PowerOfTwoScale(train.Data);
-        float[] states = (float[])train.Data.Clone();
+        float[] x = train.Data;
         if (scale != 1f)
         {
-            TensorPrimitives.Divide(states, scale, states); // exact: the data's magnitude no longer matters
+            x = new float[x.Length];
+            TensorPrimitives.Divide(train.Data, scale, x); // exact: the data's magnitude no longer matters
         }
+        // The beams are kept as their codes only (n × beam × M ints); their residuals are recomputed block by block,
+        // and only the k-means sample of them is ever materialised, so memory stays near the data's own size.
         int[] codes = new int[n * steps];
         int beam = 1;
         for (int m = 0; m < steps; m++)
@@ -110,15 +113,14 @@ public sealed partial class ResidualQuantizer : QuantizerBase
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(new FitProgress($"k-means step {m + 1}/{steps}", m, steps, clock.Elapsed));
             Span<float> codebook = codebooks.AsSpan(m * k * d, k * d);
-            TrainCodebook(states.AsSpan(0, n * beam * d), codebook, cancellationToken);
+            TrainCodebook(n * beam, (rows, destination) => Residuals(codebooks, x, codes, beam, m, rows, destination), codebook, cancellationToken);
             ComputeNorms(codebook, d, norms.AsSpan(m * k, k));
 
             int beamOut = (int)Math.Min((long)beam * k, Options.BeamWidth);
-            var nextStates = new float[checked((long)n * beamOut * d)];
-            var nextCodes = new int[checked((long)n * beamOut * steps)];
+            var nextCodes = new int[checked(n * beamOut * steps)];
             var errors = new float[n * beamOut];
-            AdvanceAll(beamSteps, search, train.Data, n, m, beam, beamOut, states, codes, nextStates, nextCodes, errors);
-            (states, codes, beam) = (nextStates, nextCodes, beamOut);
+            AdvanceAll(beamSteps, search, codebooks, x, n, m, beam, beamOut, codes, nextCodes, errors);
+            (codes, beam) = (nextCodes, beamOut);
             double mse = MeanOfBest(errors, n, beam);
             LogStepTrained(m + 1, steps, mse, clock.Elapsed.TotalSeconds);
             progress?.Report(new FitProgress($"k-means step {m + 1}/{steps}", m + 1, steps, clock.Elapsed, FormattableString.Invariant($"train MSE {mse:G6}")));
@@ -218,15 +220,15 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         return max == 0f || (max >= 9.5367431640625E-07f && max <= 1048576f) ? 1f : MathF.ScaleB(1f, MathF.ILogB(max));
     }
 
-    /// <summary>Refuses, before any work, a fit whose beam state cannot be held: n × beam × D floats per buffer.</summary>
+    /// <summary>Refuses, before any work, a fit whose beam state cannot be held: n × beam × M code indices per buffer.</summary>
     private void RequireBeamState(int n)
     {
         long beams = Math.Min(Options.BeamWidth, (long)Math.Pow(CodebookSize, Math.Min(Steps, 3)));
-        long floats = (long)n * Math.Max(beams, 1) * Dimension;
-        if (floats > Array.MaxLength)
+        long indices = (long)n * Math.Max(beams, 1) * Steps;
+        if (indices > Array.MaxLength)
         {
             throw new ArgumentException(FormattableString.Invariant(
-                $"Training RQ with BeamWidth {Options.BeamWidth} on {n} vectors of dimension {Dimension} keeps {floats:N0} floats of beam state per buffer ({2 * floats * 4.0 / (1L << 30):F1} GiB double-buffered), more than one array holds. Use a smaller BeamWidth or fewer training vectors."), "train");
+                $"Training RQ with BeamWidth {Options.BeamWidth} and {Steps} steps on {n} vectors keeps {indices:N0} code indices of beam state per buffer ({2 * indices * 4.0 / (1L << 30):F1} GiB double-buffered), more than one array holds. Use a smaller BeamWidth or fewer training vectors."), "train");
         }
     }
 
@@ -241,24 +243,59 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         return result;
     }
 
-    private void AdvanceAll(CodebookSteps steps, EncoderSearch search, float[] x, int n, int step, int beam, int beamOut, float[] states, int[] codes, float[] nextStates, int[] nextCodes, float[] errors)
+    /// <summary>
+    /// The residuals of beam states <paramref name="rows"/> (all n × beam when null) before step <paramref name="step"/>:
+    /// x − C_0[c_0] − … − C_{step−1}[c_{step−1}], subtracted in step order exactly as the beam search extends a residual,
+    /// so they are bit-identical to residuals it would have kept.
+    /// </summary>
+    private void Residuals(float[] codebooks, float[] x, int[] codes, int beam, int step, int[]? rows, Span<float> destination)
+    {
+        int d = Dimension, k = CodebookSize, m = Steps;
+        int count = rows?.Length ?? (destination.Length / d);
+        for (int i = 0; i < count; i++)
+        {
+            int state = rows is null ? i : rows[i];
+            Span<float> r = destination.Slice(i * d, d);
+            x.AsSpan((state / beam) * d, d).CopyTo(r);
+            for (int j = 0; j < step; j++)
+            {
+                TensorPrimitives.Subtract(r, codebooks.AsSpan(((j * k) + codes[(state * m) + j]) * d, d), r);
+            }
+        }
+    }
+
+    private void AdvanceAll(CodebookSteps steps, EncoderSearch search, float[] codebooks, float[] x, int n, int step, int beam, int beamOut, int[] codes, int[] nextCodes, float[] errors)
     {
         int d = Dimension, m = Steps;
-        int block = Math.Max(16, 4096 / beam);
+        // Vectors per task: about 4096 beam states, and at most 16 M floats of recomputed states per task.
+        int block = (int)Math.Max(1, Math.Min(Math.Max(16, 4096 / beam), (1L << 24) / ((long)Math.Max(beam, beamOut) * d)));
         int blocks = (n + block - 1) / block;
         Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxDegreeOfParallelism }, () => new BeamScratch(), (b, _, scratch) =>
         {
             int first = b * block, count = Math.Min(block, n - first);
+            using var statesLease = Pool.Lease(count * beam * d, out float[] states);
+            using var nextLease = Pool.Lease(count * beamOut * d, out float[] nextStates);
+            Residuals(codebooks, x, codes, beam, step, RowsOf(first * beam, count * beam), states);
             CodebookSteps local = steps;
             BeamSearch<CodebookSteps>.Advance(ref local, step, search, x.AsSpan(first * d, count * d), count, beam, beamOut, m,
-                states.AsSpan(first * beam * d, count * beam * d), codes.AsSpan(first * beam * m, count * beam * m),
-                nextStates.AsSpan(first * beamOut * d, count * beamOut * d), nextCodes.AsSpan(first * beamOut * m, count * beamOut * m),
+                states.AsSpan(0, count * beam * d), codes.AsSpan(first * beam * m, count * beam * m),
+                nextStates.AsSpan(0, count * beamOut * d), nextCodes.AsSpan(first * beamOut * m, count * beamOut * m),
                 errors.AsSpan(first * beamOut, count * beamOut), scratch, threads: 1);
             return scratch;
         }, scratch => scratch.Dispose());
     }
 
-    private void TrainCodebook(ReadOnlySpan<float> points, Span<float> codebook, CancellationToken cancellationToken)
+    private static int[] RowsOf(int first, int count)
+    {
+        var rows = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            rows[i] = first + i;
+        }
+        return rows;
+    }
+
+    private void TrainCodebook(int points, Action<int[]?, Span<float>> gather, Span<float> codebook, CancellationToken cancellationToken)
     {
         var options = new KMeansOptions
         {
@@ -267,7 +304,7 @@ public sealed partial class ResidualQuantizer : QuantizerBase
             Parallelism = Parallelism,
             ProgressiveDimensions = Options.ProgressiveDimensions,
         };
-        KMeansResult result = KMeans.Train(points, Dimension, CodebookSize, options, cancellationToken);
+        KMeansResult result = KMeans.Train(points, Dimension, CodebookSize, gather, options, cancellationToken);
         result.Centroids.AsSpan().CopyTo(codebook);
     }
 
