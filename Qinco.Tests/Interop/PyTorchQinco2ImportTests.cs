@@ -175,6 +175,32 @@ public sealed class PyTorchQinco2ImportTests : TempFiles
         Assert.That(Quantizer.FromReference(reread).Decode(packed).Data, Is.EqualTo(imported.Decode(packed).Data));
     }
 
+    /// <summary>A QINCo2 quantizer of this library (projections, pre-selection) exports and imports back to the same codes and reconstructions; with A = 0 its pre-selection codebooks are left out.</summary>
+    [TestCase(4)]
+    [TestCase(0)]
+    public void Export_of_a_library_qinco2_model_reimports(int candidates)
+    {
+        var quantizer = new QincoQuantizer(QincoOptions.Qinco2(8, Qinco2Preset.S) with
+        {
+            Steps = 3, CodebookBits = 4, EmbeddingSize = 12, ResidualBlocks = 1, HiddenSize = 8, Search = new EncoderSearch(2, candidates),
+        });
+        VectorSet data = SyntheticData.Generate(256, 8, seed: 3);
+        quantizer.FitInitializationOnly(data);
+        string path = PathOf("library.safetensors");
+        ReferenceCheckpoint.FromQuantizer(quantizer).WriteSafetensors(path);
+        ReferenceCheckpoint reread = ReferenceCheckpoint.ReadSafetensors(path);
+        IQuantizer reimported = Quantizer.FromReference(reread);
+        CodeSet codes = quantizer.Encode(data);
+        Assert.Multiple(() =>
+        {
+            Assert.That(reread.Format, Is.EqualTo(ReferenceFormat.Qinco2));
+            Assert.That(reread.Hyperparameters, Is.EqualTo(new ReferenceHyperparameters(8, 16, 1, 3, 8, quantizer.Scale) { Embedding = 12, Candidates = candidates, BeamWidth = 2 }));
+            Assert.That(reread.Tensors.ContainsKey("steps.1.substep.codebook.weight"), Is.EqualTo(candidates > 0));
+            Assert.That(reimported.Encode(data).Data, Is.EqualTo(codes.Data));
+            Assert.That(reimported.Decode(codes).Data, Is.EqualTo(quantizer.Decode(codes).Data));
+        });
+    }
+
     [Test]
     public void Imported_model_saves_and_loads_through_the_model_file()
     {

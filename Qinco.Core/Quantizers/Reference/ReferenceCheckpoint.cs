@@ -579,8 +579,7 @@ public sealed class ReferenceCheckpoint
         key.Contains(".MLPconcat.0.", StringComparison.Ordinal) || key.Contains(".MLPconcat.1.", StringComparison.Ordinal)
             ? " (a factorised concat layer is QINCo-LR's, which this library does not implement)"
             : key.StartsWith("sub_quantizer_", StringComparison.Ordinal) ? " (sub-quantizers are PQ-QINCo's, which this library does not implement)"
-            : key.EndsWith(".in_proj.weight", StringComparison.Ordinal) && key.Contains(".residual_blocks.", StringComparison.Ordinal)
-                || key.EndsWith(".out_proj.weight", StringComparison.Ordinal) && key.Contains(".residual_blocks.", StringComparison.Ordinal)
+            : key.Contains(".residual_blocks.", StringComparison.Ordinal) && (key.EndsWith(".in_proj.weight", StringComparison.Ordinal) || key.EndsWith(".out_proj.weight", StringComparison.Ordinal))
                 ? " (an older internal QINCo2 layout: the reference's convert task renames residual_blocks.N.in_proj/out_proj to up_proj/down_proj)"
             : key == "steps.0.substep.codebook.weight" ? " (an older internal QINCo2 layout: the reference's convert task drops it)"
             : key.Contains(".substep.", StringComparison.Ordinal) ? " (a substep codebook exists only when A > 0)"
