@@ -74,12 +74,16 @@ public static class Quantizer
     }
 
     /// <summary>
-    /// Imports a model trained by the QINCo1 reference (PyTorch): a <see cref="QincoQuantizer"/> for
-    /// <see cref="ReferenceFormat.Qinco1"/>, an <see cref="IvfQincoQuantizer"/> for <see cref="ReferenceFormat.IvfQinco1"/>,
-    /// with the reference's greedy, exhaustive encoder (<see cref="EncoderSearch.Greedy"/>, one probed list), so it
-    /// decodes the reference's codes to the reference's reconstructions and encodes vectors to the reference's codes
-    /// (up to float32 rounding on near-ties). The tensors are copied. Keys are mapped by pattern (ALGORITHM.md §7.1;
-    /// IVF steps s = 0 … M−1 become this library's steps 1 … M).
+    /// Imports a model trained by the QINCo reference (PyTorch): a <see cref="QincoQuantizer"/> for
+    /// <see cref="ReferenceFormat.Qinco1"/> and <see cref="ReferenceFormat.Qinco2"/>, an <see cref="IvfQincoQuantizer"/>
+    /// for <see cref="ReferenceFormat.IvfQinco1"/> and <see cref="ReferenceFormat.IvfQinco2"/>, with the reference's
+    /// encoder: QINCo1's greedy, exhaustive search (<see cref="EncoderSearch.Greedy"/>), QINCo2's pre-selection of A
+    /// candidates and beam of B (<c>new EncoderSearch(B, A)</c>, ALGORITHM.md §5.4), one probed list; so it decodes the
+    /// reference's codes to the reference's reconstructions and encodes vectors to the reference's codes (up to float32
+    /// rounding on near-ties). QINCo2 models get <see cref="QincoVersion.Qinco2"/>, De, and the normalisation
+    /// (x − μ)/σ of <c>data_mean</c> and <c>data_std</c> (§5.2); a <c>qinco1_mode</c> model becomes a QINCo1 model. The
+    /// tensors are copied. Keys are mapped by pattern (ALGORITHM.md §7.1, §7.2; QINCo1's IVF steps s = 0 … M−1 become
+    /// this library's steps 1 … M, QINCo2's <c>steps.{i}</c> its step i).
     /// </summary>
     /// <param name="checkpoint">The state dict and hyper-parameters, e.g. from <see cref="ReferenceCheckpoint.ReadSafetensors(string)"/> or Qinco.Interop's PyTorch reader.</param>
     /// <param name="maxDegreeOfParallelism">Threads the quantizer computes with; -1 (default) uses all processors.</param>

@@ -18,21 +18,23 @@ public sealed class ImportExportCliTests : TempFiles
         return (code, stdout.ToString(), stderr.ToString());
     }
 
-    [Test]
-    public void Import_writes_a_model_that_decodes_the_reference_codes_and_export_round_trips()
+    [TestCase("qinco1", "Qinco1", 15)]
+    [TestCase("qinco2_proj", "Qinco2", 23)]
+    [TestCase("ivf_qinco2", "IvfQinco2", 15)]
+    public void Import_writes_a_model_that_decodes_the_reference_codes_and_export_round_trips(string fixture, string format, int tensors)
     {
-        string model = PathOf("qinco1.qinco"), exported = PathOf("qinco1.safetensors"), reimported = PathOf("again.qinco");
-        var import = Run("import", "--from", PyTorchFixtures.PathOf("qinco1.pt"), "--out", model);
+        string model = PathOf(fixture + ".qinco"), exported = PathOf(fixture + ".safetensors"), reimported = PathOf("again.qinco");
+        var import = Run("import", "--from", PyTorchFixtures.PathOf(fixture + ".pt"), "--out", model);
         Assert.That(import.ExitCode, Is.EqualTo(0), import.Error);
-        Assert.That(import.Out, Does.Contain("imported Qinco1").And.Contain(model));
+        Assert.That(import.Out, Does.Contain($"imported {format} ").And.Contain(model));
 
         var export = Run("export", "--model", model, "--out", exported);
         Assert.That(export.ExitCode, Is.EqualTo(0), export.Error);
-        Assert.That(export.Out, Does.Contain("15 tensors"));
+        Assert.That(export.Out, Does.Contain($"exported {format}: {tensors} tensors"));
         var again = Run("import", "--from", exported, "--out", reimported);
         Assert.That(again.ExitCode, Is.EqualTo(0), again.Error);
 
-        (_, Matrix<long> codes, VectorSet expected) = PyTorchFixtures.Expected("qinco1");
+        (_, Matrix<long> codes, VectorSet expected) = PyTorchFixtures.Expected(fixture);
         IQuantizer first = Quantizer.Load(model), second = Quantizer.Load(reimported);
         CodeSet packed = PyTorchFixtures.Pack(codes, first.Layout);
         Assert.Multiple(() =>

@@ -165,7 +165,7 @@ public sealed class PyTorchHostileTests
     [Test]
     public void Fuzzed_fixtures_throw_only_format_exceptions_and_allocate_in_proportion()
     {
-        string[] fixtures = ["qinco1.pt", "ivf_qinco1.pt", "qinco2.pt", "dtypes.pt"];
+        string[] fixtures = ["qinco1.pt", "ivf_qinco1.pt", "qinco2.pt", "qinco2_proj.pt", "ivf_qinco2.pt", "dtypes.pt"];
         var random = new Random(Setting("QINCO_FUZZ_SEED", 15));
         int mutations = Setting("QINCO_FUZZ_MUTATIONS", 480);
         var outcomes = new Dictionary<string, int>();
@@ -228,7 +228,7 @@ public sealed class PyTorchHostileTests
     private static ReferenceCheckpoint? Read(byte[] file, string name)
     {
         PyTorchCheckpoint checkpoint = PyTorchCheckpoint.Load(new MemoryStream(file, writable: false), name);
-        if (checkpoint.Module is not null)
+        if (checkpoint.Module is not null || checkpoint.Root is IReadOnlyDictionary<object, object?> root && root.ContainsKey("parameters"))
         {
             return checkpoint.ToReferenceCheckpoint();
         }

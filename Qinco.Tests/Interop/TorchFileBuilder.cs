@@ -71,6 +71,23 @@ internal static class TorchFileBuilder
         return p.ToArray();
     }
 
+    /// <summary>
+    /// An archive whose pickle is a QINCo2-style dict checkpoint <c>{"model": {}, "parameters": {...}, "data_dim": D}</c>
+    /// with string keys and integer or string values in <paramref name="parameters"/>.
+    /// </summary>
+    public static byte[] DictCheckpoint(IReadOnlyDictionary<object, object?> parameters, long dataDim)
+    {
+        var p = new Pickle();
+        p.Op(0x80).Op(2).Op('}').Op('(').Str("model").Op('}').Str("parameters").Op('}').Op('(');
+        foreach ((object key, object? value) in parameters)
+        {
+            p.Str((string)key);
+            _ = value is long number ? p.Int(number) : p.Str((string)value!);
+        }
+        p.Op('u').Str("data_dim").Int(dataDim).Op('u').Op('.');
+        return Archive(p.ToArray());
+    }
+
     /// <summary>Emits pickle opcodes.</summary>
     public sealed class Pickle
     {

@@ -5,14 +5,19 @@ python3-torch, and checks a Qinco.NET safetensors export against PyTorch. Not pa
     /usr/bin/python3 tools/pytorch/make_fixtures.py --check-export MODEL.safetensors FIXTURE.npz [MODEL2 FIXTURE2 ...]
 
 The models are the independent definitions of model_qinco.py (same class paths and keys as the reference's
-`torch.save(model)`, ALGORITHM.md §7.1), with random weights (PyTorch's default init) and random codebooks, so every
-layer matters. For each model the script stores vectors x, their codes from QINCo1's greedy exhaustive search, and
+`torch.save(model)`, ALGORITHM.md §7.1) and model_qinco2.py (the keys of the reference's QINCo2 dict checkpoints,
+§7.2, saved as the reference does: torch.save of a dict with "model", "parameters", "data_dim" and stand-ins for the
+optimizer, scheduler and logger), with random weights (PyTorch's default init) and random codebooks, so every
+layer matters. For each model the script stores vectors x, their codes from QINCo1's greedy exhaustive search (QINCo2:
+the encoder of §5.4 with the checkpoint's A and B), and
 the PyTorch decoder's output for those codes (`<name>.npz`: x float32 [n, D], codes int64 [n, indices], decoded
 float32 [n, D]); vectors whose best and second-best candidates at some step are closer than GAP (float64 squared
-distance, normalised units) are dropped, so the codes do not hinge on rounding.
+distance, normalised units) are dropped, so the codes do not hinge on rounding (QINCo2: at every selection boundary,
+the A-th and (A+1)-th pre-selection distance and the B-th and (B+1)-th beam error too).
 
 --check-export loads each safetensors file written by `qinco export` / ReferenceCheckpoint.WriteSafetensors (parsed
-with NumPy, no safetensors package needed) into these modules with load_state_dict(strict=True), decodes the paired
+with NumPy, no safetensors package needed) into these modules with load_state_dict (strict, except that QINCo2's
+training buffers xtarget_mean/var are not exported), decodes the paired
 fixture's codes and prints one JSON line with the largest difference to the fixture's decoded vectors relative to
 their largest magnitude; the exit code is 0 when every one is at most 1e-5.
 """
@@ -27,6 +32,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model_qinco  # noqa: E402  (the pickles must name the module model_qinco, not __main__)
+import model_qinco2  # noqa: E402
 
 GAP = 1e-4
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Qinco.Tests", "TestData", "pytorch")
@@ -100,6 +106,73 @@ def qinco2_checkpoint(generator):
     }
 
 
+# The QINCo2 fixtures (ALGORITHM.md §5, §7.2): name → constructor arguments of model_qinco2.QINCo2.
+QINCO2_MODELS = {
+    # projections (De = 12 ≠ D), pre-selection A = 4 and a beam of B = 3
+    "qinco2_proj": dict(d=8, K=16, M=3, L=2, dh=16, A=4, B=3, de=12),
+    # De = D (no projections), A = 0 (no substep codebook, every codeword evaluated), greedy (B = 1)
+    "qinco2_greedy": dict(d=8, K=16, M=3, L=1, dh=16, A=0, B=1),
+    # IVF-QINCo2: steps.0 holds 10 normalised centroids, then M = 2 neural steps with A = 4, B = 2
+    "ivf_qinco2": dict(d=8, K=16, M=2, L=1, dh=16, A=4, B=2, ivf_K=10),
+    # qinco1_mode (no codeword skip term, α = 0), De = D, A = 0, with a beam of B = 2 over all K codewords
+    "qinco2_qinco1_mode": dict(d=8, K=16, M=3, L=2, dh=16, A=0, B=2, qinco1_mode=True),
+}
+
+
+def qinco2_model(generator, **args):
+    """A model_qinco2.QINCo2 with PyTorch's default layer init, random codebooks N(0, 0.5²), substep codebooks near
+    their base codebooks (so pre-selection matters but is not arbitrary), a random mean and σ = 3."""
+    model = model_qinco2.QINCo2(**args)
+    with torch.no_grad():
+        model.data_mean.copy_(torch.randn(model.d, generator=generator) * 2)
+        model.data_std.fill_(3.0)
+        for name, p in model.named_parameters():
+            if name.endswith("codebook.weight") and ".substep." not in name or name.endswith("ivf_centroids.weight"):
+                p.copy_(torch.randn(p.shape, generator=generator) * 0.5)
+        for step in model.steps[1:]:
+            if hasattr(step, "substep"):
+                step.substep.codebook.weight.copy_(step.codebook.weight + torch.randn(step.codebook.weight.shape, generator=generator) * 0.2)
+            step.xtarget_mean.copy_(torch.randn(model.d, generator=generator))
+            step.xtarget_var.copy_(torch.rand(model.d, generator=generator))
+    model.eval()
+    return model
+
+
+def make_qinco2_set(model, n, generator, noise=0.05):
+    """n vectors near reconstructions of random codes, their codes from the encoder of §5.4 and the decoder's
+    outputs; vectors whose codes cross a selection boundary closer than GAP are dropped."""
+    sizes = [model.first_codebook().shape[0]] + [model.K] * (len(model.steps) - 1)
+    kept_x, kept_codes, gaps = [], [], []
+    while sum(len(c) for c in kept_codes) < n:
+        codes = torch.stack([torch.randint(0, k, (64,), generator=generator) for k in sizes], dim=1)
+        with torch.no_grad():
+            x = model.decode(codes) + torch.randn(64, model.d, generator=generator) * noise * model.data_std
+            found, gap = model.encode(x)
+        ok = gap >= GAP
+        kept_x.append(x[ok])
+        kept_codes.append(found[ok])
+        gaps.append(gap[ok])
+    x = torch.cat(kept_x)[:n].contiguous()
+    codes = torch.cat(kept_codes)[:n].contiguous()
+    with torch.no_grad():
+        decoded = model.decode(codes)
+    return x.numpy(), codes.numpy(), decoded.numpy(), float(torch.cat(gaps)[:n].min())
+
+
+def write_qinco2_fixtures(out):
+    """QINCo2 dict checkpoints and their expected outputs (own seeds, so the other fixtures stay byte-identical)."""
+    report = {}
+    for index, (name, args) in enumerate(QINCO2_MODELS.items()):
+        torch.manual_seed(18 + index)
+        generator = torch.Generator().manual_seed(18 + index)
+        model = qinco2_model(generator, **args)
+        torch.save(model.checkpoint(), os.path.join(out, name + ".pt"))
+        x, codes, decoded, g = make_qinco2_set(model, 48, generator)
+        np.savez(os.path.join(out, name + ".npz"), x=x, codes=codes, decoded=decoded)
+        report[name] = {"vectors": len(x), "smallest_gap": g}
+    return report
+
+
 def dtype_fixture(generator):
     """Tensors of every storage type the reader converts, a transposed (non-contiguous) view, a view at a storage
     offset that shares its storage with another tensor, a scalar and an empty tensor; the expected values as JSON."""
@@ -151,6 +224,7 @@ def write_fixtures(out):
     with open(os.path.join(out, "dtypes.json"), "w") as f:
         json.dump(expected, f, indent=1)
         f.write("\n")
+    report.update(write_qinco2_fixtures(out))
 
     report["files"] = {name: os.path.getsize(os.path.join(out, name)) for name in sorted(os.listdir(out))}
     print(json.dumps(report))
@@ -173,15 +247,25 @@ def read_safetensors(path):
 def check_export(path, fixture):
     meta, tensors = read_safetensors(path)
     fmt = meta["format"]
-    args = {key: int(meta[key]) for key in ("d", "K", "L", "M", "h")}
-    if fmt == "qinco1":
-        model = model_qinco.QINCo(**args)
-    elif fmt == "ivf-qinco1":
-        model = model_qinco.IVFQINCo(**args, K_IVF=int(meta["K_IVF"]))
+    if fmt in ("qinco2", "ivf-qinco2"):
+        args = {key: int(meta[key]) for key in ("d", "K", "L", "M", "dh", "A", "B")}
+        model = model_qinco2.QINCo2(**args, de=int(meta["de"]) if "de" in meta else None,
+                                    ivf_K=int(meta["K_IVF"]) if fmt == "ivf-qinco2" else None)
+        # The training buffers xtarget_mean/var (§5.8) are not exported; every other key must match.
+        result = model.load_state_dict(tensors, strict=False)
+        missing = [key for key in result.missing_keys if not key.endswith((".xtarget_mean", ".xtarget_var"))]
+        if missing or result.unexpected_keys:
+            raise SystemExit(f"{path}: missing {missing}, unexpected {result.unexpected_keys}")
     else:
-        raise SystemExit(f"unknown format {fmt}")
-    model.load_state_dict(tensors, strict=True)
-    model.db_scale = float(meta["db_scale"])
+        args = {key: int(meta[key]) for key in ("d", "K", "L", "M", "h")}
+        if fmt == "qinco1":
+            model = model_qinco.QINCo(**args)
+        elif fmt == "ivf-qinco1":
+            model = model_qinco.IVFQINCo(**args, K_IVF=int(meta["K_IVF"]))
+        else:
+            raise SystemExit(f"unknown format {fmt}")
+        model.load_state_dict(tensors, strict=True)
+        model.db_scale = float(meta["db_scale"])
     expected = np.load(fixture)
     with torch.no_grad():
         decoded = model.decode(torch.from_numpy(expected["codes"])).numpy()
