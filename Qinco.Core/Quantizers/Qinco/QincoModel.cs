@@ -98,6 +98,21 @@ internal sealed class QincoModel
         }
     }
 
+    /// <summary>The public description of this model (<see cref="QincoModelDescription"/>).</summary>
+    /// <param name="search">The encoder's search.</param>
+    /// <param name="firstBeams">Beams kept after the first step the encoder runs.</param>
+    /// <param name="copy">Copy the values (a snapshot); otherwise they are views of the live arrays.</param>
+    public QincoModelDescription Describe(EncoderSearch search, int firstBeams, bool copy)
+    {
+        var tensors = new QincoTensor[Tensors.Count];
+        for (int i = 0; i < tensors.Length; i++)
+        {
+            ModelTensor t = Tensors[i];
+            tensors[i] = new QincoTensor(t.Name, t.Shape, copy ? (float[])t.Values.Clone() : t.Values);
+        }
+        return new QincoModelDescription("qinco1", Dimension, CodebookSize, FirstCodebookSize, Steps, Blocks, Hidden, Scale, search, firstBeams, tensors);
+    }
+
     /// <summary>A zero-filled model.</summary>
     public static QincoModel Zeros(int dimension, int codebookSize, int steps, int blocks, int hidden, float scale, int? firstCodebookSize = null) =>
         new(dimension, codebookSize, steps, blocks, hidden, scale, static (_, shape) => new float[Size(shape)], firstCodebookSize);
