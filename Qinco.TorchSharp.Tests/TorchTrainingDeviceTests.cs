@@ -1,0 +1,104 @@
+using System;
+using System.Linq;
+using NUnit.Framework;
+using Qinco.Core;
+using Qinco.Training;
+
+namespace Qinco.TorchSharp.Tests;
+
+/// <summary>The TorchSharp device computes what the managed worker computes, on the same batch and parameters (CPU libtorch).</summary>
+public sealed class TorchTrainingDeviceTests
+{
+    /// <summary>Loss and every parameter's mean gradient agree with the managed worker's to 1e-4 (relative to the tensor's largest entry).</summary>
+    [TestCase(5, 16, TestName = "LossAndGradients_EqualTheManagedWorker(beam 5 x 16)")]
+    [TestCase(1, 0, TestName = "LossAndGradients_EqualTheManagedWorker(greedy exhaustive)")]
+    public void LossAndGradients_EqualTheManagedWorker(int beam, int candidates)
+    {
+        TorchSetup.RequireRuntime();
+        (VectorSet train, VectorSet validation) = TorchFixtures.Sift("0:2000", "4500:4600");
+        QincoQuantizer quantizer = TorchFixtures.SmallQinco(new EncoderSearch(beam, candidates)).WithTraining(t => t.With(o => o with { DeviceFactory = TorchFixtures.Capture })).Build();
+        ITrainableModel model = TorchFixtures.CaptureTrainingModel(quantizer, train, validation);
+        int[] rows = TorchFixtures.Rows(256, train.Count, seed: 7);
+
+        (double managedLoss, float[][] managed) = TorchFixtures.ManagedGradients(model, rows);
+        (double torchLoss, float[][] torch) = TorchFixtures.TorchGradients(model, rows, "cpu");
+
+        Assert.That(torchLoss, Is.EqualTo(managedLoss).Within(1e-4).Percent.Or.EqualTo(managedLoss).Within(Math.Abs(managedLoss) * 1e-4));
+        for (int i = 0; i < managed.Length; i++)
+        {
+            double error = TorchFixtures.RelativeError(torch[i], managed[i]);
+            TestContext.Progress.WriteLine($"{model.Parameters[i].Name}: relative gradient error {error:E2}");
+            Assert.That(error, Is.LessThan(1e-4), model.Parameters[i].Name);
+            Assert.That(managed[i].Any(g => g != 0), Is.True, $"{model.Parameters[i].Name} has a gradient");
+        }
+        TestContext.Progress.WriteLine($"loss managed {managedLoss:R} torch {torchLoss:R} relative {Math.Abs(torchLoss - managedLoss) / managedLoss:E2}");
+    }
+
+    /// <summary>Two CPU replicas, each on half the batch, reduce to the single replica's gradient up to the rounding of one addition.</summary>
+    [Test]
+    public void TwoReplicas_GiveTheGradientOfOne()
+    {
+        TorchSetup.RequireRuntime();
+        (VectorSet train, VectorSet validation) = TorchFixtures.Sift("0:2000", "4500:4600");
+        QincoQuantizer quantizer = TorchFixtures.SmallQinco(new EncoderSearch(5, 16)).WithTraining(t => t.With(o => o with { DeviceFactory = TorchFixtures.Capture })).Build();
+        ITrainableModel model = TorchFixtures.CaptureTrainingModel(quantizer, train, validation);
+        int[] rows = TorchFixtures.Rows(255, train.Count, seed: 3); // odd: unequal shards
+
+        (double oneLoss, float[][] one) = TorchFixtures.TorchGradients(model, rows, "cpu");
+        (double twoLoss, float[][] two) = TorchFixtures.TorchGradients(model, rows, "cpu,cpu");
+
+        Assert.That(twoLoss, Is.EqualTo(oneLoss).Within(Math.Abs(oneLoss) * 1e-5));
+        for (int i = 0; i < one.Length; i++)
+        {
+            Assert.That(TorchFixtures.RelativeError(two[i], one[i]), Is.LessThan(1e-5), model.Parameters[i].Name);
+        }
+    }
+
+    /// <summary>
+    /// From the same gradients, the device's Adam step is the managed optimiser's up to a few float ulps: the same
+    /// operations in the same order, but libtorch's CPU kernels may contract a multiply and an add (one rounding fewer).
+    /// </summary>
+    [TestCase(OptimizerKind.Adam, 0.0, null)]
+    [TestCase(OptimizerKind.AdamW, 0.1, 0.001)]
+    public void AdamStep_IsTheManagedOptimisers(OptimizerKind kind, double weightDecay, double? clip)
+    {
+        TorchSetup.RequireRuntime();
+        (VectorSet train, VectorSet validation) = TorchFixtures.Sift("0:1000", "4500:4600");
+        QincoQuantizer quantizer = TorchFixtures.SmallQinco(new EncoderSearch(2, 8)).WithTraining(t => t.With(o => o with { DeviceFactory = TorchFixtures.Capture })).Build();
+        ITrainableModel model = TorchFixtures.CaptureTrainingModel(quantizer, train, validation);
+        var options = new TrainingOptions { Optimizer = kind, WeightDecay = weightDecay, GradientClipValue = clip };
+        int[] rows = TorchFixtures.Rows(128, train.Count, seed: 5);
+        float[] start = model.Parameters.CopyValuesToSnapshot();
+
+        using var device = new TorchTrainingDevice(model, options, TorchRuntime.ResolveDevices("cpu"));
+        float[]? expected = null;
+        for (int step = 0; step < 3; step++)
+        {
+            device.ComputeLossAndGradients(rows, default);
+            device.CopyGradientsTo(model.Parameters.Select(p => p.Gradient).ToArray());
+            if (step == 0)
+            {
+                expected = start;
+            }
+            // Managed step on the host copy from the device's own gradients.
+            model.Parameters.CopyValuesFrom(expected);
+            Optimizer managed = kind == OptimizerKind.AdamW ? new AdamW(model.Parameters, Options(options)) : new Adam(model.Parameters, Options(options));
+            if (step > 0)
+            {
+                managed.ImportState(device.ExportOptimizerState());
+            }
+            managed.Step(1e-3);
+            expected = model.Parameters.CopyValuesToSnapshot();
+            device.Step(1e-3);
+            device.CopyParametersToHost();
+            float[] actual = model.Parameters.CopyValuesToSnapshot();
+            for (int i = 0; i < actual.Length; i++)
+            {
+                // A few ulps of the value, or of the step (lr 1e-3) where the value is near zero.
+                Assert.That(actual[i], Is.EqualTo(expected![i]).Within((1e-6 * Math.Abs(expected[i])) + 1e-9), $"step {step + 1}, element {i}");
+            }
+        }
+    }
+
+    private static AdamOptions Options(TrainingOptions o) => new() { Beta1 = o.Beta1, Beta2 = o.Beta2, Epsilon = o.Epsilon, WeightDecay = o.WeightDecay, GradientClipValue = o.GradientClipValue };
+}
