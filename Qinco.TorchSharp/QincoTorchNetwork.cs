@@ -31,7 +31,7 @@ public sealed class QincoTorchNetwork : nn.Module
     /// <param name="model">The model: architecture <c>"qinco1"</c>, its tensors by name and shape.</param>
     /// <param name="device">Where the parameters live.</param>
     /// <param name="frozen">Names of tensors that get no gradient (IVF-QINCo's <c>codebook0</c>); null: none.</param>
-    /// <exception cref="NotSupportedException">An architecture this package does not know.</exception>
+    /// <exception cref="NotSupportedException">Not a QINCo1 model (<c>"qinco2"</c>: the message names what is missing).</exception>
     /// <exception cref="ArgumentException">A tensor is missing or has another shape than the hyper-parameters imply.</exception>
     /// <exception cref="TorchRuntimeException">TorchSharp's runtime does not load.</exception>
     public QincoTorchNetwork(QincoModelDescription model, Device device, IReadOnlyCollection<string>? frozen = null)
@@ -39,10 +39,7 @@ public sealed class QincoTorchNetwork : nn.Module
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(device);
-        if (model.Architecture != "qinco1")
-        {
-            throw new NotSupportedException($"Qinco.TorchSharp knows the step network 'qinco1'; this model's is '{model.Architecture}'.");
-        }
+        RequireSupported(model);
         TorchRuntime.EnsureAvailable();
         Description = model;
         Device = device;
@@ -68,6 +65,21 @@ public sealed class QincoTorchNetwork : nn.Module
         for (int m = 1; m < model.Steps; m++)
         {
             _steps[m].Bind(name => this[$"step{m}.{name}"]);
+        }
+    }
+
+    /// <summary>Checks that this package can run <paramref name="model"/> (a QINCo1 or IVF-QINCo1 model), before any torch call.</summary>
+    /// <exception cref="NotSupportedException">Another architecture; for <c>"qinco2"</c> the message names what is missing.</exception>
+    public static void RequireSupported(QincoModelDescription model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Architecture != "qinco1")
+        {
+            throw new NotSupportedException(model.Architecture == "qinco2"
+                ? "Qinco.TorchSharp runs QINCo1 models only; this is a QINCo2 model, whose pieces it does not implement on torch devices: the "
+                    + "in/out projections and the codeword skip term of the step network, the pre-selection codebooks and their auxiliary loss (5.7), "
+                    + "the mean/std normalisation and the dead-codeword reset. Train and encode QINCo2 with the managed CPU device."
+                : $"Qinco.TorchSharp knows the step network 'qinco1'; this model's is '{model.Architecture}'.");
         }
     }
 

@@ -24,6 +24,7 @@ public sealed class TorchQincoEncoder : IDisposable
     /// <param name="batchSize">Vectors encoded per device call, 1..2²⁰ (default 4096); the activations take about
     /// batchSize × beam × candidates × (D + h) × 4 bytes.</param>
     /// <exception cref="InvalidOperationException">The quantizer is not trained.</exception>
+    /// <exception cref="NotSupportedException">A QINCo2 model (see <see cref="QincoTorchNetwork.RequireSupported"/>).</exception>
     /// <exception cref="ArgumentException">More than one device, or a list that does not parse.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> out of range.</exception>
     /// <exception cref="TorchRuntimeException">TorchSharp's runtime or the device is not available.</exception>
@@ -33,6 +34,7 @@ public sealed class TorchQincoEncoder : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, 1 << 20);
         _model = quantizer.DescribeModel();
+        QincoTorchNetwork.RequireSupported(_model);
         var devices = TorchRuntime.ResolveDevices(device);
         if (devices.Count != 1)
         {

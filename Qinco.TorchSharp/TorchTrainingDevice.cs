@@ -48,7 +48,7 @@ public sealed class TorchTrainingDevice : ITrainingDevice
     /// <param name="model">QINCo's trainable model (it implements <see cref="IQincoTrainingSource"/>).</param>
     /// <param name="options">The run's options (the optimiser and its hyper-parameters; <see cref="TrainingOptions.Workers"/> is not used).</param>
     /// <param name="devices">One torch device per replica (see <see cref="TorchRuntime.ResolveDevices"/>).</param>
-    /// <exception cref="NotSupportedException">The model is not a QINCo model.</exception>
+    /// <exception cref="NotSupportedException">The model is not a QINCo1 or IVF-QINCo1 model (for QINCo2 the message names what this package lacks).</exception>
     /// <exception cref="ArgumentException">No device, or options out of range (named).</exception>
     /// <exception cref="TorchRuntimeException">TorchSharp's runtime does not load.</exception>
     public TorchTrainingDevice(ITrainableModel model, TrainingOptions options, IReadOnlyList<Device> devices)
@@ -63,6 +63,7 @@ public sealed class TorchTrainingDevice : ITrainingDevice
         }
         _source = model as IQincoTrainingSource
             ?? throw new NotSupportedException($"The TorchSharp training device trains QINCo and IVF-QINCo models; {model.GetType().Name} is not one.");
+        QincoTorchNetwork.RequireSupported(_source.Model);
         TorchRuntime.EnsureAvailable();
         _host = model.Parameters;
         _names = _host.Select(p => p.Name).ToArray();

@@ -43,7 +43,7 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
 
     /// <inheritdoc/>
     public override string Description => string.Create(CultureInfo.InvariantCulture,
-        $"IVF{(Lists > 0 ? Lists : "auto")}-QINCo L={Options.ResidualBlocks} h={Options.HiddenSize} {Options.Search}{(Options.ProbedLists > 1 ? $" over {Options.ProbedLists} lists" : string.Empty)} (M={Steps}, K={CodebookSize})");
+        $"IVF{(Lists > 0 ? Lists : "auto")}-{QincoQuantizer.Name(Options)} {Options.Search}{(Options.ProbedLists > 1 ? $" over {Options.ProbedLists} lists" : string.Empty)} (M={Steps}, K={CodebookSize})");
 
     private protected override int FirstBeams => Options.ProbedLists;
 
@@ -51,9 +51,8 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
     /// <exception cref="InvalidOperationException">The quantizer is not trained.</exception>
     public float[] GetCentroids()
     {
-        QincoModel model = RequireModel();
-        var centroids = new float[model.Codebook0.Length];
-        TensorPrimitives.Multiply(model.Codebook0, model.Scale, centroids);
+        float[] centroids = (float[])RequireModel().Codebook0.Clone();
+        Model!.Denormalise(centroids);
         return centroids;
     }
 
@@ -90,12 +89,11 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
             throw new ArgumentException($"Assign takes one vector of {Dimension} floats and a residual of as many; got {vector.Length} and {residual.Length}.", nameof(vector));
         }
         using var lease = Pool.Lease(Dimension, out float[] normalised);
-        TensorPrimitives.Divide(vector, model.Scale, normalised.AsSpan(0, Dimension));
+        model.Normalise(vector, normalised.AsSpan(0, Dimension));
         int list = NearestLists(model, normalised.AsSpan(0, Dimension), 1)[0];
-        for (int j = 0; j < Dimension; j++)
-        {
-            residual[j] = vector[j] - model.Codebook0[list * Dimension + j] * model.Scale;
-        }
+        model.Codebook0.AsSpan(list * Dimension, Dimension).CopyTo(residual);
+        model.Denormalise(residual);
+        TensorPrimitives.Subtract(vector, residual, residual);
         return list;
     }
 
@@ -106,9 +104,9 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
         var residuals = new VectorSet(train.Count, Dimension);
         for (int i = 0; i < train.Count; i++)
         {
-            ReadOnlySpan<float> centroid = model.Codebook0.AsSpan(lists![i] * Dimension, Dimension);
             Span<float> row = residuals[i];
-            TensorPrimitives.Multiply(centroid, model.Scale, row);
+            model.Codebook0.AsSpan(lists![i] * Dimension, Dimension).CopyTo(row);
+            model.Denormalise(row);
             TensorPrimitives.Subtract(train.Row(i), row, row);
         }
         InitializeCodebooksFromRq(model, residuals, firstStep: 1, progress, cancellationToken);
@@ -127,8 +125,8 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
         }
         Layout = new CodeLayout(Steps, CodebookBits, ListBits(lists));
         progress?.Report(new FitProgress($"coarse k-means: {lists} lists", 0, 1, TimeSpan.Zero));
-        QincoModel model = QincoModel.Zeros(d, CodebookSize, Steps + 1, Options.ResidualBlocks, Options.HiddenSize, DataScale(train.Data), lists);
-        float[] normalised = Normalise(train.Data, model.Scale); // k-means in the model's units: the data's magnitude does not matter
+        QincoModel model = CreateModel(train, Steps + 1, lists);
+        float[] normalised = Normalise(model, train.Data); // k-means in the model's units: the data's magnitude does not matter
         KMeansResult coarse = KMeans.Train(normalised, d, lists, new KMeansOptions { Iterations = Options.CoarseIterations, Seed = Options.Seed, Parallelism = Parallelism }, cancellationToken);
         coarse.Centroids.AsSpan().CopyTo(model.Codebook0);
         return (model, NearestLists(model, normalised, n));

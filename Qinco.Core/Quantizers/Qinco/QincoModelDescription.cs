@@ -41,9 +41,10 @@ public sealed class QincoTensor
 /// Tensors, in model-file order: <c>codebook0</c> [<see cref="FirstCodebookSize"/>, D]; then for every neural step
 /// m = 1..<see cref="Steps"/>−1: <c>step{m}.codebook</c> [K, D], <c>step{m}.concat.weight</c> [D, 2D] (columns 0..D−1 act
 /// on the codeword, D..2D−1 on x̂), <c>step{m}.concat.bias</c> [D], and for every block l = 0..L−1
-/// <c>step{m}.block{l}.up</c> [h, D] and <c>step{m}.block{l}.down</c> [D, h]. A backend should look tensors up by name
-/// and refuse an <see cref="Architecture"/> it does not know, so later architectures (QINCo2's projections, codeword
-/// skip term and pre-selection codebooks) add names without breaking it.
+/// <c>step{m}.block{l}.up</c> [h, D] and <c>step{m}.block{l}.down</c> [D, h]. QINCo2 (<see cref="Architecture"/>
+/// <c>"qinco2"</c>, ALGORITHM.md §5) adds <c>step{m}.preselection</c> [K, D], <c>step{m}.in_proj</c> [De, D] and
+/// <c>step{m}.out_proj</c> [D, De], widens the concat weight to [De, De + D], and normalises by a per-dimension mean as
+/// well as the scale. A backend should look tensors up by name and refuse an architecture it does not know.
 /// </remarks>
 public sealed class QincoModelDescription
 {
@@ -63,7 +64,10 @@ public sealed class QincoModelDescription
         Tensors = tensors;
     }
 
-    /// <summary>The step network's architecture: <c>"qinco1"</c> (ALGORITHM.md §1.3) for every model this version writes.</summary>
+    /// <summary>
+    /// The step network's architecture: <c>"qinco1"</c> (ALGORITHM.md §1.3), or <c>"qinco2"</c> (§5: projections, the
+    /// codeword skip term, pre-selection codebooks, mean/std normalisation, dead-codeword resets).
+    /// </summary>
     public string Architecture { get; }
 
     /// <summary>D, floats per vector.</summary>

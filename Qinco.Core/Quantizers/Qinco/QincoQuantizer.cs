@@ -40,7 +40,12 @@ public sealed class QincoQuantizer : QincoQuantizerBase
 
     /// <inheritdoc/>
     public override string Description => string.Create(CultureInfo.InvariantCulture,
-        $"QINCo L={Options.ResidualBlocks} h={Options.HiddenSize} {Options.Search} (M={Steps}, K={CodebookSize})");
+        $"{Name(Options)} {Options.Search} (M={Steps}, K={CodebookSize})");
+
+    /// <summary>"QINCo L=2 h=256", or "QINCo2 L=2 De=128 Dh=256".</summary>
+    internal static string Name(QincoOptions options) => options.Version == QincoVersion.Qinco2
+        ? string.Create(CultureInfo.InvariantCulture, $"QINCo2 L={options.ResidualBlocks} De={options.StepShape.Embedding} Dh={options.HiddenSize}")
+        : string.Create(CultureInfo.InvariantCulture, $"QINCo L={options.ResidualBlocks} h={options.HiddenSize}");
 
     /// <summary>A quantizer sharing this one's trained network but encoding with another beam width and candidate count (codes stay compatible).</summary>
     /// <param name="beamWidth">Beams kept between steps.</param>
@@ -60,7 +65,7 @@ public sealed class QincoQuantizer : QincoQuantizerBase
     }
 
     private protected override (QincoModel Model, int[]? Lists) InitializeForResume(VectorSet train, IProgress<FitProgress>? progress, CancellationToken cancellationToken) =>
-        (QincoModel.Zeros(Dimension, CodebookSize, Steps, Options.ResidualBlocks, Options.HiddenSize, DataScale(train.Data)), null);
+        (CreateModel(train, Steps), null);
 
     private protected override QincoQuantizerBase WithOptions(QincoOptions options) => new QincoQuantizer(options);
 

@@ -21,7 +21,7 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     private const int TileRows = 1024;
 
     private readonly ILogger _logger;
-    private Qinco1Tables[] _tables = [];
+    private QincoStepTables[] _tables = [];
 
     private protected QincoQuantizerBase(QincoOptions options, int listBits)
         : base(Checked(options).Dimension, options.Steps, options.CodebookBits, options.Parallelism, options.LoggerFactory)
@@ -69,7 +69,7 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
 
     private protected override int EncodeTileVectors => TileVectors(Settings.Search, CodebookSize);
 
-    private protected override float InputScale => Model?.Scale ?? 1f;
+    private protected override float InputScale => Model is { } model ? model.Scale + (model.Mean is null ? 0f : TensorPrimitives.MaxMagnitude(model.Mean) is var m ? MathF.Abs(m) : 0f) : 1f;
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException">The search is invalid (the field is named).</exception>
@@ -148,19 +148,19 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     {
         QincoModel model = Model!;
         using var lease = Pool.Lease(count * Dimension, out float[] normalised);
-        using var activations = new Qinco1Activations(Dimension, model.Hidden, model.Blocks, keepLayers: false);
+        using var activations = new QincoActivations(model.StepShape, keepLayers: false);
         Span<float> x = normalised.AsSpan(0, count * Dimension);
-        TensorPrimitives.Divide(vectors, model.Scale, x);
+        model.Normalise(vectors, x);
         BeamSearch<QincoBeamSteps>.Encode(new QincoBeamSteps(model, _tables, activations), Settings.Search, x, count, 0, model.Steps, [], codes, [], threads, FirstBeams);
     }
 
     private protected override void DecodeTile(ReadOnlySpan<int> codes, int count, int steps, Span<float> destination)
     {
         QincoModel model = Model!;
-        using var activations = new Qinco1Activations(Dimension, model.Hidden, model.Blocks, keepLayers: false);
+        using var activations = new QincoActivations(model.StepShape, keepLayers: false);
         using var lease = Pool.Lease(count, out int[] stepCodes);
         model.Decode(_tables, codes, count, model.Steps - Steps + steps, destination, activations, stepCodes);
-        TensorPrimitives.Multiply(destination[..(count * Dimension)], model.Scale, destination);
+        model.Denormalise(destination[..(count * Dimension)]);
     }
 
     private protected override void WriteFields(ModelFile file)
@@ -171,6 +171,13 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
         file.Set("scale", (double)model.Scale);
         file.Set("beam_width", Settings.Search.BeamWidth);
         file.Set("candidates", Settings.Search.Candidates);
+        if (Settings.Version == QincoVersion.Qinco2)
+        {
+            // Absent means QINCo1, so QINCo1 files are as earlier versions wrote them.
+            file.Set("version", (int)QincoVersion.Qinco2);
+            file.Set("embedding_size", Settings.StepShape.Embedding);
+            file.Set("mean", model.Mean!, Dimension);
+        }
         WriteKindFields(file);
         foreach (ModelTensor tensor in model.Tensors)
         {
@@ -193,6 +200,8 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
             ResidualBlocks = file.GetInt32("residual_blocks", 0, 64),
             HiddenSize = file.GetInt32("hidden_size", 1, 65536),
             Search = new EncoderSearch(file.GetInt32("beam_width", 1, QuantizerLimits.MaxBeamWidth), file.GetInt32("candidates", 0, QuantizerLimits.MaxCandidates)),
+            Version = file.Has("version") ? (QincoVersion)file.GetInt32("version", 1, 2) : QincoVersion.Qinco1,
+            EmbeddingSize = file.Has("embedding_size") ? file.GetInt32("embedding_size", 1, 65536) : null,
             Parallelism = parallelism,
             LoggerFactory = loggerFactory,
         });
@@ -205,7 +214,8 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
         {
             throw new ModelFormatException($"Model field 'scale' is {scale}; it must be a positive number that float32 represents (not 0 or infinity once converted).");
         }
-        Use(new QincoModel(Dimension, CodebookSize, modelSteps, Settings.ResidualBlocks, Settings.HiddenSize, (float)scale,
+        float[]? mean = Settings.Version == QincoVersion.Qinco2 ? RequireRepresentable(file.GetFiniteFloats("mean", Dimension), "mean") : null;
+        Use(new QincoModel(Settings.StepShape, modelSteps, (float)scale, mean,
             (name, shape) => RequireRepresentable(file.GetFiniteFloats(name, shape), name), firstCodebookSize));
     }
 
@@ -216,12 +226,12 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     /// Encodes normalised vectors in tiles (in parallel when there are enough of them): codes [n, S] (S = the model's
     /// steps) and, when <paramref name="reconstruction"/> is not empty, the normalised reconstructions [n, D].
     /// </summary>
-    internal static void EncodeNormalised(QincoModel model, Qinco1Tables[] tables, EncoderSearch search, float[] x, int n, int[] codes, float[] reconstruction, int threads, int? firstBeams = null)
+    internal static void EncodeNormalised(QincoModel model, QincoStepTables[] tables, EncoderSearch search, float[] x, int n, int[] codes, float[] reconstruction, int threads, int? firstBeams = null)
     {
         int d = model.Dimension, m = model.Steps;
         ForEachTile(n, TileVectors(search, model.CodebookSize), threads, (first, count, innerThreads) =>
         {
-            using var activations = new Qinco1Activations(d, model.Hidden, model.Blocks, keepLayers: false);
+            using var activations = new QincoActivations(model.StepShape, keepLayers: false);
             BeamSearch<QincoBeamSteps>.Encode(new QincoBeamSteps(model, tables, activations), search, x.AsSpan(first * d, count * d), count, 0, m, [],
                 codes.AsSpan(first * m, count * m), reconstruction.Length == 0 ? [] : reconstruction.AsSpan(first * d, count * d), innerThreads, firstBeams);
         });
@@ -243,35 +253,65 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
         rq.FitChecked(data, rqProgress, cancellationToken); // the data was checked once, by Fit
         for (int m = 0; m < Steps; m++)
         {
-            float[] codebook = firstStep + m == 0 ? model.Codebook0 : model.Step(firstStep + m).Parameters.Codebook;
-            TensorPrimitives.Divide(rq.GetCodebook(m), model.Scale, codebook);
+            bool first = firstStep + m == 0;
+            float[] codebook = first ? model.Codebook0 : model.Step(firstStep + m).Parameters.Codebook;
+            if (first)
+            {
+                model.Normalise(rq.GetCodebook(m), codebook); // step 0 holds points: (c − μ)/σ; later steps residuals: c/σ
+            }
+            else
+            {
+                TensorPrimitives.Divide(rq.GetCodebook(m), model.Scale, codebook);
+            }
         }
     }
 
-    /// <summary>The reference's scale: the largest training value (§1.1); max |x| or 1 when that is not positive.</summary>
-    private protected static float DataScale(ReadOnlySpan<float> data)
+    /// <summary>
+    /// A zero model of <paramref name="steps"/> steps with the data normalisation fitted to <paramref name="train"/>:
+    /// QINCo1 divides by the largest training value, or max |x| (§1.1); QINCo2 subtracts the per-dimension mean and
+    /// divides by the standard deviation of all entries, both over the first 100,000 training vectors (§5.2).
+    /// </summary>
+    private protected QincoModel CreateModel(VectorSet train, int steps, int? firstCodebookSize = null)
     {
-        float max = TensorPrimitives.Max(data);
-        if (max > 0)
+        ReadOnlySpan<float> data = train.Data;
+        if (Settings.Version == QincoVersion.Qinco1)
         {
-            return max;
+            float max = TensorPrimitives.Max(data);
+            float scale = max > 0 ? max : TensorPrimitives.MaxMagnitude(data) is var m && m != 0 ? MathF.Abs(m) : 1f;
+            return QincoModel.Zeros(Settings.StepShape, steps, scale, null, firstCodebookSize);
         }
-        float maxAbs = TensorPrimitives.MaxMagnitude(data);
-        return maxAbs > 0 ? MathF.Abs(maxAbs) : 1f;
+        int d = Dimension, rows = Math.Min(train.Count, 100_000);
+        var mean = new double[d];
+        double total = 0, squares = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            ReadOnlySpan<float> row = train.Row(i);
+            for (int j = 0; j < d; j++)
+            {
+                mean[j] += row[j];
+                total += row[j];
+                squares += (double)row[j] * row[j];
+            }
+        }
+        double count = (double)rows * d, average = total / count;
+        double std = Math.Sqrt(Math.Max(0, (squares / count) - (average * average)));
+        float[] mu = Array.ConvertAll(mean, v => (float)(v / rows));
+        return QincoModel.Zeros(Settings.StepShape, steps, std > 0 && double.IsFinite(std) ? (float)std : 1f, mu, firstCodebookSize);
     }
 
-    private protected static float[] Normalise(ReadOnlySpan<float> data, float scale)
+    /// <summary>The model's normalised copy of <paramref name="data"/>.</summary>
+    private protected static float[] Normalise(QincoModel model, ReadOnlySpan<float> data)
     {
         var result = new float[data.Length];
-        TensorPrimitives.Divide(data, scale, result);
+        model.Normalise(data, result);
         return result;
     }
 
     private QincoTrainingModel CreateTrainingModel(QincoModel model, int[]? lists, VectorSet train, VectorSet? validation)
     {
         VectorSet validationSet = validation ?? train.Slice(0, Math.Min(train.Count, 2048));
-        return new QincoTrainingModel(model, Normalise(train.Data, model.Scale), Normalise(validationSet.Data, model.Scale), Parallelism.Threads,
-            Settings.Search, FirstBeams, Settings.Loss == QincoLoss.FinalStep, lists);
+        return new QincoTrainingModel(model, Normalise(model, train.Data), Normalise(model, validationSet.Data), Parallelism.Threads,
+            Settings.Search, FirstBeams, Settings.Loss == QincoLoss.FinalStep, lists, Settings.Seed);
     }
 
     /// <summary>What the validation metric is measured on, for progress lines.</summary>
@@ -302,7 +342,7 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     }
 
     /// <summary>Makes <paramref name="model"/> the trained model, with tables computed from its parameters (or shared ones).</summary>
-    private protected void Use(QincoModel model, Qinco1Tables[]? tables = null)
+    private protected void Use(QincoModel model, QincoStepTables[]? tables = null)
     {
         _tables = tables ?? model.CreateTables(Parallelism.Threads);
         Model = model;

@@ -22,9 +22,11 @@ internal sealed class QincoTrainingModel : ITrainableModel, IQincoTrainingSource
     private readonly int _firstBeams;
     private readonly bool _finalStepOnly;
     private readonly int[]? _trainingLists;
+    private readonly DeadCodewordReset? _reset;
 
-    public QincoTrainingModel(QincoModel model, float[] normalisedTrain, float[] normalisedValidation, int threads, EncoderSearch search, int firstBeams, bool finalStepOnly, int[]? trainingLists)
+    public QincoTrainingModel(QincoModel model, float[] normalisedTrain, float[] normalisedValidation, int threads, EncoderSearch search, int firstBeams, bool finalStepOnly, int[]? trainingLists, int seed)
     {
+        _reset = model.StepShape.Preselection ? new DeadCodewordReset(model, seed) : null;
         _model = model;
         _train = normalisedTrain;
         _validation = normalisedValidation;
@@ -60,7 +62,13 @@ internal sealed class QincoTrainingModel : ITrainableModel, IQincoTrainingSource
     /// <inheritdoc/>
     public ReadOnlyMemory<int> TrainingLists => _trainingLists ?? [];
 
-    public IGradientWorker CreateWorker(int workerIndex) => new Worker(this);
+    public IGradientWorker CreateWorker(int workerIndex) => new Worker(this, _reset?.CreateTally(workerIndex));
+
+    /// <summary>Codewords replaced by the last epoch's dead-codeword reset (QINCo2), for tests and logs.</summary>
+    public int LastReset { get; private set; }
+
+    /// <summary>QINCo2 resets the codewords no training vector chose this epoch (§5.8).</summary>
+    public void OnEpochEnd(int epoch) => LastReset = _reset?.Apply(epoch) ?? 0;
 
     /// <summary>Validation MSE in raw units: s² · mean ||x/s − x̂||².</summary>
     public double Validate(CancellationToken cancellationToken)
@@ -83,19 +91,19 @@ internal sealed class QincoTrainingModel : ITrainableModel, IQincoTrainingSource
     {
         private readonly QincoTrainingModel _owner;
         private readonly QincoModel _model;
-        private readonly Qinco1Tables[] _tables;
-        private readonly Qinco1Activations _encoding;
+        private readonly QincoStepTables[] _tables;
+        private readonly QincoActivations _encoding;
         private readonly QincoLossGradient _lossGradient;
         private float[] _x = [], _start = [];
         private int[] _codes = [];
 
-        public Worker(QincoTrainingModel owner)
+        public Worker(QincoTrainingModel owner, DeadCodewordReset.Tally? tally)
         {
             _owner = owner;
             _model = owner._model;
             _tables = _model.CreateTables(threads: 1);
-            _encoding = new Qinco1Activations(_model.Dimension, _model.Hidden, _model.Blocks, keepLayers: false);
-            _lossGradient = new QincoLossGradient(_model, owner._finalStepOnly, frozenFirstStep: owner._trainingLists is not null);
+            _encoding = new QincoActivations(_model.StepShape, keepLayers: false);
+            _lossGradient = new QincoLossGradient(_model, owner._finalStepOnly, frozenFirstStep: owner._trainingLists is not null, tally);
         }
 
         public double ComputeLossAndGradients(ReadOnlySpan<int> rows, IReadOnlyList<float[]> gradientBuffers, CancellationToken cancellationToken)
