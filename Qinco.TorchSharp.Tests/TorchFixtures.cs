@@ -18,8 +18,17 @@ internal static class TorchFixtures
         return (VectorFile.Read(path, RowRange.Parse(train)), VectorFile.Read(path, RowRange.Parse(validation)));
     }
 
-    /// <summary>A small QINCo on SIFT: M = 4 steps of K = 64, one block of 64, PyTorch-default layers (so every tensor has a gradient).</summary>
-    public static QincoQuantizerBuilder SmallQinco(EncoderSearch search) => Quantizer.Qinco(128).WithSteps(4).WithCodebookBits(6)
+    /// <summary>
+    /// Synthetic clustered vectors (Core's <see cref="SyntheticData"/>, D = 32): present on every machine, so the tests that
+    /// use them also run in CI, where the shared datasets are absent.
+    /// </summary>
+    public static (VectorSet Train, VectorSet Validation) Synthetic(int train = 1500, int validation = 200) =>
+        (SyntheticData.Generate(train, 32, seed: 1, distributionSeed: 9), SyntheticData.Generate(validation, 32, seed: 2, distributionSeed: 9));
+
+    /// <summary>
+    /// A small QINCo: M = 4 steps of K = 64, one block of 64, PyTorch-default layers (so every tensor has a gradient).
+    /// </summary>
+    public static QincoQuantizerBuilder SmallQinco(EncoderSearch search, int dimension = 32) => Quantizer.Qinco(dimension).WithSteps(4).WithCodebookBits(6)
         .WithResidualBlocks(1).WithHiddenSize(64).WithZeroInitialization(false).WithInitializationBeamWidth(1)
         .WithEncoding(search.BeamWidth, search.Candidates);
 
@@ -73,6 +82,10 @@ internal static class TorchFixtures
         return (loss, gradients);
     }
 
+    /// <summary>A small QINCo's trainable model after its RQ initialisation on <paramref name="train"/> (see <see cref="CaptureTrainingModel"/>).</summary>
+    public static ITrainableModel SmallModel(EncoderSearch search, VectorSet train, VectorSet validation) =>
+        CaptureTrainingModel(SmallQinco(search, train.Dimension).WithTraining(t => t.With(o => o with { DeviceFactory = Capture })).Build(), train, validation);
+
     /// <summary>The mean gradient and summed loss of a <see cref="TorchTrainingDevice"/> on <paramref name="devices"/>.</summary>
     public static (double Loss, float[][] Gradients) TorchGradients(ITrainableModel model, int[] rows, string devices)
     {
@@ -83,6 +96,7 @@ internal static class TorchFixtures
         return (loss, gradients);
     }
 
+    /// <summary><paramref name="count"/> distinct rows of 0..<paramref name="total"/>−1 in a seeded random order.</summary>
     public static int[] Rows(int count, int total, int seed)
     {
         var random = new Random(seed);

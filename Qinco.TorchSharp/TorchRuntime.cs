@@ -141,7 +141,7 @@ public static class TorchRuntime
             + "libtorch-cpu-win-x64 / libtorch-cpu-osx-arm64 (or TorchSharp-cpu), or for GPUs libtorch-cuda-12.8-linux-x64 / "
             + "libtorch-cuda-12.8-win-x64 (or TorchSharp-cuda-linux / TorchSharp-cuda-windows); Qinco.TorchSharp references only the managed "
             + "bindings (TorchSharp), so the choice is the application's.";
-        string detail = " The loader said: " + loaderMessage.Trim();
+        string detail = " The loader said: " + Essential(loaderMessage);
         if (loaderMessage.Contains("GLIBCXX_", StringComparison.Ordinal) || loaderMessage.Contains("CXXABI_", StringComparison.Ordinal))
         {
             return "TorchSharp's native binding (LibTorchSharp, TorchSharp 0.107) needs a newer C++ runtime than this system's libstdc++.so.6 "
@@ -155,6 +155,15 @@ public static class TorchRuntime
             return "TorchSharp's native runtime (libtorch) is not available to this application. " + Packages + detail;
         }
         return "TorchSharp's native runtime did not load. " + Packages + detail;
+    }
+
+    /// <summary>The loader's lines that say why, without the candidate paths it probed in vain (all of them if none says more).</summary>
+    private static string Essential(string loaderMessage)
+    {
+        string[] lines = loaderMessage.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string[] causes = Array.FindAll(lines, l => !(l.StartsWith('/') && l.EndsWith("cannot open shared object file: No such file or directory", StringComparison.Ordinal))
+            && !l.StartsWith("Unable to load shared library", StringComparison.Ordinal));
+        return string.Join(" ", causes.Length > 0 ? causes : lines);
     }
 
     private static string? TryLoad()
