@@ -33,6 +33,32 @@ public sealed class TorchTrainingDeviceTests
         TestContext.Progress.WriteLine($"loss managed {managedLoss:R} torch {torchLoss:R} relative {Math.Abs(torchLoss - managedLoss) / managedLoss:E2}");
     }
 
+    /// <summary>
+    /// IVF-QINCo: encoding starts at step 1 from each row's frozen list, <c>codebook0</c> (the centroids) is no
+    /// parameter and step 0 adds no loss term; loss and gradients still equal the managed worker's.
+    /// </summary>
+    [Test]
+    public void IvfQinco_LossAndGradients_EqualTheManagedWorker()
+    {
+        TorchSetup.RequireRuntime();
+        (VectorSet train, VectorSet validation) = TorchFixtures.Synthetic();
+        IvfQincoQuantizer quantizer = Quantizer.IvfQinco(32).WithLists(16).WithSteps(3).WithCodebookBits(6).WithResidualBlocks(1).WithHiddenSize(64)
+            .WithZeroInitialization(false).WithInitializationBeamWidth(1).WithEncoding(4, 16)
+            .WithTraining(t => t.With(o => o with { DeviceFactory = TorchFixtures.Capture })).Build();
+        ITrainableModel model = TorchFixtures.CaptureTrainingModel(quantizer, train, validation);
+        Assert.That(model.Parameters.Select(p => p.Name), Does.Not.Contain("codebook0"));
+        int[] rows = TorchFixtures.Rows(200, train.Count, seed: 13);
+
+        (double managedLoss, float[][] managed) = TorchFixtures.ManagedGradients(model, rows);
+        (double torchLoss, float[][] torch) = TorchFixtures.TorchGradients(model, rows, "cpu,cpu");
+
+        Assert.That(torchLoss, Is.EqualTo(managedLoss).Within(Math.Abs(managedLoss) * 1e-4));
+        for (int i = 0; i < managed.Length; i++)
+        {
+            Assert.That(TorchFixtures.RelativeError(torch[i], managed[i]), Is.LessThan(1e-4), model.Parameters[i].Name);
+        }
+    }
+
     /// <summary>Two CPU replicas, each on half the batch, reduce to the single replica's gradient up to the rounding of one addition.</summary>
     [Test]
     public void TwoReplicas_GiveTheGradientOfOne()
