@@ -17,20 +17,7 @@ public sealed class TorchTrainingDeviceTests
         TorchSetup.RequireRuntime();
         (VectorSet train, VectorSet validation) = TorchFixtures.Synthetic();
         ITrainableModel model = TorchFixtures.SmallModel(new EncoderSearch(beam, candidates), train, validation);
-        int[] rows = TorchFixtures.Rows(256, train.Count, seed: 7);
-
-        (double managedLoss, float[][] managed) = TorchFixtures.ManagedGradients(model, rows);
-        (double torchLoss, float[][] torch) = TorchFixtures.TorchGradients(model, rows, "cpu");
-
-        Assert.That(torchLoss, Is.EqualTo(managedLoss).Within(Math.Abs(managedLoss) * 1e-4));
-        for (int i = 0; i < managed.Length; i++)
-        {
-            double error = TorchFixtures.RelativeError(torch[i], managed[i]);
-            TestContext.Progress.WriteLine($"{model.Parameters[i].Name}: relative gradient error {error:E2}");
-            Assert.That(error, Is.LessThan(1e-4), model.Parameters[i].Name);
-            Assert.That(managed[i].Any(g => g != 0), Is.True, $"{model.Parameters[i].Name} has a gradient");
-        }
-        TestContext.Progress.WriteLine($"loss managed {managedLoss:R} torch {torchLoss:R} relative {Math.Abs(torchLoss - managedLoss) / managedLoss:E2}");
+        AssertGradientsMatchTheManagedWorker(model, TorchFixtures.Rows(256, train.Count, seed: 7), "cpu");
     }
 
     /// <summary>
@@ -47,16 +34,7 @@ public sealed class TorchTrainingDeviceTests
             .WithTraining(t => t.With(o => o with { DeviceFactory = TorchFixtures.Capture })).Build();
         ITrainableModel model = TorchFixtures.CaptureTrainingModel(quantizer, train, validation);
         Assert.That(model.Parameters.Select(p => p.Name), Does.Not.Contain("codebook0"));
-        int[] rows = TorchFixtures.Rows(200, train.Count, seed: 13);
-
-        (double managedLoss, float[][] managed) = TorchFixtures.ManagedGradients(model, rows);
-        (double torchLoss, float[][] torch) = TorchFixtures.TorchGradients(model, rows, "cpu,cpu");
-
-        Assert.That(torchLoss, Is.EqualTo(managedLoss).Within(Math.Abs(managedLoss) * 1e-4));
-        for (int i = 0; i < managed.Length; i++)
-        {
-            Assert.That(TorchFixtures.RelativeError(torch[i], managed[i]), Is.LessThan(1e-4), model.Parameters[i].Name);
-        }
+        AssertGradientsMatchTheManagedWorker(model, TorchFixtures.Rows(200, train.Count, seed: 13), "cpu,cpu");
     }
 
     /// <summary>Two CPU replicas, each on half the batch, reduce to the single replica's gradient up to the rounding of one addition.</summary>
@@ -155,6 +133,23 @@ public sealed class TorchTrainingDeviceTests
                 Assert.That(actual[i], Is.EqualTo(expected[i]).Within((1e-6 * Math.Abs(expected[i])) + 1e-9), $"step {step + 1}, element {i}");
             }
         }
+    }
+
+    /// <summary>The summed loss (relative 1e-4) and every parameter's mean gradient (1e-4 of its largest entry) on <paramref name="devices"/> equal one managed worker's.</summary>
+    private static void AssertGradientsMatchTheManagedWorker(ITrainableModel model, int[] rows, string devices)
+    {
+        (double managedLoss, float[][] managed) = TorchFixtures.ManagedGradients(model, rows);
+        (double torchLoss, float[][] torch) = TorchFixtures.TorchGradients(model, rows, devices);
+
+        Assert.That(torchLoss, Is.EqualTo(managedLoss).Within(Math.Abs(managedLoss) * 1e-4));
+        for (int i = 0; i < managed.Length; i++)
+        {
+            double error = TorchFixtures.RelativeError(torch[i], managed[i]);
+            TestContext.Progress.WriteLine($"{model.Parameters[i].Name}: relative gradient error {error:E2}");
+            Assert.That(error, Is.LessThan(1e-4), model.Parameters[i].Name);
+            Assert.That(managed[i].Any(g => g != 0), Is.True, $"{model.Parameters[i].Name} has a gradient");
+        }
+        TestContext.Progress.WriteLine($"loss managed {managedLoss:R} torch {torchLoss:R} relative {Math.Abs(torchLoss - managedLoss) / managedLoss:E2}");
     }
 
     private static AdamOptions Options(TrainingOptions o) => new() { Beta1 = o.Beta1, Beta2 = o.Beta2, Epsilon = o.Epsilon, WeightDecay = o.WeightDecay, GradientClipValue = o.GradientClipValue };
