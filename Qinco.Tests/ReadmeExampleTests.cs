@@ -1,6 +1,5 @@
 using System;
 using System.IO;
-using System.Text.RegularExpressions;
 using NUnit.Framework;
 using Qinco.Core;
 
@@ -25,14 +24,7 @@ public sealed class ReadmeExampleTests
     }
 
     [Test]
-    public void Readme_ShowsThisExample()
-    {
-        string readme = File.ReadAllText(FindReadme());
-        Match block = Regex.Match(readme, "<!-- example:library -->\\s*```csharp\\n(?<code>.*?)```", RegexOptions.Singleline);
-        Assert.That(block.Success, "README.md has a ```csharp block after <!-- example:library -->");
-        Assert.That(Normalize(block.Groups["code"].Value), Is.EqualTo(Normalize(ExampleSource())),
-            "README.md's library example and ReadmeExampleTests.Example differ: copy one into the other.");
-    }
+    public void Readme_ShowsThisExample() => ReadmeBlocks.AssertShows("library", Path.Combine("Qinco.Tests", "ReadmeExampleTests.cs"));
 
     private static void Example(string path)
     {
@@ -55,41 +47,5 @@ public sealed class ReadmeExampleTests
         Assert.That(codes.Data, Has.Length.EqualTo(500 * rq.CodeSize));
         Assert.That(loaded.Encode(database).Data, Is.EqualTo(codes.Data));
         Assert.That(coarse.Count, Is.EqualTo(500));
-    }
-
-    /// <summary>The lines between the marker comments of <see cref="Example"/>, as written in this file.</summary>
-    private static string ExampleSource()
-    {
-        string source = File.ReadAllText(Path.Combine(Path.GetDirectoryName(FindReadme())!, "Qinco.Tests", "ReadmeExampleTests.cs"));
-        const string begin = "// README example begins\n", end = "// README example ends";
-        source = source.Replace("\r\n", "\n", StringComparison.Ordinal);
-        int start = source.IndexOf(begin, StringComparison.Ordinal) + begin.Length;
-        int stop = source.LastIndexOf('\n', source.IndexOf(end, StringComparison.Ordinal)) + 1;
-        return source[start..stop];
-    }
-
-    /// <summary>Drops the indentation, trailing spaces and line-ending differences.</summary>
-    private static string Normalize(string code)
-    {
-        string[] lines = code.Replace("\r\n", "\n", StringComparison.Ordinal).Trim('\n').Split('\n');
-        for (int i = 0; i < lines.Length; i++)
-        {
-            lines[i] = lines[i].Trim();
-        }
-        return string.Join('\n', lines);
-    }
-
-    private static string FindReadme()
-    {
-        for (DirectoryInfo? dir = new(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "README.md");
-            if (File.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "Qinco.sln")))
-            {
-                return candidate;
-            }
-        }
-        Assert.Fail("README.md not found above the test directory.");
-        return string.Empty;
     }
 }

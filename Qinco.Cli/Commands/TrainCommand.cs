@@ -8,6 +8,7 @@ using System.Linq;
 using Qinco.Core;
 using Qinco.Core.IO;
 using Qinco.Search;
+using Qinco.TorchSharp;
 using Qinco.Training;
 
 namespace Qinco.Cli.Commands;
@@ -73,7 +74,27 @@ internal static class TrainCommand
         };
         loss.AcceptOnlyFromAmong("all", "final");
         var referenceOrder = CliOptions.Bool("--reference-order", "qinco: visit the training rows in the QINCo1 reference's order, NumPy RandomState(123 + epoch) permutations, instead of the library's seeded shuffle (true|false).", false);
-        Option[] qincoOnly = [blocks, hidden, lr, maxEpochs, maxMinutes, batchSize, workers, zeroInit, encodeBeam, candidates, initBeam, loss, referenceOrder];
+        var device = new Option<string?>("--device")
+        {
+            Description = "qinco: train on torch devices through the optional TorchSharp backend instead of the managed CPU workers: cpu, cuda (every GPU), "
+                + "cuda:N, or a comma-separated list for data parallelism (cuda:0,cuda:1). Needs libtorch " + TorchRuntime.LibTorchVersion
+                + " on the native library path (see the README); QINCo1 models only.",
+            HelpName = "LIST",
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+                try
+                {
+                    TorchRuntime.ParseDevices(text); // syntax only: nothing native is loaded while parsing
+                }
+                catch (ArgumentException ex)
+                {
+                    result.AddError("--device: " + CommandRunner.StripParameter(ex));
+                }
+                return text;
+            },
+        };
+        Option[] qincoOnly = [blocks, hidden, lr, maxEpochs, maxMinutes, batchSize, workers, device, zeroInit, encodeBeam, candidates, initBeam, loss, referenceOrder];
         var lists = CliOptions.Int("--lists", "ivf-qinco: inverted lists N (default: about 4·sqrt(training vectors), a power of two in 16..65536).", null);
         var probedLists = CliOptions.Int("--probed-lists", "ivf-qinco: lists whose centroids start the encoder's beams (1 = the nearest).", new IvfQincoOptions().ProbedLists);
         Option[] ivfOnly = [lists, probedLists];
@@ -125,6 +146,7 @@ internal static class TrainCommand
                 t = CliOptions.IsGiven(parse, batchSize) ? t.BatchSize(parse.GetValue(batchSize)) : t;
                 t = t.Workers(parse.GetValue(workers));
                 t = parse.GetValue(referenceOrder) ? t.Seed(ReferenceShuffleSeed).NumpyCompatibleShuffle() : t.Seed(parse.GetValue(seed));
+                t = parse.GetValue(device) is string devices ? t.Devices(devices) : t;
                 return minutes is double m ? t.MaxDuration(TimeSpan.FromMinutes(m)) : t;
             });
         }
@@ -162,6 +184,10 @@ internal static class TrainCommand
             {
                 result.AddError("--val-rows needs --val.");
             }
+            if (CliOptions.IsGiven(result, device) && CliOptions.IsGiven(result, workers))
+            {
+                result.AddError("--workers applies to the managed CPU trainer; with --device there is one replica per listed device.");
+            }
             // Read the token, not the value: an invalid --method already carries its own error.
             string? chosen = result.GetResult(method)?.Tokens is [{ Value: var value }] ? value : null;
             foreach (Option option in qincoOnly.Concat(ivfOnly).Concat(qinco2Only))
@@ -181,6 +207,19 @@ internal static class TrainCommand
             CliOptions.ValidateWithLibrary(flags, () => Build(parse.CommandResult, dimension: 1)); // before reading any data
             string outPath = parse.GetRequiredValue(output), trainPath = parse.GetRequiredValue(train);
             OutputPath.RequireWritable(outPath, "--out");
+            if (parse.GetValue(device) is string devices)
+            {
+                // Load libtorch and check the devices before reading any data: a missing runtime or GPU fails here, with the fix.
+                try
+                {
+                    TorchRuntime.ResolveDevices(devices);
+                }
+                catch (TorchRuntimeException ex)
+                {
+                    throw new CliException($"--device {devices}: {ex.Message} The qinco tool ships TorchSharp's managed bindings but no libtorch: put the lib "
+                        + $"folder of libtorch {TorchRuntime.LibTorchVersion} (CPU or CUDA build) on LD_LIBRARY_PATH (PATH on Windows) before starting it.");
+                }
+            }
             VectorSet trainSet = VectorFile.Read(trainPath, parse.GetValue(trainRows));
             string? valPath = parse.GetValue(val);
             VectorSet? valSet = valPath is null ? null : VectorFile.Read(valPath, parse.GetValue(valRows));

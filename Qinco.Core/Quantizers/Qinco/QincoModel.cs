@@ -103,6 +103,23 @@ internal sealed class QincoModel
         }
     }
 
+    /// <summary>The public description of this model (<see cref="QincoModelDescription"/>).</summary>
+    /// <param name="search">The encoder's search.</param>
+    /// <param name="firstBeams">Beams kept after the first step the encoder runs.</param>
+    /// <param name="copy">Copy the values (a snapshot); otherwise they are views of the live arrays.</param>
+    public QincoModelDescription Describe(EncoderSearch search, int firstBeams, bool copy)
+    {
+        var tensors = new QincoTensor[Tensors.Count];
+        for (int i = 0; i < tensors.Length; i++)
+        {
+            ModelTensor t = Tensors[i];
+            tensors[i] = new QincoTensor(t.Name, t.Shape, copy ? (float[])t.Values.Clone() : t.Values);
+        }
+        QincoStepShape shape = StepShape;
+        bool qinco1 = shape.Embedding == shape.Dimension && !shape.Projections && shape.CodewordSkip == 0f && !shape.Preselection && Mean is null;
+        return new QincoModelDescription(qinco1 ? "qinco1" : "qinco2", Dimension, CodebookSize, FirstCodebookSize, Steps, Blocks, shape.Hidden, Scale, search, firstBeams, tensors);
+    }
+
     /// <summary>A zero-filled model.</summary>
     public static QincoModel Zeros(QincoStepShape stepShape, int steps, float scale, float[]? mean, int? firstCodebookSize = null) =>
         new(stepShape, steps, scale, mean, static (_, shape) => new float[Size(shape)], firstCodebookSize);

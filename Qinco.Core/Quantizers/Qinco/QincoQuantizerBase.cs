@@ -45,6 +45,15 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     /// <exception cref="InvalidOperationException">The quantizer is not trained.</exception>
     public long ParameterCount => RequireModel().ParameterCount - (Layout.ListBits > 0 ? Model!.Codebook0.Length : 0);
 
+    /// <summary>
+    /// A snapshot of the trained model's hyper-parameters, tensors (copies, in normalised units) and encoder search, for
+    /// backends that evaluate the model elsewhere (e.g. Qinco.TorchSharp's device encoder). Encoding with it must give
+    /// this quantizer's codes: the codes of <see cref="QuantizerBase.Layout"/> hold <c>Steps</c> indices of the model
+    /// (IVF-QINCo: the list, then the M steps).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The quantizer is not trained.</exception>
+    public QincoModelDescription DescribeModel() => RequireModel().Describe(Settings.Search, FirstBeams, copy: true);
+
     /// <summary>The outcome of the last fit (epochs, best validation MSE, why it stopped), or null.</summary>
     public TrainingResult? LastTraining { get; private set; }
 

@@ -12,7 +12,7 @@ namespace Qinco.Core;
 /// With IVF (§3.1) step 0 holds the frozen centroids: they are not parameters, every training vector keeps the list it
 /// was assigned once (<c>trainingLists</c>), its beams start from that centroid, and step 0 adds no loss term.
 /// </summary>
-internal sealed class QincoTrainingModel : ITrainableModel
+internal sealed class QincoTrainingModel : ITrainableModel, IQincoTrainingSource
 {
     private readonly QincoModel _model;
     private readonly float[] _train; // normalised [n, D]
@@ -49,6 +49,18 @@ internal sealed class QincoTrainingModel : ITrainableModel
     public ParameterSet Parameters { get; }
 
     public int TrainingRowCount => _train.Length / _model.Dimension;
+
+    /// <inheritdoc/>
+    public QincoModelDescription Model => _model.Describe(_search, _firstBeams, copy: false);
+
+    /// <inheritdoc/>
+    public QincoLoss Loss => _finalStepOnly ? QincoLoss.FinalStep : QincoLoss.AllSteps;
+
+    /// <inheritdoc/>
+    public ReadOnlyMemory<float> TrainingVectors => _train;
+
+    /// <inheritdoc/>
+    public ReadOnlyMemory<int> TrainingLists => _trainingLists ?? [];
 
     public IGradientWorker CreateWorker(int workerIndex) => new Worker(this, _reset?.CreateTally(workerIndex));
 
