@@ -120,6 +120,14 @@ internal sealed class TrainingRun : IDisposable
                 stop = RunBatch(epoch, _state.NextBatch);
             }
         }
+        if (stop == StopReason.MaxDurationReached && _state.Phase == EpochPhase.InBatches && _state.NextBatch > 0)
+        {
+            // The budget ran out inside an epoch: end it here and validate what its batches learned, so that a budget
+            // shorter than an epoch (500,000 vectors in 30 minutes) keeps its work instead of the previous best.
+            EndBatches(epoch);
+            StopReason afterPartial = CompleteEpoch(epoch);
+            return afterPartial == StopReason.Cancelled ? afterPartial : StopReason.MaxDurationReached;
+        }
         if (stop == StopReason.None && _state.Phase == EpochPhase.InBatches)
         {
             EndBatches(epoch);

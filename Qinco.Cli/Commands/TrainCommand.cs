@@ -263,7 +263,7 @@ internal static class TrainCommand
             if (run is not null)
             {
                 context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"training stopped: {Describe(run.StopReason)} after {run.EpochsCompleted} epochs; kept {(run.BestEpoch is int best ? $"epoch {best + 1}" : "the initialisation, which no epoch beat")}."));
+                    $"training stopped: {Describe(run.StopReason)} after {run.EpochsCompleted} epochs{(run.StopReason == StopReason.MaxDurationReached && run.EpochsCompleted > 0 ? " (the last one ended early and was validated)" : string.Empty)}; kept {(run.BestEpoch is int best ? $"epoch {best + 1}" : run.InitialValidationMetric is null ? "the last parameters (no epoch was validated)" : "the initialisation, which no epoch beat")}."));
             }
             bool interrupted = run?.StopReason == StopReason.Cancelled;
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

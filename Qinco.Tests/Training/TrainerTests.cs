@@ -208,6 +208,23 @@ public sealed class TrainerTests
     }
 
     [Test]
+    public void MaxDuration_InsideTheFirstEpoch_ValidatesThePartialEpochAndKeepsItsWork()
+    {
+        LinearRegressionModel model = Model();
+        model.OnRow = _ => Thread.SpinWait(20_000);
+        var options = new TrainingOptions
+        {
+            BatchSize = 1, MaxEpochs = 10, LearningRate = 0.02, Schedule = ScheduleKind.Constant, ValidateInitialParameters = true,
+            MaxDuration = TimeSpan.FromMilliseconds(200),
+        };
+        TrainingResult result = new Trainer(model, options).Train();
+        Assert.That(result.StopReason, Is.EqualTo(StopReason.MaxDurationReached));
+        Assert.That(result.EpochsCompleted, Is.EqualTo(1), "the budget ended the first epoch early; it still counts");
+        Assert.That(result.BestEpoch, Is.EqualTo(0), "its batches beat the starting point, so they are kept");
+        Assert.That(result.BestValidationMetric, Is.LessThan(result.InitialValidationMetric!.Value));
+    }
+
+    [Test]
     public void Cancel_BetweenSteps_ReturnsBestModelAndConsistentCheckpoint()
     {
         LinearRegressionModel model = Model();

@@ -101,7 +101,8 @@ public record QincoOptions : QuantizerOptions
             ResidualBlocks = blocks,
             HiddenSize = hidden,
             Search = new EncoderSearch(32, 16),
-            Training = TrainingOptions.Qinco2Preset() with { Workers = Training.Workers, MaxDuration = Training.MaxDuration, Seed = Training.Seed },
+            // As every QINCo default: the starting model competes with every epoch, so training never returns worse than its RQ start.
+            Training = TrainingOptions.Qinco2Preset() with { Workers = Training.Workers, MaxDuration = Training.MaxDuration, Seed = Training.Seed, ValidateInitialParameters = true },
         };
     }
 
