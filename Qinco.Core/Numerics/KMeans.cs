@@ -117,7 +117,7 @@ public static class KMeans
         }
         else
         {
-            centroids = TrainProgressive(data, train, m, d, k, options, state);
+            centroids = TrainProgressive(train, m, d, k, options, state, warnings);
         }
 
         int[]? labels = null;
@@ -146,15 +146,28 @@ public static class KMeans
         return dims;
     }
 
-    private static float[] TrainProgressive(ReadOnlySpan<float> data, ReadOnlySpan<float> train, int m, int d, int k, KMeansOptions options, LloydState state)
+    private static float[] TrainProgressive(ReadOnlySpan<float> train, int m, int d, int k, KMeansOptions options, LloydState state, List<string> warnings)
     {
+        // The PCA sees the k-means sample (at most MaxPointsPerCentroid * k points, all of them when there are fewer),
+        // not Faiss' up to 1000 * d points: its cost stays O(m d min(m, d)) instead of growing with d³ through the
+        // point count. With fewer points than dimensions it keeps r < d axes that span the sample.
         Pca? pca = null;
-        float[] rotated;
-        if (options.ApplyPca && data.Length >= 2 * d)
+        if (options.ApplyPca && m >= 2)
         {
-            // As Faiss: the PCA sees all points (Pca.Fit caps them at 1000 * d), not only the k-means subsample.
-            pca = Pca.Fit(data, d, StreamSeed(options.Seed, 2), options.Parallelism.MaxDegreeOfParallelism);
-            rotated = new float[(long)m * d];
+            if (Math.Min(m, d) <= Pca.MaxOrder)
+            {
+                pca = Pca.Fit(train, d, StreamSeed(options.Seed, 2), options.Parallelism.MaxDegreeOfParallelism);
+            }
+            else
+            {
+                warnings.Add($"Progressive-dimension k-means of {m} points in dimension {d} runs without its PCA: the eigen-problem would have order {Math.Min(m, d)} (at most {Pca.MaxOrder}).");
+            }
+        }
+        int r = pca?.Components ?? d;
+        float[] rotated;
+        if (pca is not null)
+        {
+            rotated = new float[(long)m * r];
             pca.Apply(train, m, rotated);
         }
         else
@@ -165,14 +178,15 @@ public static class KMeans
         int[] dims = ProgressiveStageDimensions(d, options.ProgressiveDimensionSteps);
         float[] previous = [];
         int previousD = 0;
-        float[] columns = new float[(long)m * d];
+        float[] columns = new float[(long)m * r];
         for (int s = 0; s < dims.Length; s++)
         {
-            int ds = dims[s];
+            // Coordinates beyond r are zero for every sample point: clustering them changes nothing.
+            int ds = Math.Min(dims[s], r);
             Span<float> xs = columns.AsSpan(0, m * ds);
             for (int i = 0; i < m; i++)
             {
-                rotated.AsSpan(i * d, ds).CopyTo(xs.Slice(i * ds, ds));
+                rotated.AsSpan(i * r, ds).CopyTo(xs.Slice(i * ds, ds));
             }
             var centroids = new float[k * ds];
             if (s == 0)
