@@ -51,6 +51,7 @@ internal static class TrainCommand
         var bits = CliOptions.Int("--codebook-bits", "Bits per code index (K = 2^bits codewords per step).", defaults.CodebookBits);
         var beam = CliOptions.Int("--beam", "Beam width of RQ training and encoding (1 = greedy).", rqDefaults.BeamWidth);
         var seed = CliOptions.Int("--seed", "Random seed.", defaults.Seed);
+        var progressive = CliOptions.Bool("--progressive-dims", "rq: k-means of each step on growing PCA prefixes of the dimensions, as Faiss (true|false); false clusters in all dimensions at once, without a PCA.", rqDefaults.ProgressiveDimensions);
         var threads = CliOptions.Threads();
         var output = CliOptions.File("--out", "Where to save the model (written atomically).", required: true);
         output.HelpName = "MODEL";
@@ -158,7 +159,8 @@ internal static class TrainCommand
                     flags["BeamWidth"] = "--beam";
                     return Quantizer.Residual(dimension)
                         .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
-                        .WithBeamWidth(parse.GetValue(beam)).WithSeed(parse.GetValue(seed)).WithThreads(parse.GetValue(threads))
+                        .WithBeamWidth(parse.GetValue(beam)).WithProgressiveDimensions(parse.GetValue(progressive))
+                        .WithSeed(parse.GetValue(seed)).WithThreads(parse.GetValue(threads))
                         .Build();
                 case "ivf-qinco" or "ivf-qinco2":
                     return Configure(Quantizer.IvfQinco(dimension), parse, qinco2: parse.GetValue(method) == "ivf-qinco2")
@@ -170,7 +172,7 @@ internal static class TrainCommand
         }
 
         var command = new Command("train", "Train a quantizer and save it as a model file.");
-        foreach (Option option in new Option[] { method, train, trainRows, val, valRows, steps, bits, beam, seed, threads, output })
+        foreach (Option option in new Option[] { method, train, trainRows, val, valRows, steps, bits, beam, progressive, seed, threads, output })
         {
             command.Options.Add(option);
         }
@@ -180,6 +182,10 @@ internal static class TrainCommand
         }
         command.Validators.Add(result =>
         {
+            if (CliOptions.IsGiven(result, progressive) && result.GetResult(method)?.Tokens is [{ Value: not "rq" }])
+            {
+                result.AddError("--progressive-dims applies only to --method rq.");
+            }
             if (CliOptions.IsGiven(result, valRows) && !CliOptions.IsGiven(result, val))
             {
                 result.AddError("--val-rows needs --val.");

@@ -113,7 +113,7 @@ public static class KMeans
         }
         else
         {
-            centroids = TrainProgressive(data, train, m, d, k, options, state);
+            centroids = TrainProgressive(train, m, d, k, options, state);
         }
 
         int[]? labels = null;
@@ -185,15 +185,46 @@ public static class KMeans
         return dims;
     }
 
-    private static float[] TrainProgressive(ReadOnlySpan<float> data, ReadOnlySpan<float> train, int m, int d, int k, KMeansOptions options, LloydState state)
+    /// <summary>
+    /// Largest order of the eigen-problem of the progressive variant's PCA: above it the PCA is fitted on a seeded
+    /// sample of this many points (the Gram path, <see cref="Pca.Fit"/>), so its cost stays below the k-means' at any
+    /// dimension.
+    /// </summary>
+    public const int MaxPcaOrder = 1024;
+
+    private static float[] TrainProgressive(ReadOnlySpan<float> train, int m, int d, int k, KMeansOptions options, LloydState state)
     {
+        // The PCA sees the k-means sample (at most MaxPointsPerCentroid * k points), not Faiss' up to 1000 * d points,
+        // and at most MaxPcaOrder of them when both m and d exceed it: its cost stays O(m d min(m, d)) with
+        // min(m, d) <= MaxPcaOrder instead of growing with d³. With fewer PCA points than dimensions it keeps r < d
+        // axes that span them.
         Pca? pca = null;
-        float[] rotated;
-        if (options.ApplyPca && data.Length >= 2 * d)
+        bool spansSample = true; // every sample point lies in the span of the r axes
+        if (options.ApplyPca && m >= 2)
         {
-            // As Faiss: the PCA sees all points (Pca.Fit caps them at 1000 * d), not only the k-means subsample.
-            pca = Pca.Fit(data, d, StreamSeed(options.Seed, 2), options.Parallelism.MaxDegreeOfParallelism);
-            rotated = new float[(long)m * d];
+            if (Math.Min(m, d) <= MaxPcaOrder)
+            {
+                pca = Pca.Fit(train, d, StreamSeed(options.Seed, 2), options.Parallelism.MaxDegreeOfParallelism);
+            }
+            else
+            {
+                var rows = new int[MaxPcaOrder];
+                Stream(options.Seed, 2).SampleWithoutReplacement(m, new int[m], rows);
+                Array.Sort(rows);
+                var points = new float[(long)MaxPcaOrder * d];
+                for (int i = 0; i < rows.Length; i++)
+                {
+                    train.Slice(rows[i] * d, d).CopyTo(points.AsSpan(i * d, d));
+                }
+                pca = Pca.Fit(points, d, StreamSeed(options.Seed, 2), options.Parallelism.MaxDegreeOfParallelism);
+                spansSample = pca.Components == d;
+            }
+        }
+        int r = pca?.Components ?? d;
+        float[] rotated;
+        if (pca is not null)
+        {
+            rotated = new float[(long)m * r];
             pca.Apply(train, m, rotated);
         }
         else
@@ -204,27 +235,34 @@ public static class KMeans
         int[] dims = ProgressiveStageDimensions(d, options.ProgressiveDimensionSteps);
         float[] previous = [];
         int previousD = 0;
-        float[] columns = new float[(long)m * d];
+        float[] columns = new float[(long)m * r];
         for (int s = 0; s < dims.Length; s++)
         {
-            int ds = dims[s];
+            if (!spansSample && s > 0 && dims[s] == d && pca is not null)
+            {
+                // The full-dimension stage in the original coordinates (distances do not depend on the basis): the
+                // previous centroids, zero-padded, rotated back; the sample points outside the axes' span count fully.
+                var full = new float[k * d];
+                pca.Reverse(Padded(previous, previousD, k, r), k, full);
+                state.Run(train, d, full);
+                return full;
+            }
+            // Coordinates beyond r are zero for every sample point (or, with a sampled PCA, left to the last stage).
+            int ds = Math.Min(dims[s], r);
             Span<float> xs = columns.AsSpan(0, m * ds);
             for (int i = 0; i < m; i++)
             {
-                rotated.AsSpan(i * d, ds).CopyTo(xs.Slice(i * ds, ds));
+                rotated.AsSpan(i * r, ds).CopyTo(xs.Slice(i * ds, ds));
             }
-            var centroids = new float[k * ds];
+            float[] centroids;
             if (s == 0)
             {
+                centroids = new float[k * ds];
                 InitialCentroids(xs, m, ds, ds, k, options.Seed, centroids);
             }
             else
             {
-                int copy = Math.Min(previousD, ds);
-                for (int c = 0; c < k; c++)
-                {
-                    previous.AsSpan(c * previousD, copy).CopyTo(centroids.AsSpan(c * ds, copy));
-                }
+                centroids = Padded(previous, previousD, k, ds);
             }
             state.Run(xs, ds, centroids);
             previous = centroids;
@@ -238,6 +276,18 @@ public static class KMeans
         var result = new float[k * d];
         pca.Reverse(previous, k, result);
         return result;
+    }
+
+    /// <summary>The k rows of <paramref name="from"/> (width <paramref name="fromD"/>) cut or zero-padded to width <paramref name="toD"/>.</summary>
+    private static float[] Padded(float[] from, int fromD, int k, int toD)
+    {
+        var to = new float[k * toD];
+        int copy = Math.Min(fromD, toD);
+        for (int c = 0; c < k; c++)
+        {
+            from.AsSpan(c * fromD, copy).CopyTo(to.AsSpan(c * toD, copy));
+        }
+        return to;
     }
 
     /// <summary>Centroid c = training point perm[c] for a seeded partial permutation (stream 1).</summary>

@@ -214,6 +214,20 @@ public sealed class KMeansTests
     }
 
     [Test]
+    public void Progressive_AboveTheMaxPcaOrder_FitsTheSampledPcaAndEndsInAllDimensions()
+    {
+        // d and n both above KMeans.MaxPcaOrder: the PCA sees MaxPcaOrder points, so it spans fewer than d axes; the
+        // last stage must still cluster in all d dimensions and do as well as the plain k-means.
+        const int d = KMeans.MaxPcaOrder + 76, n = KMeans.MaxPcaOrder + 276, k = 8;
+        var data = Blobs(n, d, 8, seed: 4, spread: 0.2);
+        var prog = KMeans.Train(data, d, k, new KMeansOptions { Iterations = 4, ProgressiveDimensions = true, Parallelism = new Parallelism(2) });
+        var plain = KMeans.Train(data, d, k, new KMeansOptions { Iterations = 4, Parallelism = new Parallelism(2) });
+        Assert.That(prog.IterationDimensions[^1], Is.EqualTo(d));
+        Assert.That(prog.IterationDimensions.Max(), Is.EqualTo(d));
+        Assert.That(Objective(data, prog.Centroids, d), Is.LessThanOrEqualTo(1.05 * Objective(data, plain.Centroids, d)));
+    }
+
+    [Test]
     public void ProgressiveStageDimensions_MatchFaissFor128()
     {
         Assert.That(KMeans.ProgressiveStageDimensions(128, 10), Is.EqualTo(new[] { 1, 2, 4, 6, 11, 18, 29, 48, 78, 128 }));

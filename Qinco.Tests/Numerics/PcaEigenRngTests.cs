@@ -38,7 +38,8 @@ public sealed class PcaEigenRngTests
     [TestCase(2)]
     [TestCase(10)]
     [TestCase(33)]
-    public void Jacobi_DecomposesSymmetricMatrices(int d)
+    [TestCase(300)] // above the parallel row threshold and several rotation blocks
+    public void Eigen_DecomposesRandomSymmetricMatrices(int d)
     {
         var rng = new Random(d);
         var a = new double[d * d];
@@ -49,27 +50,81 @@ public sealed class PcaEigenRngTests
                 a[i * d + j] = a[j * d + i] = rng.NextDouble() * 2 - 1;
             }
         }
-        var values = new double[d];
-        var vectors = new double[d * d];
-        SymmetricEigen.Decompose(a, d, values, vectors);
-        Assert.That(values, Is.Ordered.Descending);
-        for (int e = 0; e < d; e++)
+        CheckEigenpairs(a, d, expected: null);
+    }
+
+    [TestCase(8, 1)]
+    [TestCase(40, 2)]
+    [TestCase(260, 3)]
+    public void Eigen_DecomposesMatricesWithRepeatedEigenvalues(int d, int seed)
+    {
+        // A = Q diag(λ) Qᵀ for a random orthogonal Q, with λ in blocks of equal values (and a zero block).
+        double[] lambda = Enumerable.Range(0, d).Select(i => (i % 4) switch { 0 => 3.0, 1 => 3.0, 2 => 0.0, _ => -1.5 - i / (4.0 * d) }).ToArray();
+        double[] q = RandomOrthogonal(d, seed);
+        var a = new double[d * d];
+        for (int i = 0; i < d; i++)
         {
-            for (int i = 0; i < d; i++)
+            for (int j = 0; j < d; j++)
             {
-                double av = 0;
-                for (int j = 0; j < d; j++)
+                double sum = 0;
+                for (int t = 0; t < d; t++)
                 {
-                    av += a[i * d + j] * vectors[e * d + j];
+                    sum += q[i * d + t] * lambda[t] * q[j * d + t];
                 }
-                Assert.That(av, Is.EqualTo(values[e] * vectors[e * d + i]).Within(1e-10));
-            }
-            for (int f = 0; f < d; f++)
-            {
-                double dot = Enumerable.Range(0, d).Sum(j => vectors[e * d + j] * vectors[f * d + j]);
-                Assert.That(dot, Is.EqualTo(e == f ? 1.0 : 0.0).Within(1e-10));
+                a[i * d + j] = sum;
             }
         }
+        for (int i = 0; i < d; i++)
+        {
+            for (int j = 0; j < i; j++)
+            {
+                a[i * d + j] = a[j * d + i]; // exactly symmetric
+            }
+        }
+        CheckEigenpairs(a, d, lambda.OrderByDescending(v => v).ToArray());
+    }
+
+    [Test]
+    public void Eigen_HandlesDiagonalIdentityAndZeroMatrices()
+    {
+        const int d = 70;
+        var diagonal = new double[d * d];
+        var identity = new double[d * d];
+        for (int i = 0; i < d; i++)
+        {
+            diagonal[i * d + i] = (i * 37) % 11 - 5;
+            identity[i * d + i] = 1;
+        }
+        CheckEigenpairs(diagonal, d, Enumerable.Range(0, d).Select(i => (double)((i * 37) % 11 - 5)).OrderByDescending(v => v).ToArray());
+        CheckEigenpairs(identity, d, Enumerable.Repeat(1.0, d).ToArray());
+        CheckEigenpairs(new double[d * d], d, new double[d]);
+    }
+
+    [Test]
+    public void Eigen_ResultsDoNotDependOnTheThreadCount()
+    {
+        const int d = 300;
+        var rng = new Random(5);
+        var a = new double[d * d];
+        for (int i = 0; i < d; i++)
+        {
+            for (int j = i; j < d; j++)
+            {
+                a[i * d + j] = a[j * d + i] = rng.NextDouble();
+            }
+        }
+        var (v1, e1, v4, e4) = (new double[d], new double[d * d], new double[d], new double[d * d]);
+        SymmetricEigen.Decompose(a, d, v1, e1, maxDegreeOfParallelism: 1);
+        SymmetricEigen.Decompose(a, d, v4, e4, maxDegreeOfParallelism: 4);
+        Assert.That(v4, Is.EqualTo(v1));
+        Assert.That(e4, Is.EqualTo(e1));
+    }
+
+    [Test]
+    public void Eigen_RefusesNonFiniteEntries()
+    {
+        var a = new double[] { 1, double.NaN, double.NaN, 1 };
+        Assert.Throws<ArgumentException>(() => SymmetricEigen.Decompose(a, 2, new double[2], new double[4]));
     }
 
     [Test]
@@ -111,5 +166,114 @@ public sealed class PcaEigenRngTests
         Assert.That(a.Mean.ToArray(), Is.EqualTo(b.Mean.ToArray()));
         Assert.That(Math.Abs(a.Matrix[0]), Is.EqualTo(1f));
         Assert.Throws<ArgumentException>(() => Pca.Fit(new float[3], 3));
+    }
+
+    [Test]
+    public void Pca_WithFewerPointsThanDimensions_KeepsTheSpanOfThePoints()
+    {
+        const int n = 20, d = 50;
+        var data = Blobs(n, d, 4, seed: 3, spread: 0.5);
+        var pca = Pca.Fit(data, d);
+        Assert.That(pca.Components, Is.InRange(1, n - 1));
+        Assert.That(pca.Eigenvalues.ToArray(), Is.Ordered.Descending);
+        int r = pca.Components;
+        for (int i = 0; i < r; i++)
+        {
+            for (int j = 0; j < r; j++)
+            {
+                double dot = 0;
+                for (int t = 0; t < d; t++)
+                {
+                    dot += (double)pca.Matrix[i * d + t] * pca.Matrix[j * d + t];
+                }
+                Assert.That(dot, Is.EqualTo(i == j ? 1.0 : 0.0).Within(1e-4), $"axes {i}, {j}");
+            }
+        }
+        var y = new float[n * r];
+        pca.Apply(data, n, y);
+        var back = new float[n * d];
+        pca.Reverse(y, n, back);
+        for (int i = 0; i < data.Length; i++)
+        {
+            Assert.That(back[i], Is.EqualTo(data[i]).Within(1e-4));
+        }
+    }
+
+    private static void CheckEigenpairs(double[] a, int d, double[]? expected)
+    {
+        var values = new double[d];
+        var vectors = new double[d * d];
+        SymmetricEigen.Decompose(a, d, values, vectors);
+        Assert.That(values, Is.Ordered.Descending);
+        double scale = Math.Max(1, a.Max(Math.Abs) * Math.Sqrt(d));
+        double tolerance = 1e-12 * d * scale;
+        if (expected is not null)
+        {
+            Assert.That(values, Is.EqualTo(expected).Within(tolerance).AsCollection);
+        }
+        for (int e = 0; e < d; e++)
+        {
+            for (int i = 0; i < d; i++)
+            {
+                double av = 0;
+                for (int j = 0; j < d; j++)
+                {
+                    av += a[i * d + j] * vectors[e * d + j];
+                }
+                Assert.That(av, Is.EqualTo(values[e] * vectors[e * d + i]).Within(tolerance), $"(A v - λ v) of pair {e}, row {i}");
+            }
+        }
+        for (int e = 0; e < d; e++)
+        {
+            for (int f = e; f < d; f++)
+            {
+                double dot = 0;
+                for (int j = 0; j < d; j++)
+                {
+                    dot += vectors[e * d + j] * vectors[f * d + j];
+                }
+                Assert.That(dot, Is.EqualTo(e == f ? 1.0 : 0.0).Within(1e-12 * d), $"vectors {e}, {f}");
+            }
+        }
+    }
+
+    /// <summary>Q of the QR decomposition of a random Gaussian-like matrix (modified Gram-Schmidt, twice), row-major.</summary>
+    private static double[] RandomOrthogonal(int d, int seed)
+    {
+        var rng = new Random(seed);
+        var q = new double[d * d];
+        for (int i = 0; i < q.Length; i++)
+        {
+            q[i] = rng.NextDouble() + rng.NextDouble() + rng.NextDouble() - 1.5;
+        }
+        for (int pass = 0; pass < 2; pass++)
+        {
+            for (int c = 0; c < d; c++)
+            {
+                for (int p = 0; p < c; p++)
+                {
+                    double dot = 0;
+                    for (int r = 0; r < d; r++)
+                    {
+                        dot += q[r * d + c] * q[r * d + p];
+                    }
+                    for (int r = 0; r < d; r++)
+                    {
+                        q[r * d + c] -= dot * q[r * d + p];
+                    }
+                }
+                double norm = 0;
+                for (int r = 0; r < d; r++)
+                {
+                    norm += q[r * d + c] * q[r * d + c];
+                }
+                norm = Math.Sqrt(norm);
+                for (int r = 0; r < d; r++)
+                {
+                    q[r * d + c] /= norm;
+                }
+            }
+        }
+        return q;
     }
 }

@@ -116,7 +116,9 @@ public sealed class TrainingPinTests
         TestContext.Out.WriteLine($"qinco: {Sha256(saved.ToArray())}");
         // Recorded after the core redesign, whose training forward pass is the encoder's (codeword tables of ALGORITHM.md
         // §8.1) instead of a concat GEMM: same function, other rounding. The trainer refactoring left this hash unchanged.
-        Assert.That(Sha256(saved.ToArray()), Is.EqualTo("D87E37FC876EA3EE09F7E80E9BF9F16551F58D7D7DAFC2AD73561B582EB4F400"));
+        // Re-recorded when the PCA of the RQ initialisation's progressive k-means moved from Jacobi to Householder/QL
+        // (issue 13): its eigenvectors differ at rounding level.
+        Assert.That(Sha256(saved.ToArray()), Is.EqualTo("B417905489079B23FC32C5E80A45555DE1B4A0EB5A48D40D34AF0063A2A2B9D6"));
     }
 
     internal static TrainingOptions Configure(string run, LinearRegressionModel model)

@@ -97,6 +97,12 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         var search = new EncoderSearch(Options.BeamWidth);
         var beamSteps = new CodebookSteps(codebooks, norms, k, d);
         RequireBeamState(n);
+        if ((long)n < (long)MinVectorsPerCodeword * k)
+        {
+            string warning = FewVectorsWarning(n, k);
+            LogFewVectors(warning);
+            progress?.Report(new FitProgress("warning: " + warning, 0, 0, clock.Elapsed));
+        }
         float scale = PowerOfTwoScale(train.Data);
         float[] x = train.Data;
         if (scale != 1f)
@@ -326,12 +332,21 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         return n == 0 ? 0 : sum / n;
     }
 
+    /// <summary>Training vectors per codeword below which fitting warns (Faiss warns below 39 per centroid).</summary>
+    internal const int MinVectorsPerCodeword = 39;
+
+    internal static string FewVectorsWarning(int n, int k) => FormattableString.Invariant(
+        $"{n} training vectors for K = {k} codewords per step is {(double)n / k:F1} per codeword, fewer than the {MinVectorsPerCodeword} k-means needs to place them well: expect codebooks fitted to these vectors (a low training MSE) and a higher MSE on other data; train on at least {(long)MinVectorsPerCodeword * k} vectors or use fewer codebook bits.");
+
     private static ResidualQuantizerOptions Checked(ResidualQuantizerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         return options;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
+    private partial void LogFewVectors(string warning);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "RQ step {Step}/{Steps} trained: train MSE {Mse:G6} after {Seconds:F1} s")]
     private partial void LogStepTrained(int step, int steps, double mse, double seconds);
