@@ -1,0 +1,222 @@
+using System;
+using System.Numerics.Tensors;
+using Qinco.Core.Numerics;
+
+namespace Qinco.Search;
+
+public sealed partial class IvfIndex
+{
+    /// <summary>One search call: the index, its queries and parameters, and where the results go.</summary>
+    private sealed class SearchPlan(IvfIndex index, float[] queries, int k, IvfSearchParameters parameters, long[] ids, float[] distances)
+    {
+        private readonly bool _rerank = parameters.Rerank && !(index.Decoder.IsExact && index.Norms == NormStorage.Float);
+        private readonly int _nprobe = Math.Min(parameters.NProbe, index.ListCount);
+        private readonly KernelVariant _variant = Kernels.Active;
+
+        /// <summary>Searches queries [first, first + rows): one GEMM for their tables, one for their coarse products, then each query alone.</summary>
+        public void RunBlock(int first, int rows, SearchScratch s)
+        {
+            int d = index.Dimension, lists = index.ListCount, columns = index.Steps * LookupTableScan.TableSize;
+            ReadOnlySpan<float> q = queries.AsSpan(first * d, rows * d);
+            index.Decoder.ComputeLookupTables(q, rows, s.Tables, scale: -2f, maxDegreeOfParallelism: 1);
+            Gemm.Multiply(q, index.Codec.Centroids, s.Coarse, rows, lists, d, transposeB: true, alpha: -2f, maxDegreeOfParallelism: 1);
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<float> query = q.Slice(r * d, d);
+                float queryNorm = TensorPrimitives.SumOfSquares(query);
+                ReadOnlySpan<float> products = s.Coarse.AsSpan(r * lists, lists);
+                for (int l = 0; l < lists; l++)
+                {
+                    s.Offsets[l] = queryNorm + products[l];
+                    s.CoarseDistances[l] = s.Offsets[l] + index._centroidNorms[l];
+                }
+                ReadOnlySpan<int> probes = SelectProbes(s);
+                Scan(probes, s.Tables.AsSpan(r * columns, columns), s);
+                Finish(query, first + r, s);
+            }
+        }
+
+        private ReadOnlySpan<int> SelectProbes(SearchScratch s)
+        {
+            int lists = index.ListCount;
+            Span<int> probes = s.Probes.AsSpan(0, _nprobe);
+            if (_nprobe == lists)
+            {
+                for (int l = 0; l < lists; l++)
+                {
+                    probes[l] = l;
+                }
+            }
+            else if (_nprobe <= RowSelection.MaxTopK)
+            {
+                RowSelection.TopK(s.CoarseDistances, 1, lists, _nprobe, probes, s.ProbeValues.AsSpan(0, _nprobe));
+            }
+            else
+            {
+                for (int l = 0; l < lists; l++)
+                {
+                    s.Probes[l] = l;
+                    s.ProbeValues[l] = s.CoarseDistances[l];
+                }
+                Array.Sort(s.ProbeValues, s.Probes, 0, lists);
+            }
+            return probes;
+        }
+
+        private void Scan(ReadOnlySpan<int> probes, ReadOnlySpan<float> queryTable, SearchScratch s)
+        {
+            long scanned = 0;
+            foreach (int l in probes)
+            {
+                scanned += index._lists[l].Count;
+            }
+            s.Collector.Reset((int)Math.Min(parameters.Shortlist, scanned));
+            int m = index.Steps, columns = queryTable.Length;
+            (float normScale, float normOffset) = index.NormDequantization();
+            foreach (int l in probes)
+            {
+                InvertedList list = index._lists[l];
+                if (list.Count == 0)
+                {
+                    continue;
+                }
+                ReadOnlySpan<float> table = queryTable;
+                float offset = s.Offsets[l];
+                if (index.Norms == NormStorage.Byte)
+                {
+                    TensorPrimitives.Add(queryTable, index._listTables.AsSpan(l * columns, columns), s.ListTable);
+                    table = s.ListTable;
+                    offset = s.CoarseDistances[l];
+                }
+                for (int start = 0; start < list.Count; start += ScanChunk)
+                {
+                    int n = Math.Min(ScanChunk, list.Count - start);
+                    ReadOnlySpan<float> bias;
+                    if (index.Norms == NormStorage.Float)
+                    {
+                        bias = list.FloatNorms.AsSpan(start, n);
+                    }
+                    else
+                    {
+                        Span<float> dequantized = s.Bias.AsSpan(0, n);
+                        TensorPrimitives.ConvertTruncating<byte, float>(list.ByteNorms.AsSpan(start, n), dequantized);
+                        TensorPrimitives.Multiply(dequantized, normScale, dequantized);
+                        TensorPrimitives.Add(dequantized, normOffset, dequantized);
+                        bias = dequantized;
+                    }
+                    Span<float> raw = s.Raw.AsSpan(0, n);
+                    LookupTableScan.SumUnchecked(table, list.Codes.AsSpan(start * m), m, bias, raw, _variant);
+                    s.Collector.Offer(raw, offset, ((long)l << 32) | (uint)start);
+                }
+            }
+        }
+
+        /// <summary>Decodes and re-ranks the shortlist (or keeps its table distances), sorts by (distance, id), writes the first k.</summary>
+        private void Finish(ReadOnlySpan<float> query, int queryIndex, SearchScratch s)
+        {
+            int count = s.Collector.Count, m = index.Steps, d = index.Dimension;
+            if (count == 0)
+            {
+                return;
+            }
+            s.Reserve(count, m, d, _rerank);
+            ReadOnlySpan<long> keys = s.Collector.Keys;
+            Span<Candidate> candidates = s.Candidates.AsSpan(0, count);
+            for (int i = 0; i < count; i++)
+            {
+                int l = (int)(keys[i] >> 32), position = (int)(uint)keys[i];
+                InvertedList list = index._lists[l];
+                candidates[i] = new Candidate(s.Collector.Distances[i], list.Ids[position]);
+                if (_rerank)
+                {
+                    s.Lists[i] = l;
+                    list.ReadCode(position, s.Codes.AsSpan(i * m, m));
+                }
+            }
+            if (_rerank)
+            {
+                Span<float> decoded = s.Decoded.AsSpan(0, count * d);
+                index.Codec.Decode(s.Lists.AsSpan(0, count), s.Codes.AsSpan(0, count * m), decoded);
+                for (int i = 0; i < count; i++)
+                {
+                    candidates[i] = new Candidate(Distances.SquaredL2(query, decoded.Slice(i * d, d)), candidates[i].Id);
+                }
+            }
+            candidates.Sort();
+            int results = Math.Min(k, count);
+            for (int i = 0; i < results; i++)
+            {
+                ids[((long)queryIndex * k) + i] = candidates[i].Id;
+                distances[((long)queryIndex * k) + i] = candidates[i].Distance;
+            }
+        }
+    }
+
+    /// <summary>A result candidate, ordered by distance then id.</summary>
+    private readonly record struct Candidate(float Distance, long Id) : IComparable<Candidate>
+    {
+        public int CompareTo(Candidate other)
+        {
+            int c = Distance.CompareTo(other.Distance);
+            return c != 0 ? c : Id.CompareTo(other.Id);
+        }
+    }
+
+    /// <summary>Buffers of one search thread, reused across its query blocks.</summary>
+    private sealed class SearchScratch
+    {
+        public SearchScratch(IvfIndex index)
+        {
+            int columns = index.Steps * LookupTableScan.TableSize, lists = index.ListCount;
+            Tables = new float[QueryBlock * columns];
+            Coarse = new float[QueryBlock * lists];
+            ListTable = new float[columns];
+            Offsets = new float[lists];
+            CoarseDistances = new float[lists];
+            Probes = new int[lists];
+            ProbeValues = new float[lists];
+        }
+
+        public float[] Tables { get; }
+
+        public float[] Coarse { get; }
+
+        public float[] ListTable { get; }
+
+        public float[] Offsets { get; }
+
+        public float[] CoarseDistances { get; }
+
+        public int[] Probes { get; }
+
+        public float[] ProbeValues { get; }
+
+        public float[] Bias { get; } = new float[ScanChunk];
+
+        public float[] Raw { get; } = new float[ScanChunk];
+
+        public ShortlistCollector Collector { get; } = new();
+
+        public Candidate[] Candidates { get; private set; } = [];
+
+        public int[] Lists { get; private set; } = [];
+
+        public byte[] Codes { get; private set; } = [];
+
+        public float[] Decoded { get; private set; } = [];
+
+        public void Reserve(int count, int steps, int dimension, bool rerank)
+        {
+            if (Candidates.Length < count)
+            {
+                Candidates = new Candidate[count];
+            }
+            if (rerank && Lists.Length < count)
+            {
+                Lists = new int[count];
+                Codes = new byte[count * steps];
+                Decoded = new float[count * dimension];
+            }
+        }
+    }
+}
