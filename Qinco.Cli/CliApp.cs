@@ -49,11 +49,14 @@ internal static class CliApp
     /// <summary>Builds the root command with every sub-command.</summary>
     internal static RootCommand CreateRoot(CliContext context)
     {
-        var root = new RootCommand("qinco: train, encode, decode and evaluate vector quantizers (RQ with beam search, QINCo).");
+        var root = new RootCommand("qinco: train, encode, decode and evaluate vector quantizers (RQ with beam search, QINCo), and search compressed indexes.");
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(EncodeCommand.Create(context));
         root.Subcommands.Add(DecodeCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
+        root.Subcommands.Add(IndexCommand.Create(context));
+        root.Subcommands.Add(SearchCommand.Create(context));
+        root.Subcommands.Add(TuneCommand.Create(context));
         root.Subcommands.Add(DemoCommand.Create(context));
         return root;
     }

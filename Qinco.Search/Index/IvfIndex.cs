@@ -150,21 +150,77 @@ public sealed partial class IvfIndex
             throw new ArgumentException($"The training set ({train.Count} x {train.Dimension}) must be non-empty and of dimension {codec.Dimension}.", nameof(train));
         }
         (int[] lists, CodeSet codes) = EncodeAll(codec, train);
-        var residuals = new float[train.Data.Length];
-        ResidualsTo(codec, train.Data, lists, residuals);
+        return Create(codec, train, lists, codes, norms, maxDegreeOfParallelism, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="Create(IIvfCodec, VectorSet, NormStorage, int, CancellationToken)"/>, with the training set's
+    /// encoding already computed (e.g. the database's own codes, so that they are computed once).
+    /// </summary>
+    /// <param name="codec">Coarse quantizer and residual codes.</param>
+    /// <param name="train">Training vectors (raw).</param>
+    /// <param name="lists">Shape: [n]: each training vector's list (from <see cref="IIvfCodec.Encode"/>).</param>
+    /// <param name="codes">n residual codes of the codec's layout.</param>
+    /// <param name="norms">How the norm term is stored.</param>
+    /// <param name="maxDegreeOfParallelism">Threads of the fit; -1 uses all processors.</param>
+    /// <param name="cancellationToken">Checked during the fit.</param>
+    /// <exception cref="ArgumentException">The counts, dimension or layout disagree, or a list number is out of range.</exception>
+    public static IvfIndex Create(IIvfCodec codec, VectorSet train, ReadOnlySpan<int> lists, CodeSet codes, NormStorage norms = NormStorage.Float, int maxDegreeOfParallelism = -1, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(codec);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(codes);
+        if (train.Dimension != codec.Dimension || train.Count == 0 || lists.Length != train.Count || codes.Count != train.Count || codes.Layout != codec.Layout)
+        {
+            throw new ArgumentException($"The training set ({train.Count} x {train.Dimension}), its {lists.Length} lists and {codes.Count} codes must agree with each other and with the codec (dimension {codec.Dimension}).", nameof(train));
+        }
+        foreach (int list in lists)
+        {
+            if ((uint)list >= (uint)codec.ListCount)
+            {
+                throw new ArgumentException($"List {list} is outside [0, {codec.ListCount}).", nameof(lists));
+            }
+        }
         AdditiveDecoder decoder = codec.Quantizer is ResidualQuantizer rq
             ? AdditiveDecoder.FromResidualQuantizer(rq)
-            : AdditiveDecoder.Fit(residuals, codes, codec.Dimension, maxDegreeOfParallelism, cancellationToken);
+            : AdditiveDecoder.Fit(Residuals(codec, train.Data, lists), codes, codec.Dimension, maxDegreeOfParallelism, cancellationToken);
         var squaredNorms = new float[train.Count];
         decoder.SquaredNorms(codes.Data, squaredNorms);
         return new IvfIndex(codec, decoder, norms, TensorPrimitives.Min<float>(squaredNorms), TensorPrimitives.Max<float>(squaredNorms));
+    }
+
+    /// <summary>The residuals <c>x − centroid[list]</c> of vectors to the codec's centroids.</summary>
+    /// <param name="codec">Gives the centroids.</param>
+    /// <param name="vectors">Shape: [n, D].</param>
+    /// <param name="lists">Shape: [n].</param>
+    /// <returns>Shape: [n, D].</returns>
+    /// <exception cref="ArgumentException">The shapes disagree, or a list number is out of range.</exception>
+    public static float[] Residuals(IIvfCodec codec, ReadOnlySpan<float> vectors, ReadOnlySpan<int> lists)
+    {
+        ArgumentNullException.ThrowIfNull(codec);
+        int d = codec.Dimension;
+        if (vectors.Length != (long)lists.Length * d)
+        {
+            throw new ArgumentException($"{lists.Length} list numbers but {vectors.Length} floats of dimension {d}.", nameof(vectors));
+        }
+        var result = new float[vectors.Length];
+        ReadOnlySpan<float> centroids = codec.Centroids;
+        for (int i = 0; i < lists.Length; i++)
+        {
+            if ((uint)lists[i] >= (uint)codec.ListCount)
+            {
+                throw new ArgumentException($"List {lists[i]} is outside [0, {codec.ListCount}).", nameof(lists));
+            }
+            TensorPrimitives.Subtract(vectors.Slice(i * d, d), centroids.Slice(lists[i] * d, d), result.AsSpan(i * d, d));
+        }
+        return result;
     }
 
     /// <summary>
     /// A flat index (ALGORITHM.md §4.3a): one list whose centroid is the origin, so every query scans every code; the
     /// quantizer encodes the vectors themselves.
     /// </summary>
-    /// <exception cref="ArgumentException">As <see cref="Create"/> and <see cref="ResidualIvfCodec(CoarseQuantizer, IQuantizer)"/>.</exception>
+    /// <exception cref="ArgumentException">As <see cref="Create(IIvfCodec, VectorSet, NormStorage, int, CancellationToken)"/> and <see cref="ResidualIvfCodec(CoarseQuantizer, IQuantizer)"/>.</exception>
     public static IvfIndex CreateFlat(IQuantizer quantizer, VectorSet train, NormStorage norms = NormStorage.Float, int maxDegreeOfParallelism = -1, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(quantizer);
@@ -178,6 +234,23 @@ public sealed partial class IvfIndex
         ArgumentOutOfRangeException.ThrowIfNegative(list);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(list, ListCount);
         return _lists[list].Count;
+    }
+
+    /// <summary>The largest id in the index, or -1 when it is empty (a scan of the ids).</summary>
+    public long MaxId
+    {
+        get
+        {
+            long max = -1;
+            foreach (InvertedList list in _lists)
+            {
+                foreach (long id in list.Ids.AsSpan(0, list.Count))
+                {
+                    max = Math.Max(max, id);
+                }
+            }
+            return max;
+        }
     }
 
     /// <summary>Whether an entry has id <paramref name="id"/> (a scan of the ids).</summary>
@@ -344,16 +417,6 @@ public sealed partial class IvfIndex
         var codes = new CodeSet(vectors.Count, codec.Layout);
         codec.Encode(vectors.Data, lists, codes.Data);
         return (lists, codes);
-    }
-
-    private static void ResidualsTo(IIvfCodec codec, ReadOnlySpan<float> vectors, ReadOnlySpan<int> lists, Span<float> destination)
-    {
-        int d = codec.Dimension;
-        ReadOnlySpan<float> centroids = codec.Centroids;
-        for (int i = 0; i < lists.Length; i++)
-        {
-            TensorPrimitives.Subtract(vectors.Slice(i * d, d), centroids.Slice(lists[i] * d, d), destination.Slice(i * d, d));
-        }
     }
 
     private void CheckNewIds(ReadOnlySpan<long> ids)
