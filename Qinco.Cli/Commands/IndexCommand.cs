@@ -70,11 +70,13 @@ internal static class IndexCommand
         norms.AcceptOnlyFromAmong("float", "byte");
         var firstId = CliOptions.Int("--first-id", "Id of the first base row; the others follow.", 0, min: 0);
         var seed = CliOptions.Int("--seed", "Seed of the k-means of --lists.", new KMeansOptions().Seed);
+        var beam = CliOptions.Int("--beam", "Encode with this beam width instead of the model's own (the codes stay the model's).", null, min: 1);
+        var candidates = CliOptions.Int("--candidates", "qinco: encode with this many pre-selected codewords per beam (0 = all K).", null, min: 0);
         var threads = CliOptions.Threads();
         var output = CliOptions.File("--out", "Where to save the index (written atomically).", required: true);
         output.HelpName = "INDEX";
         var command = new Command("build", "Encode a database and save it as an IVF (or flat) index of codes with the model inside.");
-        foreach (Option option in new Option[] { model, baseFile, baseRows, lists, centroids, train, trainRows, norms, firstId, seed, threads, output })
+        foreach (Option option in new Option[] { model, baseFile, baseRows, lists, centroids, train, trainRows, norms, firstId, seed, beam, candidates, threads, output })
         {
             command.Options.Add(option);
         }
@@ -89,6 +91,12 @@ internal static class IndexCommand
         {
             int threadCount = parse.GetValue(threads);
             IQuantizer quantizer = Quantizer.Load(parse.GetRequiredValue(model), threadCount);
+            if (CliOptions.ValueIfGiven(parse, beam) is int || CliOptions.ValueIfGiven(parse, candidates) is int)
+            {
+                var flags = new System.Collections.Generic.Dictionary<string, string>(StringComparer.Ordinal) { ["BeamWidth"] = "--beam", ["Candidates"] = "--candidates" };
+                quantizer = CliOptions.ValidateWithLibrary(flags, () => quantizer.WithSearch(new EncoderSearch(
+                    CliOptions.ValueIfGiven(parse, beam) ?? quantizer.Search.BeamWidth, CliOptions.ValueIfGiven(parse, candidates) ?? quantizer.Search.Candidates)));
+            }
             VectorSet database = ReadMatching(parse.GetRequiredValue(baseFile), parse.GetValue(baseRows), quantizer.Dimension, "base");
             VectorSet? fitSet = parse.GetValue(train) is string trainPath ? ReadMatching(trainPath, parse.GetValue(trainRows), quantizer.Dimension, "training") : null;
             var clock = Stopwatch.StartNew();

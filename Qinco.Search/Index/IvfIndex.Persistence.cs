@@ -92,6 +92,15 @@ public sealed partial class IvfIndex
             file.Set("norms", byteNorms, n);
         }
         file.Set("ids", ids, n);
+        if (Pairwise is PairwiseDecoder pairwise)
+        {
+            int j = pairwise.CodebookCount, sub = pairwise.ListSubcodes;
+            file.Set("pairwise_subcodes", sub);
+            file.Set("pairwise_codebook_count", j);
+            file.Set("pairwise_pairs", pairwise.Pairs.ToArray(), j, 2);
+            file.Set("pairwise_list_codes", pairwise.ListCodes[..(ListCount * sub)].ToArray(), ListCount, sub);
+            file.Set("pairwise_codebooks", pairwise.Codebooks.ToArray(), j, PairwiseDecoder.Cells, Dimension);
+        }
         file.WriteTo(stream);
     }
 
@@ -222,6 +231,14 @@ public sealed partial class IvfIndex
             }
         }
         index.Count = n;
+        if (file.Has("pairwise_pairs"))
+        {
+            int sub = file.GetInt32("pairwise_subcodes", 0, 16);
+            int j = file.GetInt32("pairwise_codebook_count", 1, 4096);
+            index.SetPairwiseDecoder(new PairwiseDecoder(
+                file.GetFiniteFloats("pairwise_codebooks", j, PairwiseDecoder.Cells, d), file.GetInts("pairwise_pairs", j, 2),
+                file.GetBytes("pairwise_list_codes", lists, sub), m, d, sub));
+        }
         return index;
     }
 }

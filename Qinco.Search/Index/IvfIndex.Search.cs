@@ -10,6 +10,7 @@ public sealed partial class IvfIndex
     private sealed class SearchPlan(IvfIndex index, float[] queries, int k, IvfSearchParameters parameters, long[] ids, float[] distances)
     {
         private readonly bool _rerank = parameters.Rerank && !(index.Decoder.IsExact && index.Norms == NormStorage.Float);
+        private readonly bool _middle = parameters.MiddleShortlist > parameters.Shortlist && index.Pairwise is not null;
         private readonly int _nprobe = Math.Min(parameters.NProbe, index.ListCount);
         private readonly KernelVariant _variant = Kernels.Active;
 
@@ -70,7 +71,7 @@ public sealed partial class IvfIndex
             {
                 scanned += index._lists[l].Count;
             }
-            s.Collector.Reset((int)Math.Min(parameters.Shortlist, scanned));
+            s.Collector.Reset((int)Math.Min(_middle ? parameters.MiddleShortlist : parameters.Shortlist, scanned));
             int m = index.Steps, columns = queryTable.Length;
             (float normScale, float normOffset) = index.NormDequantization();
             foreach (int l in probes)
@@ -111,7 +112,10 @@ public sealed partial class IvfIndex
             }
         }
 
-        /// <summary>Decodes and re-ranks the shortlist (or keeps its table distances), sorts by (distance, id), writes the first k.</summary>
+        /// <summary>
+        /// Optionally narrows the table-stage candidates with the pairwise decoder, then decodes and re-ranks them (or
+        /// keeps their table distances), sorts by (distance, id) and writes the first k.
+        /// </summary>
         private void Finish(ReadOnlySpan<float> query, int queryIndex, SearchScratch s)
         {
             int count = s.Collector.Count, m = index.Steps, d = index.Dimension;
@@ -119,27 +123,42 @@ public sealed partial class IvfIndex
             {
                 return;
             }
-            s.Reserve(count, m, d, _rerank);
-            ReadOnlySpan<long> keys = s.Collector.Keys;
+            s.Reserve(count, m, d);
             Span<Candidate> candidates = s.Candidates.AsSpan(0, count);
+            ReadOnlySpan<long> keys = s.Collector.Keys;
             for (int i = 0; i < count; i++)
             {
-                int l = (int)(keys[i] >> 32), position = (int)(uint)keys[i];
-                InvertedList list = index._lists[l];
-                candidates[i] = new Candidate(s.Collector.Distances[i], list.Ids[position]);
-                if (_rerank)
+                candidates[i] = new Candidate(s.Collector.Distances[i], IdOf(keys[i]), keys[i]);
+            }
+            if (_middle)
+            {
+                PairwiseDecoder pairwise = index.Pairwise!;
+                Span<float> reconstruction = s.Decoded.AsSpan(0, d);
+                for (int i = 0; i < count; i++)
                 {
-                    s.Lists[i] = l;
-                    list.ReadCode(position, s.Codes.AsSpan(i * m, m));
+                    (int l, int position) = Split(candidates[i].Key);
+                    index._lists[l].ReadCode(position, s.Codes.AsSpan(0, m));
+                    pairwise.Decode(l, s.Codes.AsSpan(0, m), reconstruction);
+                    TensorPrimitives.Add(reconstruction, index.Codec.Centroids.Slice(l * d, d), reconstruction);
+                    candidates[i] = candidates[i] with { Distance = Distances.SquaredL2(query, reconstruction) };
                 }
+                candidates.Sort();
+                count = Math.Min(count, parameters.Shortlist);
+                candidates = candidates[..count];
             }
             if (_rerank)
             {
+                for (int i = 0; i < count; i++)
+                {
+                    (int l, int position) = Split(candidates[i].Key);
+                    s.Lists[i] = l;
+                    index._lists[l].ReadCode(position, s.Codes.AsSpan(i * m, m));
+                }
                 Span<float> decoded = s.Decoded.AsSpan(0, count * d);
                 index.Codec.Decode(s.Lists.AsSpan(0, count), s.Codes.AsSpan(0, count * m), decoded);
                 for (int i = 0; i < count; i++)
                 {
-                    candidates[i] = new Candidate(Distances.SquaredL2(query, decoded.Slice(i * d, d)), candidates[i].Id);
+                    candidates[i] = candidates[i] with { Distance = Distances.SquaredL2(query, decoded.Slice(i * d, d)) };
                 }
             }
             candidates.Sort();
@@ -150,10 +169,18 @@ public sealed partial class IvfIndex
                 distances[((long)queryIndex * k) + i] = candidates[i].Distance;
             }
         }
+
+        private long IdOf(long key)
+        {
+            (int l, int position) = Split(key);
+            return index._lists[l].Ids[position];
+        }
+
+        private static (int List, int Position) Split(long key) => ((int)(key >> 32), (int)(uint)key);
     }
 
     /// <summary>A result candidate, ordered by distance then id.</summary>
-    private readonly record struct Candidate(float Distance, long Id) : IComparable<Candidate>
+    private readonly record struct Candidate(float Distance, long Id, long Key) : IComparable<Candidate>
     {
         public int CompareTo(Candidate other)
         {
@@ -205,13 +232,13 @@ public sealed partial class IvfIndex
 
         public float[] Decoded { get; private set; } = [];
 
-        public void Reserve(int count, int steps, int dimension, bool rerank)
+        public void Reserve(int count, int steps, int dimension)
         {
             if (Candidates.Length < count)
             {
                 Candidates = new Candidate[count];
             }
-            if (rerank && Lists.Length < count)
+            if (Lists.Length < count)
             {
                 Lists = new int[count];
                 Codes = new byte[count * steps];

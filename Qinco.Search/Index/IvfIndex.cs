@@ -101,6 +101,9 @@ public sealed partial class IvfIndex
     /// <summary>The high end of the 8-bit norm range (<see cref="NormStorage.Byte"/>).</summary>
     public float NormMax { get; }
 
+    /// <summary>The optional pairwise decoder of the middle stage (<see cref="IvfSearchParameters.MiddleShortlist"/>), or null.</summary>
+    public PairwiseDecoder? Pairwise { get; private set; }
+
     /// <summary>D.</summary>
     public int Dimension => Codec.Dimension;
 
@@ -225,6 +228,17 @@ public sealed partial class IvfIndex
     {
         ArgumentNullException.ThrowIfNull(quantizer);
         return Create(new ResidualIvfCodec(CoarseQuantizer.Single(quantizer.Dimension), quantizer), train, norms, maxDegreeOfParallelism, cancellationToken);
+    }
+
+    /// <summary>Sets (or, with null, removes) the pairwise decoder of the middle stage; it is saved with the index.</summary>
+    /// <exception cref="ArgumentException">The decoder's steps, dimension or list sub-codes do not match the index.</exception>
+    public void SetPairwiseDecoder(PairwiseDecoder? decoder)
+    {
+        if (decoder is not null && (decoder.Steps != Steps || decoder.Dimension != Dimension || decoder.ListCount < ListCount))
+        {
+            throw new ArgumentException($"The pairwise decoder (M = {decoder.Steps}, D = {decoder.Dimension}, {decoder.ListCount} lists) does not match the index (M = {Steps}, D = {Dimension}, {ListCount} lists).", nameof(decoder));
+        }
+        Pairwise = decoder;
     }
 
     /// <summary>Entries in list <paramref name="list"/>.</summary>

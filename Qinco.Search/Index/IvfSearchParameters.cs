@@ -22,6 +22,14 @@ public sealed record IvfSearchParameters
     public int Shortlist { get; init; } = 100;
 
     /// <summary>
+    /// The optional middle stage (ALGORITHM.md §4.4–4.5): when above <see cref="Shortlist"/> and the index has a
+    /// <see cref="IvfIndex.Pairwise"/> decoder, the table stage keeps this many codes, the pairwise decoder re-ranks
+    /// them by exact L2 to its reconstructions and passes the best <see cref="Shortlist"/> to the full decode
+    /// (default: 0, no middle stage). Ignored without a pairwise decoder.
+    /// </summary>
+    public int MiddleShortlist { get; init; }
+
+    /// <summary>
     /// Whether the shortlist is decoded by the quantizer and re-ranked by exact L2 (default: true). False returns the
     /// look-up-table distances. Re-ranking is skipped anyway where the additive decoder is the quantizer's exact
     /// decoder and norms are stored as float (RQ), since the two distances then agree.
@@ -41,6 +49,10 @@ public sealed record IvfSearchParameters
         if (Shortlist < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(Shortlist), Shortlist, $"Shortlist = {Shortlist} must be at least 1.");
+        }
+        if (MiddleShortlist < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MiddleShortlist), MiddleShortlist, $"MiddleShortlist = {MiddleShortlist} must be 0 (no middle stage) or positive.");
         }
         Checks.Parallelism(MaxDegreeOfParallelism, nameof(MaxDegreeOfParallelism));
     }

@@ -242,5 +242,42 @@ public sealed class IvfIndexTests
         Assert.That(Enumerable.Range(0, queries.Count).All(q => fewer.NeighborsOf(q)[10..].ToArray().All(id => id == -1)), Is.True, "only the shortlist is returned");
     }
 
+    [Test]
+    public void PairwiseMiddleStage_FitsWithinItsMemoryBound_ReconstructsBetterThanTheAdditiveDecoder_AndSurvivesSaveLoad()
+    {
+        var (train, database, queries, _, _) = s_setup.Value;
+        IvfIndex index = FittedIndex(NormStorage.Float);
+        var lists = new int[train.Count];
+        var codes = new CodeSet(train.Count, index.Codec.Layout);
+        index.Codec.Encode(train.Data, lists, codes.Data);
+        float[] residuals = IvfIndex.Residuals(index.Codec, train.Data, lists);
+        long perCodebook = PairwiseDecoder.Cells * D * 4L;
+        var options = new PairwiseDecoderOptions { MaxBytes = 4 * perCodebook, MaxDegreeOfParallelism = 1 };
+        PairwiseDecoder pairwise = PairwiseDecoder.Fit(index.Codec.Centroids, residuals, lists, codes, options);
+        Assert.That(pairwise.CodebookCount, Is.EqualTo(4), "2·M = 6 codebooks were asked for; 4 fit in MaxBytes");
+        Assert.That(pairwise.Bytes, Is.LessThanOrEqualTo(options.MaxBytes));
+        double additive = index.Decoder.MeanSquaredError(residuals, codes.Data), pairwiseError = 0;
+        var reconstruction = new float[D];
+        for (int i = 0; i < train.Count; i++)
+        {
+            pairwise.Decode(lists[i], codes.Row(i), reconstruction);
+            pairwiseError += Distances.SquaredL2(reconstruction, residuals.AsSpan(i * D, D));
+        }
+        Assert.That(pairwiseError / train.Count, Is.LessThan(additive));
+
+        index.Add(database, Ids(database.Count));
+        index.SetPairwiseDecoder(pairwise);
+        var plain = new IvfSearchParameters { NProbe = 6, Shortlist = 300 };
+        var middle = plain with { MiddleShortlist = 301 };
+        Assert.That(index.Search(queries, 10, middle).Ids.Data, Is.EqualTo(index.Search(queries, 10, plain).Ids.Data), "a middle stage that keeps everything changes nothing");
+        var narrow = new IvfSearchParameters { NProbe = 6, Shortlist = 5, MiddleShortlist = 100 };
+        SearchResult narrowed = index.Search(queries, 10, narrow);
+        var bytes = new MemoryStream();
+        index.Save(bytes);
+        IvfIndex loaded = IvfIndex.Load(new MemoryStream(bytes.ToArray()));
+        Assert.That(loaded.Pairwise, Is.Not.Null);
+        Assert.That(loaded.Search(queries, 10, narrow).Ids.Data, Is.EqualTo(narrowed.Ids.Data));
+    }
+
     private sealed record IvfIndexTestsExpected(VectorSet Decoded);
 }
