@@ -72,11 +72,13 @@ internal static class IndexCommand
         var seed = CliOptions.Int("--seed", "Seed of the k-means of --lists.", new KMeansOptions().Seed);
         var beam = CliOptions.Int("--beam", "Encode with this beam width instead of the model's own (the codes stay the model's).", null, min: 1);
         var candidates = CliOptions.Int("--candidates", "qinco: encode with this many pre-selected codewords per beam (0 = all K).", null, min: 0);
+        var pairwise = CliOptions.Bool("--pairwise", "Also fit QINCo2's pairwise decoder (§4.4) on the fit set, for search --middle-shortlist (true|false).", false);
+        var pairwiseMegabytes = CliOptions.Int("--pairwise-max-mb", "Memory bound of the pairwise codebooks, in MiB (32 MiB each at D = 128).", 1024, min: 1);
         var threads = CliOptions.Threads();
         var output = CliOptions.File("--out", "Where to save the index (written atomically).", required: true);
         output.HelpName = "INDEX";
         var command = new Command("build", "Encode a database and save it as an IVF (or flat) index of codes with the model inside.");
-        foreach (Option option in new Option[] { model, baseFile, baseRows, lists, centroids, train, trainRows, norms, firstId, seed, beam, candidates, threads, output })
+        foreach (Option option in new Option[] { model, baseFile, baseRows, lists, centroids, train, trainRows, norms, firstId, seed, beam, candidates, pairwise, pairwiseMegabytes, threads, output })
         {
             command.Options.Add(option);
         }
@@ -126,6 +128,24 @@ internal static class IndexCommand
             IvfIndex index = IvfIndex.Create(codec, fitVectors, fitLists, fitCodes, storage, threadCount, context.CancellationToken);
             double fitSeconds = clock.Elapsed.TotalSeconds;
             (double aqMse, double fullMse) = DecoderErrors(index, fitVectors, fitLists, fitCodes);
+            string pairwiseText = string.Empty;
+            if (parse.GetValue(pairwise))
+            {
+                var watch = Stopwatch.StartNew();
+                float[] residuals = IvfIndex.Residuals(codec, fitVectors.Data, fitLists);
+                var options = new PairwiseDecoderOptions { MaxBytes = parse.GetValue(pairwiseMegabytes) * (1L << 20), MaxDegreeOfParallelism = threadCount };
+                PairwiseDecoder decoder = PairwiseDecoder.Fit(codec.Centroids, residuals, fitLists, fitCodes, options, context.CancellationToken);
+                index.SetPairwiseDecoder(decoder);
+                double error = 0;
+                var reconstruction = new float[codec.Dimension];
+                for (int i = 0; i < fitCodes.Count; i++)
+                {
+                    decoder.Decode(fitLists[i], fitCodes.Row(i), reconstruction);
+                    error += Core.Numerics.Distances.SquaredL2(reconstruction, residuals.AsSpan(i * codec.Dimension, codec.Dimension));
+                }
+                pairwiseText = string.Create(CultureInfo.InvariantCulture,
+                    $", pairwise {error / fitCodes.Count:G6} ({decoder.CodebookCount} codebooks, {decoder.Bytes >> 20} MiB, fitted in {watch.Elapsed.TotalSeconds:F1} s)");
+            }
             clock.Restart();
             long first = parse.GetValue(firstId);
             index.AddCodes(baseLists, baseCodes, Enumerable.Range(0, database.Count).Select(i => first + i).ToArray());
@@ -136,7 +156,7 @@ internal static class IndexCommand
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"time: coarse {coarseSeconds:F1} s, encode {encodeSeconds:F1} s, decoder fit {fitSeconds:F1} s, add+save {clock.Elapsed.TotalSeconds:F1} s"));
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"decoder MSE on the {fitVectors.Count} fit vectors: additive {aqMse:G6} ({(index.Decoder.IsExact ? "the quantizer's own codebooks" : "least squares")}), full {fullMse:G6}"));
+                $"decoder MSE on the {fitVectors.Count} fit vectors: additive {aqMse:G6} ({(index.Decoder.IsExact ? "the quantizer's own codebooks" : "least squares")}), full {fullMse:G6}{pairwiseText}"));
             return CliApp.Success;
         }, parse));
         return command;

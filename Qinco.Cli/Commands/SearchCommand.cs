@@ -14,7 +14,7 @@ using Qinco.Search;
 namespace Qinco.Cli.Commands;
 
 /// <summary>One measured operating point of an index: parameters, recall (shares 0..1; null without ground truth) and time.</summary>
-internal sealed record SearchMeasurement(int NProbe, int Shortlist, int K, double? RecallAt1, double? RecallAt10, double? RecallAt100, double MicrosecondsPerQuery, int Threads, int Queries);
+internal sealed record SearchMeasurement(int NProbe, int Shortlist, int MiddleShortlist, int K, double? RecallAt1, double? RecallAt10, double? RecallAt100, double MicrosecondsPerQuery, int Threads, int Queries);
 
 /// <summary><c>qinco search</c>: searches an index with a query file, reports recall and time per query.</summary>
 internal static class SearchCommand
@@ -24,16 +24,18 @@ internal static class SearchCommand
         var shared = new SearchOptions();
         var nprobe = CliOptions.Int("--nprobe", "Inverted lists scanned per query (clamped to the list count).", new IvfSearchParameters().NProbe, min: 1);
         var shortlist = CliOptions.Int("--shortlist", "Codes kept by the look-up-table stage for decoding and exact re-ranking; 0 keeps all.", new IvfSearchParameters().Shortlist, min: 0);
+        var middle = CliOptions.Int("--middle-shortlist", "Codes the table stage keeps for the pairwise decoder, which passes --shortlist of them on (needs an index built with --pairwise); 0: no middle stage.", 0, min: 0);
         var output = CliOptions.File("--out", "Write the result ids (int64 .npy [queries, k]; -1 where fewer than k).", required: false);
         var command = new Command("search", "Search an index: R@1/10/100 against ground truth and microseconds per query.");
         shared.AddTo(command);
         command.Options.Add(nprobe);
         command.Options.Add(shortlist);
+        command.Options.Add(middle);
         command.Options.Add(output);
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
             (IvfIndex index, VectorSet queries, Matrix<long>? truth) = shared.Load(parse);
-            SearchMeasurement m = Measure(index, queries, truth, shared.K(parse), parse.GetValue(nprobe), parse.GetValue(shortlist), shared.Threads(parse), shared.Repeat(parse), shared.Rerank(parse), out SearchResult result);
+            SearchMeasurement m = Measure(index, queries, truth, shared.K(parse), parse.GetValue(nprobe), parse.GetValue(shortlist), parse.GetValue(middle), shared.Threads(parse), shared.Repeat(parse), shared.Rerank(parse), out SearchResult result);
             if (parse.GetValue(output) is string outPath)
             {
                 VectorFile.WriteNpy(outPath, result.Ids);
@@ -45,7 +47,7 @@ internal static class SearchCommand
             else
             {
                 context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"nprobe {m.NProbe}, shortlist {ShortlistText(m.Shortlist)}: R@1 {Recall(m.RecallAt1)}, R@10 {Recall(m.RecallAt10)}, R@100 {Recall(m.RecallAt100)}, {m.MicrosecondsPerQuery:F1} us/query ({m.Queries} queries, k = {m.K}, {m.Threads} threads; {index.Count} vectors, {index.BytesPerVector} bytes each)"));
+                    $"nprobe {m.NProbe}, shortlist {ShortlistText(m.Shortlist)}{(m.MiddleShortlist > 0 ? $" (middle {m.MiddleShortlist})" : string.Empty)}: R@1 {Recall(m.RecallAt1)}, R@10 {Recall(m.RecallAt10)}, R@100 {Recall(m.RecallAt100)}, {m.MicrosecondsPerQuery:F1} us/query ({m.Queries} queries, k = {m.K}, {m.Threads} threads; {index.Count} vectors, {index.BytesPerVector} bytes each)"));
             }
             return CliApp.Success;
         }, parse));
@@ -53,10 +55,15 @@ internal static class SearchCommand
     }
 
     /// <summary>Warms up on a few queries, then times <paramref name="repeat"/> searches of all of them and keeps the median.</summary>
-    internal static SearchMeasurement Measure(IvfIndex index, VectorSet queries, Matrix<long>? truth, int k, int nprobe, int shortlist, int threads, int repeat, bool rerank, out SearchResult result)
+    internal static SearchMeasurement Measure(IvfIndex index, VectorSet queries, Matrix<long>? truth, int k, int nprobe, int shortlist, int middle, int threads, int repeat, bool rerank, out SearchResult result)
     {
+        if (middle > 0 && index.Pairwise is null)
+        {
+            throw new CliException("--middle-shortlist needs an index with a pairwise decoder ('index build --pairwise true').");
+        }
         var parameters = new IvfSearchParameters
         {
+            MiddleShortlist = middle,
             NProbe = nprobe,
             Shortlist = shortlist == 0 ? IvfSearchParameters.Unlimited : shortlist,
             Rerank = rerank,
@@ -80,7 +87,7 @@ internal static class SearchCommand
             r10 = k >= 10 ? Qinco.Search.Recall.AtK(result, truth, 10) : null;
             r100 = k >= 100 ? Qinco.Search.Recall.AtK(result, truth, 100) : null;
         }
-        return new SearchMeasurement(Math.Min(nprobe, index.ListCount), shortlist, k, r1, r10, r100, median * 1e6 / Math.Max(1, queries.Count),
+        return new SearchMeasurement(Math.Min(nprobe, index.ListCount), shortlist, middle, k, r1, r10, r100, median * 1e6 / Math.Max(1, queries.Count),
             threads == -1 ? Environment.ProcessorCount : threads, queries.Count);
     }
 
@@ -100,6 +107,7 @@ internal static class SearchCommand
         json.WriteStartObject();
         json.WriteNumber("nprobe", m.NProbe);
         json.WriteNumber("shortlist", m.Shortlist);
+        json.WriteNumber("middle_shortlist", m.MiddleShortlist);
         json.WriteNumber("k", m.K);
         WriteNullable(json, "r_at_1", m.RecallAt1);
         WriteNullable(json, "r_at_10", m.RecallAt10);

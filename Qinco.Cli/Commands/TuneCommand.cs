@@ -25,12 +25,14 @@ internal static class TuneCommand
         var shared = new SearchOptions();
         var nprobes = IntList("--nprobe", "nprobe values to try, comma-separated (values above the list count scan every list).", "1,4,16,64,256", min: 1);
         var shortlists = IntList("--shortlist", "Shortlist sizes to try, comma-separated (0 keeps all).", "10,20,50,100,200,500,1000", min: 0);
+        var middles = IntList("--middle-shortlist", "Middle-stage sizes to try (0: none; others need an index built with --pairwise).", "0", min: 0);
         var plot = CliOptions.File("--plot", "Write the curve (every point and the Pareto front, R@1 against us/query) as an SVG.", required: false);
         plot.HelpName = "FILE.svg";
         var command = new Command("tune", "Sweep nprobe x shortlist; print the Pareto-optimal operating points (R@1 against us/query) and plot them.");
         shared.AddTo(command);
         command.Options.Add(nprobes);
         command.Options.Add(shortlists);
+        command.Options.Add(middles);
         command.Options.Add(plot);
         command.Validators.Add(result =>
         {
@@ -45,12 +47,13 @@ internal static class TuneCommand
             var points = new List<SearchMeasurement>();
             foreach (int p in parse.GetValue(nprobes)!.Select(p => Math.Min(p, index.ListCount)).Distinct().OrderBy(p => p))
             {
-                foreach (int s in parse.GetValue(shortlists)!.Distinct().OrderBy(s => s == 0 ? int.MaxValue : s))
+                foreach ((int s, int mid) in parse.GetValue(shortlists)!.Distinct().OrderBy(s => s == 0 ? int.MaxValue : s)
+                    .SelectMany(s => parse.GetValue(middles)!.Distinct().Where(mid => mid == 0 || (s != 0 && mid > s)).Select(mid => (s, mid))))
                 {
-                    SearchMeasurement m = SearchCommand.Measure(index, queries, truth, shared.K(parse), p, s, shared.Threads(parse), shared.Repeat(parse), shared.Rerank(parse), out _);
+                    SearchMeasurement m = SearchCommand.Measure(index, queries, truth, shared.K(parse), p, s, mid, shared.Threads(parse), shared.Repeat(parse), shared.Rerank(parse), out _);
                     points.Add(m);
                     context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  nprobe {m.NProbe,5} shortlist {SearchCommand.ShortlistText(m.Shortlist),5}: R@1 {SearchCommand.Recall(m.RecallAt1)}  {m.MicrosecondsPerQuery,9:F1} us/query"));
+                        $"  nprobe {m.NProbe,5} shortlist {SearchCommand.ShortlistText(m.Shortlist),5} middle {m.MiddleShortlist,5}: R@1 {SearchCommand.Recall(m.RecallAt1)}  {m.MicrosecondsPerQuery,9:F1} us/query"));
                 }
             }
             List<SearchMeasurement> front = Pareto(points);
@@ -67,13 +70,14 @@ internal static class TuneCommand
                 var table = new Table().Border(TableBorder.Rounded).Title("Pareto-optimal operating points");
                 table.AddColumn(new TableColumn("nprobe").RightAligned());
                 table.AddColumn(new TableColumn("shortlist").RightAligned());
+                table.AddColumn(new TableColumn("middle").RightAligned());
                 foreach (string column in new[] { "R@1", "R@10", "R@100", "us/query" })
                 {
                     table.AddColumn(new TableColumn(column).RightAligned());
                 }
                 foreach (SearchMeasurement m in front)
                 {
-                    table.AddRow(m.NProbe.ToString(CultureInfo.InvariantCulture), SearchCommand.ShortlistText(m.Shortlist), SearchCommand.Recall(m.RecallAt1),
+                    table.AddRow(m.NProbe.ToString(CultureInfo.InvariantCulture), SearchCommand.ShortlistText(m.Shortlist), m.MiddleShortlist.ToString(CultureInfo.InvariantCulture), SearchCommand.Recall(m.RecallAt1),
                         SearchCommand.Recall(m.RecallAt10), SearchCommand.Recall(m.RecallAt100), m.MicrosecondsPerQuery.ToString("F1", CultureInfo.InvariantCulture));
                 }
                 context.Console.Write(table);
