@@ -37,6 +37,7 @@ public sealed partial class IvfIndex
             }
         }
 
+        /// <summary>The nprobe lists of smallest coarse distance (all lists when nprobe is the list count), in heap order.</summary>
         private ReadOnlySpan<int> SelectProbes(SearchScratch s)
         {
             int lists = index.ListCount;
@@ -47,19 +48,14 @@ public sealed partial class IvfIndex
                 {
                     probes[l] = l;
                 }
+                return probes;
             }
-            else if (_nprobe <= RowSelection.MaxTopK)
+            s.ProbeCollector.Reset(_nprobe);
+            s.ProbeCollector.Offer(s.CoarseDistances, 0f, 0);
+            ReadOnlySpan<long> keys = s.ProbeCollector.Keys;
+            for (int i = 0; i < _nprobe; i++)
             {
-                RowSelection.TopK(s.CoarseDistances, 1, lists, _nprobe, probes, s.ProbeValues.AsSpan(0, _nprobe));
-            }
-            else
-            {
-                for (int l = 0; l < lists; l++)
-                {
-                    s.Probes[l] = l;
-                    s.ProbeValues[l] = s.CoarseDistances[l];
-                }
-                Array.Sort(s.ProbeValues, s.Probes, 0, lists);
+                probes[i] = (int)keys[i];
             }
             return probes;
         }
@@ -201,7 +197,6 @@ public sealed partial class IvfIndex
             Offsets = new float[lists];
             CoarseDistances = new float[lists];
             Probes = new int[lists];
-            ProbeValues = new float[lists];
         }
 
         public float[] Tables { get; }
@@ -216,7 +211,7 @@ public sealed partial class IvfIndex
 
         public int[] Probes { get; }
 
-        public float[] ProbeValues { get; }
+        public ShortlistCollector ProbeCollector { get; } = new();
 
         public float[] Bias { get; } = new float[ScanChunk];
 

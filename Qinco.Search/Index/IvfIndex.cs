@@ -32,8 +32,11 @@ namespace Qinco.Search;
 /// </remarks>
 public sealed partial class IvfIndex
 {
-    /// <summary>Queries per block: their tables and coarse distances are one GEMM each; fixed, so results never depend on threads.</summary>
-    private const int QueryBlock = 16;
+    /// <summary>
+    /// Queries per block: their tables and coarse products are one GEMM each (large enough that packing the centroids
+    /// costs little per query); fixed, so results never depend on the thread count.
+    /// </summary>
+    private const int QueryBlock = 128;
 
     /// <summary>Codes summed before their distances are filtered into the shortlist.</summary>
     private const int ScanChunk = 256;
