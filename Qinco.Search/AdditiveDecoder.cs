@@ -50,10 +50,7 @@ public sealed class AdditiveDecoder
             throw new ArgumentException($"Codebook value {bad} is {codebooks[bad]}: every value must be finite.", nameof(codebooks));
         }
         _codebooks = codebooks;
-        Steps = steps;
-        CodebookSize = codebookSize;
-        Dimension = dimension;
-        IsExact = isExact;
+        (Steps, CodebookSize, Dimension, IsExact) = (steps, codebookSize, dimension, isExact);
     }
 
     /// <summary>M: codebooks, one per code index.</summary>

@@ -18,6 +18,16 @@ internal static class Checks
         return -1;
     }
 
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming <paramref name="name"/> unless <paramref name="value"/> is in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public static void InRange(long value, long min, long max, string name)
+    {
+        if (value < min || value > max)
+        {
+            string range = max == long.MaxValue || max == int.MaxValue ? $"at least {min}" : $"in {min}..{max}";
+            throw new ArgumentOutOfRangeException(name, value, $"{name} = {value} must be {range}.");
+        }
+    }
+
     /// <summary>Throws unless the degree of parallelism is -1 (all processors) or positive.</summary>
     public static void Parallelism(int maxDegreeOfParallelism, string name = "maxDegreeOfParallelism")
     {

@@ -27,11 +27,7 @@ internal static class SearchCommand
         var middle = CliOptions.Int("--middle-shortlist", "Codes the table stage keeps for the pairwise decoder, which passes --shortlist of them on (needs an index built with --pairwise); 0: no middle stage.", 0, min: 0);
         var output = CliOptions.File("--out", "Write the result ids (int64 .npy [queries, k]; -1 where fewer than k).", required: false);
         var command = new Command("search", "Search an index: R@1/10/100 against ground truth and microseconds per query.");
-        shared.AddTo(command);
-        command.Options.Add(nprobe);
-        command.Options.Add(shortlist);
-        command.Options.Add(middle);
-        command.Options.Add(output);
+        shared.AddTo(command, nprobe, shortlist, middle, output);
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
             (IvfIndex index, VectorSet queries, Matrix<long>? truth) = shared.Load(parse);
@@ -109,9 +105,9 @@ internal static class SearchCommand
         json.WriteNumber("shortlist", m.Shortlist);
         json.WriteNumber("middle_shortlist", m.MiddleShortlist);
         json.WriteNumber("k", m.K);
-        WriteNullable(json, "r_at_1", m.RecallAt1);
-        WriteNullable(json, "r_at_10", m.RecallAt10);
-        WriteNullable(json, "r_at_100", m.RecallAt100);
+        ReportOutput.WriteNullable(json, "r_at_1", m.RecallAt1);
+        ReportOutput.WriteNullable(json, "r_at_10", m.RecallAt10);
+        ReportOutput.WriteNullable(json, "r_at_100", m.RecallAt100);
         json.WriteNumber("us_per_query", m.MicrosecondsPerQuery);
         json.WriteNumber("threads", m.Threads);
         json.WriteNumber("queries", m.Queries);
@@ -121,18 +117,6 @@ internal static class SearchCommand
     internal static string Recall(double? value) => value is double v ? v.ToString("F4", CultureInfo.InvariantCulture) : "-";
 
     internal static string ShortlistText(int shortlist) => shortlist == 0 ? "all" : shortlist.ToString(CultureInfo.InvariantCulture);
-
-    private static void WriteNullable(Utf8JsonWriter json, string name, double? value)
-    {
-        if (value is double v)
-        {
-            json.WriteNumber(name, v);
-        }
-        else
-        {
-            json.WriteNull(name);
-        }
-    }
 }
 
 /// <summary>The options <c>search</c> and <c>tune</c> share: index, queries, ground truth, k, threads, repeats, JSON.</summary>
@@ -151,9 +135,10 @@ internal sealed class SearchOptions
 
     public Option<string> GroundTruth => _groundTruth;
 
-    public void AddTo(Command command)
+    /// <summary>Adds the shared options and then <paramref name="extra"/> to <paramref name="command"/>.</summary>
+    public void AddTo(Command command, params Option[] extra)
     {
-        foreach (Option option in new Option[] { _index, _queries, _queryRows, _groundTruth, _k, _threads, _repeat, _rerank, Json })
+        foreach (Option option in new Option[] { _index, _queries, _queryRows, _groundTruth, _k, _threads, _repeat, _rerank, Json }.Concat(extra))
         {
             command.Options.Add(option);
         }

@@ -29,11 +29,7 @@ internal static class TuneCommand
         var plot = CliOptions.File("--plot", "Write the curve (every point and the Pareto front, R@1 against us/query) as an SVG.", required: false);
         plot.HelpName = "FILE.svg";
         var command = new Command("tune", "Sweep nprobe x shortlist; print the Pareto-optimal operating points (R@1 against us/query) and plot them.");
-        shared.AddTo(command);
-        command.Options.Add(nprobes);
-        command.Options.Add(shortlists);
-        command.Options.Add(middles);
-        command.Options.Add(plot);
+        shared.AddTo(command, nprobes, shortlists, middles, plot);
         command.Validators.Add(result =>
         {
             if (!CliOptions.IsGiven(result, shared.GroundTruth))

@@ -68,11 +68,7 @@ public sealed partial class IvfIndex
         {
             throw new ArgumentException($"The norm range [{normMin}, {normMax}] is not a finite interval.", nameof(normMax));
         }
-        Codec = codec;
-        Decoder = decoder;
-        Norms = norms;
-        NormMin = normMin;
-        NormMax = normMax;
+        (Codec, Decoder, Norms, NormMin, NormMax) = (codec, decoder, norms, normMin, normMax);
         int lists = codec.ListCount, d = codec.Dimension;
         _lists = new InvertedList[lists];
         for (int l = 0; l < lists; l++)

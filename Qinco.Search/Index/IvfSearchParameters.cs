@@ -50,10 +50,7 @@ public sealed record IvfSearchParameters
         {
             throw new ArgumentOutOfRangeException(nameof(Shortlist), Shortlist, $"Shortlist = {Shortlist} must be at least 1.");
         }
-        if (MiddleShortlist < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MiddleShortlist), MiddleShortlist, $"MiddleShortlist = {MiddleShortlist} must be 0 (no middle stage) or positive.");
-        }
+        Checks.InRange(MiddleShortlist, 0, int.MaxValue, nameof(MiddleShortlist));
         Checks.Parallelism(MaxDegreeOfParallelism, nameof(MaxDegreeOfParallelism));
     }
 }

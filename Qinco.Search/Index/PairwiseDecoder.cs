@@ -35,22 +35,10 @@ public sealed record PairwiseDecoderOptions
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
     public void Validate()
     {
-        if (CodebooksPerStep < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(CodebooksPerStep), CodebooksPerStep, "CodebooksPerStep must be at least 1.");
-        }
-        if (ListSubcodes < 0 || ListSubcodes > 16)
-        {
-            throw new ArgumentOutOfRangeException(nameof(ListSubcodes), ListSubcodes, "ListSubcodes must be in 0..16.");
-        }
-        if (ListIterations < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(ListIterations), ListIterations, "ListIterations must be at least 1.");
-        }
-        if (MaxBytes < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxBytes), MaxBytes, "MaxBytes must be positive.");
-        }
+        Checks.InRange(CodebooksPerStep, 1, int.MaxValue, nameof(CodebooksPerStep));
+        Checks.InRange(ListSubcodes, 0, 16, nameof(ListSubcodes));
+        Checks.InRange(ListIterations, 1, int.MaxValue, nameof(ListIterations));
+        Checks.InRange(MaxBytes, 1, long.MaxValue, nameof(MaxBytes));
         Checks.Parallelism(MaxDegreeOfParallelism, nameof(MaxDegreeOfParallelism));
     }
 }
@@ -108,13 +96,8 @@ public sealed class PairwiseDecoder
                 throw new ArgumentException($"Pair column {column} is outside [0, {steps + subcodes}).", nameof(pairs));
             }
         }
-        _codebooks = codebooks;
-        _pairs = pairs;
-        _listCodes = listCodes;
-        Steps = steps;
-        Dimension = dimension;
-        ListSubcodes = subcodes;
-        ListCount = lists;
+        (_codebooks, _pairs, _listCodes) = (codebooks, pairs, listCodes);
+        (Steps, Dimension, ListSubcodes, ListCount) = (steps, dimension, subcodes, lists);
     }
 
     /// <summary>M.</summary>

@@ -10,8 +10,8 @@ namespace Qinco.Search;
 /// Blocks of scanned distances are first filtered against the current threshold with SIMD compares, so that only
 /// the rare distances that can enter reach the heap: the selection keeps up with the scan.
 /// </summary>
-/// <remarks>A full heap admits a distance only when it is strictly below the worst kept one, so the result depends
-/// only on the order of the offers.</remarks>
+/// <remarks>A full collector admits a distance only when it is strictly below the worst kept one, so the result
+/// depends only on the order of the offers.</remarks>
 internal sealed class ShortlistCollector
 {
     private float[] _distances = [];
@@ -21,7 +21,7 @@ internal sealed class ShortlistCollector
     /// <summary>Pairs kept.</summary>
     public int Count { get; private set; }
 
-    /// <summary>Kept distances (heap order), <see cref="Count"/> of them.</summary>
+    /// <summary>Kept distances (in no particular order), <see cref="Count"/> of them.</summary>
     public ReadOnlySpan<float> Distances => _distances.AsSpan(0, Count);
 
     /// <summary>Kept keys, matching <see cref="Distances"/>.</summary>
@@ -84,38 +84,33 @@ internal sealed class ShortlistCollector
         return t + (MathF.Abs(t) * 1e-6f) + (MathF.Abs(offset) * 1e-6f) + 1e-30f;
     }
 
+    /// <summary>Appends while filling; once full, the kept pairs form a max-heap and a better pair replaces the root.</summary>
     private void Push(float distance, long key)
     {
         if (Count < _capacity)
         {
-            int pos = Count++;
-            while (pos > 0)
+            _distances[Count] = distance;
+            _keys[Count] = key;
+            if (++Count == _capacity)
             {
-                int parent = (pos - 1) >> 1;
-                if (_distances[parent] >= distance)
+                for (int at = (Count / 2) - 1; at >= 0; at--)
                 {
-                    break;
+                    SiftDown(at, _distances[at], _keys[at]);
                 }
-                _distances[pos] = _distances[parent];
-                _keys[pos] = _keys[parent];
-                pos = parent;
             }
-            _distances[pos] = distance;
-            _keys[pos] = key;
             return;
         }
-        if (!(distance < _distances[0]))
+        if (distance < _distances[0])
         {
-            return;
+            SiftDown(0, distance, key);
         }
-        int at = 0;
-        while (true)
+    }
+
+    /// <summary>Places (distance, key) at <paramref name="at"/> and moves it down below every larger child.</summary>
+    private void SiftDown(int at, float distance, long key)
+    {
+        for (int child = (2 * at) + 1; child < Count; child = (2 * at) + 1)
         {
-            int child = (2 * at) + 1;
-            if (child >= Count)
-            {
-                break;
-            }
             if (child + 1 < Count && _distances[child + 1] > _distances[child])
             {
                 child++;
@@ -124,11 +119,9 @@ internal sealed class ShortlistCollector
             {
                 break;
             }
-            _distances[at] = _distances[child];
-            _keys[at] = _keys[child];
+            (_distances[at], _keys[at]) = (_distances[child], _keys[child]);
             at = child;
         }
-        _distances[at] = distance;
-        _keys[at] = key;
+        (_distances[at], _keys[at]) = (distance, key);
     }
 }

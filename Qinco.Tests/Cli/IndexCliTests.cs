@@ -12,46 +12,28 @@ namespace Qinco.Tests.Cli;
 
 public sealed class IndexCliTests : TempFiles
 {
-    private sealed record Outcome(int ExitCode, string Out, string Error);
+    private static CliOutcome Run(params string[] args) => CliHarness.Run(args);
 
-    private static Outcome Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = CliApp.Run(args, stdout, stderr);
-        return new Outcome(code, stdout.ToString(), stderr.ToString());
-    }
-
-    /// <summary>Synthetic 16-d data: rows 0:1000 train, 1000:1400 base; 30 queries with exact ground truth over the base.</summary>
-    private (string Data, string Queries, string Truth) WriteData()
-    {
-        VectorSet all = SyntheticData.Generate(1400, 16, seed: 1, distributionSeed: 5);
-        VectorSet queries = SyntheticData.Generate(30, 16, seed: 2, distributionSeed: 5);
-        Matrix<long> truth = FlatSearch.Search(all.Slice(1000, 400), queries, 100, 1).Ids;
-        string data = PathOf("data.fvecs"), q = PathOf("queries.fvecs"), t = PathOf("truth.ivecs");
-        VectorFile.WriteFvecs(data, all);
-        VectorFile.WriteFvecs(q, queries);
-        VectorFile.WriteIvecs(t, Matrix<int>.FromArray(Array.ConvertAll(truth.Data, id => (int)id), truth.Columns));
-        return (data, q, t);
-    }
+    /// <summary>Synthetic 16-d data: rows 0:1000 train, 1000:1400 base; 30 queries with their exact top 100 over the base.</summary>
+    private (string Data, string Queries, string Truth) WriteData() => CliHarness.WriteData(PathOf, 1400, 1000, 400, 30, 100);
 
     [Test]
     public void CentroidsTrainBuildAddSearchTune_EndToEnd()
     {
         var (data, queries, truth) = WriteData();
         string centroids = PathOf("c.fvecs"), model = PathOf("rq.qinco"), index = PathOf("index.qidx"), plot = PathOf("tune.svg");
-        Outcome c = Run("index", "centroids", "--train", data, "--train-rows", "0:1000", "--lists", "4", "--threads", "1", "--out", centroids);
+        CliOutcome c = Run("index", "centroids", "--train", data, "--train-rows", "0:1000", "--lists", "4", "--threads", "1", "--out", centroids);
         Assert.That(c.ExitCode, Is.EqualTo(0), c.Error);
-        Outcome t = Run("train", "--method", "rq", "--train", data, "--train-rows", "0:1000", "--steps", "3", "--beam", "1", "--threads", "1", "--residuals-of", centroids, "--out", model);
+        CliOutcome t = Run("train", "--method", "rq", "--train", data, "--train-rows", "0:1000", "--steps", "3", "--beam", "1", "--threads", "1", "--residuals-of", centroids, "--out", model);
         Assert.That(t.ExitCode, Is.EqualTo(0), t.Error);
-        Outcome b = Run("index", "build", "--model", model, "--base", data, "--base-rows", "1000:1300", "--centroids", centroids, "--norms", "byte", "--threads", "1", "--out", index);
+        CliOutcome b = Run("index", "build", "--model", model, "--base", data, "--base-rows", "1000:1300", "--centroids", centroids, "--norms", "byte", "--threads", "1", "--out", index);
         Assert.That(b.ExitCode, Is.EqualTo(0), b.Error);
         Assert.That(b.Out, Does.Contain("indexed 300 vectors in 4 lists, 12 bytes/vector").And.Contain("decoder MSE"));
-        Outcome a = Run("index", "add", "--index", index, "--base", data, "--base-rows", "1300:1400", "--threads", "1");
+        CliOutcome a = Run("index", "add", "--index", index, "--base", data, "--base-rows", "1300:1400", "--threads", "1");
         Assert.That(a.ExitCode, Is.EqualTo(0), a.Error);
         Assert.That(a.Out, Does.Contain("ids 300..399").And.Contain("400 in the index"));
 
-        Outcome s = Run("search", "--index", index, "--queries", queries, "--groundtruth", truth, "--nprobe", "4", "--shortlist", "0", "--threads", "1", "--json");
+        CliOutcome s = Run("search", "--index", index, "--queries", queries, "--groundtruth", truth, "--nprobe", "4", "--shortlist", "0", "--threads", "1", "--json");
         Assert.That(s.ExitCode, Is.EqualTo(0), s.Error);
         using (JsonDocument json = JsonDocument.Parse(s.Out))
         {
@@ -64,7 +46,7 @@ public sealed class IndexCliTests : TempFiles
             Assert.That(root.GetProperty("r_at_1").GetDouble(), Is.InRange(0.3, 1.0));
         }
 
-        Outcome tune = Run("tune", "--index", index, "--queries", queries, "--groundtruth", truth, "--nprobe", "1,2,8", "--shortlist", "10,100", "--threads", "1", "--plot", plot);
+        CliOutcome tune = Run("tune", "--index", index, "--queries", queries, "--groundtruth", truth, "--nprobe", "1,2,8", "--shortlist", "10,100", "--threads", "1", "--plot", plot);
         Assert.That(tune.ExitCode, Is.EqualTo(0), tune.Error);
         Assert.That(tune.Out, Does.Contain("Pareto"));
         Assert.That(File.ReadAllText(plot), Does.Contain("<svg"));
