@@ -3,24 +3,20 @@ using System.IO;
 using System.Text.Json;
 using NUnit.Framework;
 using Qinco.Cli;
-using Qinco.Core;
-using Qinco.Core.IO;
-using Qinco.Search;
 using Qinco.Tests.IO;
+using static Qinco.Tests.Cli.CliHarness;
 
 namespace Qinco.Tests.Cli;
 
 public sealed class IndexCliTests : TempFiles
 {
-    private static CliOutcome Run(params string[] args) => CliHarness.Run(args);
-
     /// <summary>Synthetic 16-d data: rows 0:1000 train, 1000:1400 base; 30 queries with their exact top 100 over the base.</summary>
-    private (string Data, string Queries, string Truth) WriteData() => CliHarness.WriteData(PathOf, 1400, 1000, 400, 30, 100);
+    private (string Data, string Queries, string Truth) Data() => WriteData(PathOf, 1400, 1000, 400, 30, 100);
 
     [Test]
     public void CentroidsTrainBuildAddSearchTune_EndToEnd()
     {
-        var (data, queries, truth) = WriteData();
+        var (data, queries, truth) = Data();
         string centroids = PathOf("c.fvecs"), model = PathOf("rq.qinco"), index = PathOf("index.qidx"), plot = PathOf("tune.svg");
         CliOutcome c = Run("index", "centroids", "--train", data, "--train-rows", "0:1000", "--lists", "4", "--threads", "1", "--out", centroids);
         Assert.That(c.ExitCode, Is.EqualTo(0), c.Error);
@@ -55,7 +51,7 @@ public sealed class IndexCliTests : TempFiles
     [Test]
     public void BadIndexCommands_ExitWithUsageOrFailure()
     {
-        var (data, queries, _) = WriteData();
+        var (data, queries, _) = Data();
         string corrupt = PathOf("bad.qidx");
         File.WriteAllBytes(corrupt, [1, 2, 3]);
         Assert.Multiple(() =>
