@@ -14,7 +14,14 @@ using Qinco.Search;
 namespace Qinco.Cli.Commands;
 
 /// <summary>One measured operating point of an index: parameters, recall (shares 0..1; null without ground truth) and time.</summary>
-internal sealed record SearchMeasurement(int NProbe, int Shortlist, int MiddleShortlist, int K, double? RecallAt1, double? RecallAt10, double? RecallAt100, double MicrosecondsPerQuery, int Threads, int Queries);
+internal sealed record SearchMeasurement(int NProbe, int Shortlist, int MiddleShortlist, int K, double? RecallAt1, double? RecallAt10, double? RecallAt100, double MicrosecondsPerQuery, int Threads, int Queries)
+{
+    /// <summary>Bytes per entry in the lists (code + norm + id).</summary>
+    public int BytesPerVector { get; init; }
+
+    /// <summary>Bytes the loaded index holds (lists with their spare capacity, centroids, tables; not the quantizer).</summary>
+    public long AllocatedBytes { get; init; }
+}
 
 /// <summary><c>qinco search</c>: searches an index with a query file, reports recall and time per query.</summary>
 internal static class SearchCommand
@@ -84,7 +91,11 @@ internal static class SearchCommand
             r100 = k >= 100 ? Qinco.Search.Recall.AtK(result, truth, 100) : null;
         }
         return new SearchMeasurement(Math.Min(nprobe, index.ListCount), shortlist, middle, k, r1, r10, r100, median * 1e6 / Math.Max(1, queries.Count),
-            threads == -1 ? Environment.ProcessorCount : threads, queries.Count);
+            threads == -1 ? Environment.ProcessorCount : threads, queries.Count)
+        {
+            BytesPerVector = index.BytesPerVector,
+            AllocatedBytes = index.AllocatedBytes,
+        };
     }
 
     /// <summary>One JSON object: nprobe, shortlist (0 = unlimited), k, r_at_1, r_at_10, r_at_100 (shares 0..1, null without ground truth), us_per_query, threads, queries.</summary>
@@ -111,6 +122,8 @@ internal static class SearchCommand
         json.WriteNumber("us_per_query", m.MicrosecondsPerQuery);
         json.WriteNumber("threads", m.Threads);
         json.WriteNumber("queries", m.Queries);
+        json.WriteNumber("bytes_per_vector", m.BytesPerVector);
+        json.WriteNumber("allocated_bytes", m.AllocatedBytes);
         json.WriteEndObject();
     }
 
