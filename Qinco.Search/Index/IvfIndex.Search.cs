@@ -33,8 +33,13 @@ public sealed partial class IvfIndex
                 }
                 ReadOnlySpan<int> probes = SelectProbes(s);
                 Scan(probes, s.Tables.AsSpan(r * columns, columns), s);
-                Finish(query, first + r, s);
+                Collect(query, first + r, s);
+                if (s.PendingCandidates >= DecodeBatch)
+                {
+                    Flush(q, first, s);
+                }
             }
+            Flush(q, first, s);
         }
 
         /// <summary>The nprobe lists of smallest coarse distance (all lists when nprobe is the list count), in heap order.</summary>
@@ -109,61 +114,77 @@ public sealed partial class IvfIndex
         }
 
         /// <summary>
-        /// Optionally narrows the table-stage candidates with the pairwise decoder, then decodes and re-ranks them (or
-        /// keeps their table distances), sorts by (distance, id) and writes the first k.
+        /// Moves the query's shortlist into the block's pending candidates, after narrowing it with the pairwise decoder
+        /// when the middle stage is on.
         /// </summary>
-        private void Finish(ReadOnlySpan<float> query, int queryIndex, SearchScratch s)
+        private void Collect(ReadOnlySpan<float> query, int queryIndex, SearchScratch s)
         {
-            int count = s.Collector.Count, m = index.Steps, d = index.Dimension;
-            if (count == 0)
-            {
-                return;
-            }
-            s.Reserve(count, m, d);
-            Span<Candidate> candidates = s.Candidates.AsSpan(0, count);
+            int count = s.Collector.Count, d = index.Dimension, m = index.Steps;
+            Span<Candidate> candidates = s.Pending(queryIndex, count);
             ReadOnlySpan<long> keys = s.Collector.Keys;
             for (int i = 0; i < count; i++)
             {
                 candidates[i] = new Candidate(s.Collector.Distances[i], IdOf(keys[i]), keys[i]);
             }
-            if (_middle)
+            if (!_middle || count == 0)
             {
-                PairwiseDecoder pairwise = index.Pairwise!;
-                Span<float> reconstruction = s.Decoded.AsSpan(0, d);
-                for (int i = 0; i < count; i++)
-                {
-                    (int l, int position) = Split(candidates[i].Key);
-                    index._lists[l].ReadCode(position, s.Codes.AsSpan(0, m));
-                    pairwise.Decode(l, s.Codes.AsSpan(0, m), reconstruction);
-                    TensorPrimitives.Add(reconstruction, index.Codec.Centroids.Slice(l * d, d), reconstruction);
-                    candidates[i] = candidates[i] with { Distance = Distances.SquaredL2(query, reconstruction) };
-                }
-                candidates.Sort();
-                count = Math.Min(count, parameters.Shortlist);
-                candidates = candidates[..count];
+                return;
             }
-            if (_rerank)
+            PairwiseDecoder pairwise = index.Pairwise!;
+            Span<float> reconstruction = stackalloc float[d];
+            Span<byte> code = stackalloc byte[m];
+            for (int i = 0; i < count; i++)
             {
-                for (int i = 0; i < count; i++)
+                (int l, int position) = Split(candidates[i].Key);
+                index._lists[l].ReadCode(position, code);
+                pairwise.Decode(l, code, reconstruction);
+                TensorPrimitives.Add(reconstruction, index.Codec.Centroids.Slice(l * d, d), reconstruction);
+                candidates[i] = candidates[i] with { Distance = Distances.SquaredL2(query, reconstruction) };
+            }
+            candidates.Sort();
+            s.Truncate(Math.Min(count, parameters.Shortlist));
+        }
+
+        /// <summary>
+        /// Decodes every pending candidate of the block with one call of the quantizer (unless the table distances are
+        /// kept), re-ranks each query's candidates by exact L2, sorts them by (distance, id) and writes the first k.
+        /// </summary>
+        private void Flush(ReadOnlySpan<float> blockQueries, int first, SearchScratch s)
+        {
+            int total = s.PendingCandidates, m = index.Steps, d = index.Dimension;
+            Span<Candidate> all = s.Candidates.AsSpan(0, total);
+            if (_rerank && total > 0)
+            {
+                s.ReserveDecode(total, m, d);
+                for (int i = 0; i < total; i++)
                 {
-                    (int l, int position) = Split(candidates[i].Key);
+                    (int l, int position) = Split(all[i].Key);
                     s.Lists[i] = l;
                     index._lists[l].ReadCode(position, s.Codes.AsSpan(i * m, m));
                 }
-                Span<float> decoded = s.Decoded.AsSpan(0, count * d);
-                index.Codec.Decode(s.Lists.AsSpan(0, count), s.Codes.AsSpan(0, count * m), decoded);
-                for (int i = 0; i < count; i++)
+                Span<float> decoded = s.Decoded.AsSpan(0, total * d);
+                index.Codec.Decode(s.Lists.AsSpan(0, total), s.Codes.AsSpan(0, total * m), decoded);
+                foreach ((int queryIndex, int start, int count) in s.PendingQueries)
                 {
-                    candidates[i] = candidates[i] with { Distance = Distances.SquaredL2(query, decoded.Slice(i * d, d)) };
+                    ReadOnlySpan<float> query = blockQueries.Slice((queryIndex - first) * d, d);
+                    for (int i = start; i < start + count; i++)
+                    {
+                        all[i] = all[i] with { Distance = Distances.SquaredL2(query, decoded.Slice(i * d, d)) };
+                    }
                 }
             }
-            candidates.Sort();
-            int results = Math.Min(k, count);
-            for (int i = 0; i < results; i++)
+            foreach ((int queryIndex, int start, int count) in s.PendingQueries)
             {
-                ids[((long)queryIndex * k) + i] = candidates[i].Id;
-                distances[((long)queryIndex * k) + i] = candidates[i].Distance;
+                Span<Candidate> candidates = all.Slice(start, count);
+                candidates.Sort();
+                int results = Math.Min(k, count);
+                for (int i = 0; i < results; i++)
+                {
+                    ids[((long)queryIndex * k) + i] = candidates[i].Id;
+                    distances[((long)queryIndex * k) + i] = candidates[i].Distance;
+                }
             }
+            s.ClearPending();
         }
 
         private long IdOf(long key)
@@ -227,12 +248,44 @@ public sealed partial class IvfIndex
 
         public float[] Decoded { get; private set; } = [];
 
-        public void Reserve(int count, int steps, int dimension)
+        /// <summary>The queries whose candidates wait in <see cref="Candidates"/>: (query index, first candidate, count).</summary>
+        public System.Collections.Generic.List<(int Query, int Start, int Count)> PendingQueries { get; } = [];
+
+        /// <summary>Candidates waiting for the block's decode.</summary>
+        public int PendingCandidates { get; private set; }
+
+        /// <summary>Room for <paramref name="count"/> candidates of query <paramref name="queryIndex"/> after the pending ones.</summary>
+        public Span<Candidate> Pending(int queryIndex, int count)
         {
-            if (Candidates.Length < count)
+            int needed = PendingCandidates + count;
+            if (Candidates.Length < needed)
             {
-                Candidates = new Candidate[count];
+                var grown = new Candidate[Math.Max(needed, Candidates.Length * 2)];
+                Candidates.AsSpan(0, PendingCandidates).CopyTo(grown);
+                Candidates = grown;
             }
+            PendingQueries.Add((queryIndex, PendingCandidates, count));
+            Span<Candidate> room = Candidates.AsSpan(PendingCandidates, count);
+            PendingCandidates = needed;
+            return room;
+        }
+
+        /// <summary>Keeps only the first <paramref name="count"/> candidates of the last pending query.</summary>
+        public void Truncate(int count)
+        {
+            (int query, int start, int old) = PendingQueries[^1];
+            PendingQueries[^1] = (query, start, count);
+            PendingCandidates -= old - count;
+        }
+
+        public void ClearPending()
+        {
+            PendingQueries.Clear();
+            PendingCandidates = 0;
+        }
+
+        public void ReserveDecode(int count, int steps, int dimension)
+        {
             if (Lists.Length < count)
             {
                 Lists = new int[count];

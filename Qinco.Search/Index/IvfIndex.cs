@@ -38,6 +38,9 @@ public sealed partial class IvfIndex
     /// </summary>
     private const int QueryBlock = 128;
 
+    /// <summary>Shortlisted candidates of a block decoded by one call of the quantizer (its per-call cost is then paid once per batch).</summary>
+    private const int DecodeBatch = 4096;
+
     /// <summary>Codes summed before their distances are filtered into the shortlist.</summary>
     private const int ScanChunk = 256;
 
