@@ -3,7 +3,7 @@
 
 A peer, never a dependency: it needs only Debian's python3-faiss (1.7.3) and numpy, at /usr/bin/python3.
 
-    faiss_peer.py build --key "IVF4096,RQ8x8_Nfloat" --train LEARN --base BASE --out F.index [--threads 2]
+    faiss_peer.py build --key "IVF4096,RQ8x8_Nfloat" --train LEARN --base BASE --out F.index [--centroids C.fvecs] [--threads 2]
     faiss_peer.py search --index F.index --queries Q --groundtruth GT --nprobe 1,4,16 [--k 100] [--threads 2] [--repeat 3]
     faiss_peer.py scan --key "IVF1,RQ8x8_Nfloat" --train LEARN --base BASE --codes 1000000 --queries Q [--threads 2]
 
@@ -47,6 +47,9 @@ def build(args):
     xt = read_vecs(args.train, args.train_rows)
     xb = read_vecs(args.base, args.base_rows)
     index = faiss.index_factory(xt.shape[1], args.key)
+    if args.centroids:
+        # The same coarse quantizer as the index compared with: IndexIVF.train then skips its k-means.
+        faiss.extract_index_ivf(index).quantizer.add(read_vecs(args.centroids))
     t0 = time.time()
     index.train(xt)
     t1 = time.time()
@@ -109,6 +112,7 @@ def main():
     b.add_argument("--base", required=True)
     b.add_argument("--base-rows")
     b.add_argument("--out", required=True)
+    b.add_argument("--centroids", help="coarse centroids (.fvecs) to use instead of training the IVF k-means")
     b.add_argument("--threads", type=int, default=2)
     s = sub.add_parser("search")
     s.add_argument("--index", required=True)
