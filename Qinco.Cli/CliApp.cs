@@ -20,6 +20,9 @@ internal static class CliApp
     /// <summary>Exit code of a bad command line (unknown command or option, missing or malformed value).</summary>
     public const int Usage = 2;
 
+    /// <summary>The command was interrupted (Ctrl+C): 128 + SIGINT, as shells report it.</summary>
+    public const int Interrupted = 130;
+
     /// <summary>Runs the command line <paramref name="args"/>, writing results to <paramref name="stdout"/> and progress and errors to <paramref name="stderr"/>.</summary>
     /// <returns>0 on success, 1 when the command failed on its input, 2 for a bad command line.</returns>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
@@ -49,7 +52,7 @@ internal static class CliApp
     /// <summary>Builds the root command with every sub-command.</summary>
     internal static RootCommand CreateRoot(CliContext context)
     {
-        var root = new RootCommand("qinco: train, encode, decode and evaluate vector quantizers (RQ with beam search, QINCo), and search compressed indexes.");
+        var root = new RootCommand("qinco: train, encode, decode and evaluate vector quantizers (RQ with beam search, QINCo, IVF-QINCo), search compressed indexes; import and export the PyTorch reference's QINCo1 models.");
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(EncodeCommand.Create(context));
         root.Subcommands.Add(DecodeCommand.Create(context));
@@ -57,6 +60,8 @@ internal static class CliApp
         root.Subcommands.Add(IndexCommand.Create(context));
         root.Subcommands.Add(SearchCommand.Create(context));
         root.Subcommands.Add(TuneCommand.Create(context));
+        root.Subcommands.Add(ReferenceCommands.Import(context));
+        root.Subcommands.Add(ReferenceCommands.Export(context));
         root.Subcommands.Add(DemoCommand.Create(context));
         return root;
     }

@@ -89,7 +89,8 @@ public sealed class AdditiveDecoder
     /// get zero vectors (as the minimum-norm solution gives them).
     /// </summary>
     /// <param name="targets">Shape: [n, dimension]: the vectors the codes stand for (residuals to their centroid with IVF).</param>
-    /// <param name="codes">n codes; their layout gives M and K = 2^bits.</param>
+    /// <param name="codes">n codes; their layout gives M and K = 2^bits. A list number (IVF layouts) is skipped: the fit
+    /// uses the M step indices after it, and the targets are then the residuals to each code's centroid.</param>
     /// <param name="dimension">D, at least 1.</param>
     /// <param name="maxDegreeOfParallelism">Threads; -1 uses all processors. The result does not depend on it.</param>
     /// <param name="cancellationToken">Checked between the stages and during the factorisation.</param>
@@ -121,9 +122,12 @@ public sealed class AdditiveDecoder
         }
         int columns = m * k;
         var indices = new int[(long)n * m];
+        int perCode = codes.Layout.IndicesPerCode;
+        Span<int> unpacked = stackalloc int[perCode];
         for (int i = 0; i < n; i++)
         {
-            CodePacking.Unpack(codes.Row(i), codes.Layout.BitsPerStep, indices.AsSpan(i * m, m));
+            CodePacking.Unpack(codes.Row(i), codes.Layout, unpacked);
+            unpacked[(perCode - m)..].CopyTo(indices.AsSpan(i * m, m));
         }
         cancellationToken.ThrowIfCancellationRequested();
 

@@ -33,6 +33,20 @@ public static class TestData
         return path;
     }
 
+    /// <summary>
+    /// The full path of a file under the shared failing-inputs folder (<c>shared/cases</c>, see its README); marks the
+    /// test as ignored, with a message, when it is absent.
+    /// </summary>
+    public static string RequireCase(string relativePath)
+    {
+        string? cases = s_datasetsDirectory is null ? null : Path.GetFullPath(Path.Combine(s_datasetsDirectory, "..", "cases", relativePath));
+        if (cases is null || !File.Exists(cases))
+        {
+            Assert.Ignore($"The shared cases file {relativePath} (shared/cases beside shared/datasets) is absent; skipping.");
+        }
+        return cases!;
+    }
+
     private static string? Locate()
     {
         for (DirectoryInfo? dir = new(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)

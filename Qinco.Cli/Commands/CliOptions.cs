@@ -13,12 +13,23 @@ namespace Qinco.Cli.Commands;
 internal static class CliOptions
 {
     /// <summary>A file path option.</summary>
-    public static Option<string> File(string name, string description, bool required) => new(name)
+    public static Option<string> File(string name, string description, bool required, string helpName = "FILE") => new(name)
     {
         Description = description,
         Required = required,
-        HelpName = "FILE",
+        HelpName = helpName,
     };
+
+    /// <summary>A command with its options, in help order.</summary>
+    public static Command Command(string name, string description, params Option[] options)
+    {
+        var command = new Command(name, description);
+        foreach (Option option in options)
+        {
+            command.Options.Add(option);
+        }
+        return command;
+    }
 
     /// <summary>An <c>A:B</c> row range (<see cref="RowRange.Parse"/>); absent means the whole file.</summary>
     public static Option<RowRange?> Rows(string name, string description) => new(name)

@@ -75,7 +75,7 @@ internal static class CommandRunner
     }
 
     /// <summary>The message without the " (Parameter 'x')" suffix .NET appends.</summary>
-    private static string StripParameter(ArgumentException ex)
+    internal static string StripParameter(ArgumentException ex)
     {
         string message = ex.Message;
         int at = ex.ParamName is null ? -1 : message.LastIndexOf(" (Parameter '", StringComparison.Ordinal);

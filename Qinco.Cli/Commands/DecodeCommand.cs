@@ -14,11 +14,13 @@ internal static class DecodeCommand
         model.HelpName = "MODEL";
         var codesOption = CliOptions.File("--codes", "The codes: a 2-D uint8 .npy written by 'qinco encode'.", required: true);
         codesOption.HelpName = "CODES.npy";
-        var steps = CliOptions.Int("--steps", "Decode only the first m code indices (a coarser reconstruction); 0 decodes all.", 0, min: 0);
+        var steps = CliOptions.Int("--steps", "Decode only the first m steps of each code (a coarser reconstruction; 0 gives the IVF centroid, or zeros); default: all.", null, min: 0);
         var output = CliOptions.File("--out", "Where to write the vectors (.fvecs or .npy, by extension).", required: true);
         var threads = CliOptions.Threads();
+        var trust = new Option<bool>("--trust-codes") { Description = "Decode codes that have no model record beside them (codes not written by 'qinco encode'); codes whose record names another model are refused regardless." };
 
         var command = new Command("decode", "Decode codes back into vectors.");
+        command.Options.Add(trust);
         command.Options.Add(model);
         command.Options.Add(codesOption);
         command.Options.Add(steps);
@@ -26,19 +28,21 @@ internal static class DecodeCommand
         command.Options.Add(threads);
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
-            IQuantizer quantizer = Quantizer.Load(parse.GetRequiredValue(model), parse.GetValue(threads));
-            string codesPath = parse.GetRequiredValue(codesOption);
+            string outPath = parse.GetRequiredValue(output);
+            OutputPath.RequireWritable(outPath, "--out", ".fvecs", ".npy");
+            string modelPath = parse.GetRequiredValue(model), codesPath = parse.GetRequiredValue(codesOption);
+            IQuantizer quantizer = Quantizer.Load(modelPath, parse.GetValue(threads));
             CodeSet codes = VectorFile.ReadCodes(codesPath, quantizer.Layout);
-            int m = parse.GetValue(steps);
+            CodeProvenance.Check(codesPath, modelPath, parse.GetValue(trust));
+            int? m = CliOptions.ValueIfGiven(parse, steps);
             if (m > quantizer.Steps)
             {
                 throw new CliException($"--steps {m} exceeds the model's {quantizer.Steps} steps.");
             }
-            VectorSet vectors = quantizer.Decode(codes.Data, m);
-            string outPath = parse.GetRequiredValue(output);
+            VectorSet vectors = quantizer.Decode(codes, m);
             VectorFile.Write(outPath, vectors);
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"decoded {vectors.Count} vectors of dimension {vectors.Dimension}{(m == 0 ? string.Empty : $" from the first {m} steps")}; wrote {outPath}"));
+                $"decoded {vectors.Count} vectors of dimension {vectors.Dimension}{(m is null ? string.Empty : $" from the first {m} steps")}; wrote {outPath}"));
             return CliApp.Success;
         }));
         return command;

@@ -74,12 +74,14 @@ internal static class DemoCommand
             quantizer.Fit(trainSet, validation, new ProgressPrinter(context.Error, "         ", TimeSpan.FromSeconds(2)), context.CancellationToken);
             trainSeconds.Add(watch.Elapsed.TotalSeconds);
             Log(context, total, string.Create(CultureInfo.InvariantCulture, $"evaluating {name} (trained in {watch.Elapsed.TotalSeconds:F1} s)"));
-            reports.Add(QuantizerEvaluation.Evaluate(quantizer, database, queries, truth, threads, name));
+            // With little data the network may not beat its RQ start; the trainer then keeps the start, and the row says so.
+            string label = quantizer is QincoQuantizer { LastTraining.BestEpoch: null } ? name + " (kept its RQ start)" : name;
+            reports.Add(QuantizerEvaluation.Evaluate(quantizer, database, queries, truth, threads, label));
         }
 
         context.Console.Write(ReportOutput.ToTable(reports, trainSeconds));
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{plan.Database} database vectors of dimension {d} ({4 * d} bytes raw), {plan.Queries} queries; M = {plan.Steps}, K = {1 << plan.CodebookBits}; R@k = share of queries whose true nearest neighbour is in the top k over the decoded database; total {total.Elapsed.TotalSeconds:F1} s."));
+            $"{plan.Database} database vectors of dimension {d} ({4 * d} bytes raw), {plan.Queries} queries; M = {plan.Steps}, K = {1 << plan.CodebookBits}; R@k = percentage of queries whose true nearest neighbour is in the top k over the decoded database; total {total.Elapsed.TotalSeconds:F1} s."));
         return CliApp.Success;
     }
 

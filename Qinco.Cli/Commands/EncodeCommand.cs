@@ -14,7 +14,7 @@ internal static class EncodeCommand
         model.HelpName = "MODEL";
         var input = CliOptions.File("--input", "Vectors to encode (.fvecs, .bvecs or .npy).", required: true);
         var rows = CliOptions.Rows("--rows", "Rows of --input to encode.");
-        var output = CliOptions.File("--out", "Where to write the codes: a 2-D uint8 .npy of shape [vectors, code size].", required: true);
+        var output = CliOptions.File("--out", "Where to write the codes: a 2-D uint8 .npy of shape [vectors, code size] (plus CODES.npy.model.json, the record of the model).", required: true);
         output.HelpName = "CODES.npy";
         var threads = CliOptions.Threads();
 
@@ -26,16 +26,19 @@ internal static class EncodeCommand
         command.Options.Add(threads);
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
-            IQuantizer quantizer = Quantizer.Load(parse.GetRequiredValue(model), parse.GetValue(threads));
+            string outPath = parse.GetRequiredValue(output);
+            OutputPath.RequireWritable(outPath, "--out", ".npy");
+            string modelPath = parse.GetRequiredValue(model);
+            IQuantizer quantizer = Quantizer.Load(modelPath, parse.GetValue(threads));
             VectorSet vectors = VectorFile.Read(parse.GetRequiredValue(input), parse.GetValue(rows));
             if (vectors.Dimension != quantizer.Dimension)
             {
                 throw new CliException($"the input vectors have dimension {vectors.Dimension}, but the model was trained on dimension {quantizer.Dimension}.");
             }
-            string outPath = parse.GetRequiredValue(output);
             VectorFile.WriteCodes(outPath, quantizer.Encode(vectors));
+            CodeProvenance.Write(outPath, modelPath, quantizer, vectors.Count);
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"encoded {vectors.Count} vectors into {quantizer.CodeSize} bytes each; wrote {outPath}"));
+                $"encoded {vectors.Count} vectors into {quantizer.CodeSize} bytes each; wrote {outPath} and its model record {CodeProvenance.RecordPath(outPath)}"));
             return CliApp.Success;
         }));
         return command;

@@ -82,7 +82,7 @@ internal static class EvalCommand
             {
                 context.Console.Write(ReportOutput.ToTable([report]));
                 context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{report.Vectors} vectors, {report.Threads} threads; R@k is the share of queries whose true nearest neighbour is in the top k of an exact search over the decoded vectors."));
+                    $"{report.Vectors} vectors, {report.Threads} threads; R@k is the percentage of queries whose true nearest neighbour is in the top k of an exact search over the decoded vectors (--json gives it as a share, 0..1)."));
             }
             return CliApp.Success;
         }, parse));

@@ -29,7 +29,8 @@ internal sealed class ProgressPrinter : IProgress<FitProgress>
         lock (_gate)
         {
             bool newPhase = !string.Equals(value.Phase, _lastPhase, StringComparison.Ordinal);
-            if (!newPhase && _sinceLast.Elapsed < _interval)
+            bool epochEnd = value.Training?.Phase == Qinco.Training.TrainingPhase.EpochCompleted;
+            if (!newPhase && !epochEnd && _sinceLast.Elapsed < _interval)
             {
                 return;
             }

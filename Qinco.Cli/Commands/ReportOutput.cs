@@ -36,7 +36,7 @@ internal static class ReportOutput
     {
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("method");
-        foreach (string column in new[] { "bytes/vec", "MSE", "R@1", "R@10", "R@100", "encode us/vec", "decode us/vec" })
+        foreach (string column in new[] { "bytes/vec", "MSE", "R@1 %", "R@10 %", "R@100 %", "encode us/vec", "decode us/vec" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -67,7 +67,8 @@ internal static class ReportOutput
         return table;
     }
 
-    private static string Recall(double? value) => value is double v ? F(v, "F3") : "-";
+    /// <summary>Recall as a percentage, as the README's tables give it (JSON keeps the share 0..1).</summary>
+    private static string Recall(double? value) => value is double v ? F(100 * v, "F1") : "-";
 
     private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 

@@ -4,9 +4,11 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using Qinco.Core;
 using Qinco.Core.IO;
 using Qinco.Search;
+using Qinco.Training;
 
 namespace Qinco.Cli.Commands;
 
@@ -16,15 +18,27 @@ internal static class TrainCommand
     /// <summary>QINCo1's reference shuffles epoch e with NumPy's <c>RandomState(123 + e)</c> (ALGORITHM.md §1.8).</summary>
     private const int ReferenceShuffleSeed = 123;
 
+    private static string Describe(StopReason reason) => reason switch
+    {
+        StopReason.MaxEpochsReached => "the epoch limit (--max-epochs) was reached",
+        StopReason.MaxDurationReached => "the time budget (--max-minutes) ran out",
+        StopReason.PlateauPatienceExhausted => "validation stopped improving (plateau rule)",
+        StopReason.LearningRateBelowMinimum => "the learning rate fell below its minimum after repeated plateaus",
+        StopReason.EarlyStopping => "early stopping",
+        StopReason.Cancelled => "it was interrupted (Ctrl+C)",
+        StopReason.NonFiniteLoss => "the loss became NaN or infinite",
+        _ => "it completed",
+    };
+
     public static Command Create(CliContext context)
     {
         var method = new Option<string>("--method")
         {
-            Description = "Quantization method: rq (residual quantization with beam search) or qinco.",
+            Description = "Quantization method: rq (residual quantization with beam search), qinco, or ivf-qinco (inverted lists in front of QINCo).",
             Required = true,
-            HelpName = "rq|qinco",
+            HelpName = "rq|qinco|ivf-qinco",
         };
-        method.AcceptOnlyFromAmong("rq", "qinco");
+        method.AcceptOnlyFromAmong("rq", "qinco", "ivf-qinco");
         var train = CliOptions.File("--train", "Training vectors (.fvecs, .bvecs or .npy).", required: true);
         var trainRows = CliOptions.Rows("--train-rows", "Rows of --train to train on.");
         var val = CliOptions.File("--val", "Validation vectors (early stopping for qinco; reported MSE).", required: false);
@@ -61,6 +75,9 @@ internal static class TrainCommand
         loss.AcceptOnlyFromAmong("all", "final");
         var referenceOrder = CliOptions.Bool("--reference-order", "qinco: visit the training rows in the QINCo1 reference's order, NumPy RandomState(123 + epoch) permutations, instead of the library's seeded shuffle (true|false).", false);
         Option[] qincoOnly = [blocks, hidden, lr, maxEpochs, maxMinutes, batchSize, workers, zeroInit, encodeBeam, candidates, initBeam, loss, referenceOrder];
+        var lists = CliOptions.Int("--lists", "ivf-qinco: inverted lists N (default: about 4·sqrt(training vectors), a power of two in 16..65536).", null);
+        var probedLists = CliOptions.Int("--probed-lists", "ivf-qinco: lists whose centroids start the encoder's beams (1 = the nearest).", new IvfQincoOptions().ProbedLists);
+        Option[] ivfOnly = [lists, probedLists];
 
         // The library validates every option (QuantizerLimits, TrainingOptions); its error names the option, mapped to the flag here.
         var flags = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -68,21 +85,15 @@ internal static class TrainCommand
             ["Steps"] = "--steps", ["CodebookBits"] = "--codebook-bits", ["Seed"] = "--seed", ["MaxDegreeOfParallelism"] = "--threads",
             ["ResidualBlocks"] = "--blocks", ["HiddenSize"] = "--hidden", ["LearningRate"] = "--lr", ["MaxEpochs"] = "--max-epochs",
             ["MaxDuration"] = "--max-minutes", ["BatchSize"] = "--batch-size", ["Workers"] = "--workers", ["Candidates"] = "--candidates",
-            ["InitializationBeamWidth"] = "--init-beam",
+            ["InitializationBeamWidth"] = "--init-beam", ["Lists"] = "--lists", ["ProbedLists"] = "--probed-lists",
         };
-        IQuantizer Build(SymbolResult parse, int dimension)
+        TBuilder Configure<TBuilder, TOptions, TQuantizer>(QincoBuilderBase<TBuilder, TOptions, TQuantizer> builder, SymbolResult parse)
+            where TBuilder : QincoBuilderBase<TBuilder, TOptions, TQuantizer>
+            where TOptions : QincoOptions
         {
-            if (parse.GetValue(method) == "rq")
-            {
-                flags["BeamWidth"] = "--beam";
-                return Quantizer.Residual(dimension)
-                    .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
-                    .WithBeamWidth(parse.GetValue(beam)).WithSeed(parse.GetValue(seed)).WithThreads(parse.GetValue(threads))
-                    .Build();
-            }
             flags["BeamWidth"] = "--encode-beam";
             double? minutes = parse.GetValue(maxMinutes);
-            return Quantizer.Qinco(dimension)
+            return builder
                 .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
                 .WithResidualBlocks(parse.GetValue(blocks)).WithHiddenSize(parse.GetValue(hidden))
                 .WithZeroInitialization(parse.GetValue(zeroInit))
@@ -96,8 +107,25 @@ internal static class TrainCommand
                         .BatchSize(parse.GetValue(batchSize)).Workers(parse.GetValue(workers));
                     t = parse.GetValue(referenceOrder) ? t.Seed(ReferenceShuffleSeed).NumpyCompatibleShuffle() : t.Seed(parse.GetValue(seed));
                     return minutes is double m ? t.MaxDuration(TimeSpan.FromMinutes(m)) : t;
-                })
-                .Build();
+                });
+        }
+        IQuantizer Build(SymbolResult parse, int dimension)
+        {
+            switch (parse.GetValue(method))
+            {
+                case "rq":
+                    flags["BeamWidth"] = "--beam";
+                    return Quantizer.Residual(dimension)
+                        .WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits))
+                        .WithBeamWidth(parse.GetValue(beam)).WithSeed(parse.GetValue(seed)).WithThreads(parse.GetValue(threads))
+                        .Build();
+                case "ivf-qinco":
+                    return Configure(Quantizer.IvfQinco(dimension), parse)
+                        .WithLists(CliOptions.IsGiven(parse, lists) ? parse.GetValue(lists) : null).WithProbedLists(parse.GetValue(probedLists))
+                        .Build();
+                default:
+                    return Configure(Quantizer.Qinco(dimension), parse).Build();
+            }
         }
 
         var command = new Command("train", "Train a quantizer and save it as a model file.");
@@ -105,7 +133,7 @@ internal static class TrainCommand
         {
             command.Options.Add(option);
         }
-        foreach (Option option in qincoOnly)
+        foreach (Option option in qincoOnly.Concat(ivfOnly))
         {
             command.Options.Add(option);
         }
@@ -116,14 +144,13 @@ internal static class TrainCommand
                 result.AddError("--val-rows needs --val.");
             }
             // Read the token, not the value: an invalid --method already carries its own error.
-            if (result.GetResult(method)?.Tokens is [{ Value: "rq" }])
+            string? chosen = result.GetResult(method)?.Tokens is [{ Value: var value }] ? value : null;
+            foreach (Option option in qincoOnly.Concat(ivfOnly))
             {
-                foreach (Option option in qincoOnly)
+                bool applies = ivfOnly.Contains(option) ? chosen == "ivf-qinco" : chosen is "qinco" or "ivf-qinco";
+                if (chosen is not null && !applies && CliOptions.IsGiven(result, option))
                 {
-                    if (CliOptions.IsGiven(result, option))
-                    {
-                        result.AddError($"{option.Name} applies only to --method qinco.");
-                    }
+                    result.AddError($"{option.Name} applies only to --method {(ivfOnly.Contains(option) ? "ivf-qinco" : "qinco or ivf-qinco")}.");
                 }
             }
         });
@@ -131,16 +158,18 @@ internal static class TrainCommand
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
             CliOptions.ValidateWithLibrary(flags, () => Build(parse.CommandResult, dimension: 1)); // before reading any data
-            VectorSet trainSet = VectorFile.Read(parse.GetRequiredValue(train), parse.GetValue(trainRows));
+            string outPath = parse.GetRequiredValue(output), trainPath = parse.GetRequiredValue(train);
+            OutputPath.RequireWritable(outPath, "--out");
+            VectorSet trainSet = VectorFile.Read(trainPath, parse.GetValue(trainRows));
             string? valPath = parse.GetValue(val);
             VectorSet? valSet = valPath is null ? null : VectorFile.Read(valPath, parse.GetValue(valRows));
             if (trainSet.Count == 0)
             {
-                throw new CliException("the training set is empty.");
+                throw new CliException($"{trainPath}: the training set is empty.");
             }
             if (valSet is not null && valSet.Dimension != trainSet.Dimension)
             {
-                throw new CliException($"the validation vectors have dimension {valSet.Dimension}, the training vectors {trainSet.Dimension}.");
+                throw new CliException($"{valPath}: the validation vectors have dimension {valSet.Dimension}, the training vectors {trainSet.Dimension}.");
             }
             if (parse.GetValue(residualsOf) is string centroidPath)
             {
@@ -156,9 +185,20 @@ internal static class TrainCommand
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"training {quantizer.Description} on {trainSet.Count} x {d} vectors{(valSet is null ? string.Empty : $", validating on {valSet.Count}")}"));
             var watch = Stopwatch.StartNew();
-            quantizer.Fit(trainSet, valSet, new ProgressPrinter(context.Error, "  ", TimeSpan.FromSeconds(1)), context.CancellationToken);
+            try
+            {
+                quantizer.Fit(trainSet, valSet, new ProgressPrinter(context.Error, "  ", TimeSpan.FromSeconds(1)), context.CancellationToken);
+            }
+            catch (ArgumentException ex) when (ex.ParamName is "train" or "validation")
+            {
+                throw new CliException($"{(ex.ParamName == "train" ? trainPath : valPath)}: {CommandRunner.StripParameter(ex)}");
+            }
+            catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+            {
+                context.Error.WriteLine("interrupted before any epoch of training ended: no model was saved.");
+                return CliApp.Interrupted;
+            }
             double seconds = watch.Elapsed.TotalSeconds;
-            string outPath = parse.GetRequiredValue(output);
             quantizer.Save(outPath);
 
             string validation = string.Empty;
@@ -167,9 +207,16 @@ internal static class TrainCommand
                 VectorSet decoded = quantizer.Decode(quantizer.Encode(valSet));
                 validation = string.Create(CultureInfo.InvariantCulture, $", validation MSE {QuantizerEvaluation.MeanSquaredError(valSet, decoded):G6}");
             }
+            TrainingResult? run = (quantizer as QincoQuantizerBase)?.LastTraining;
+            if (run is not null)
+            {
+                context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"training stopped: {Describe(run.StopReason)} after {run.EpochsCompleted} epochs; kept {(run.BestEpoch is int best ? $"epoch {best + 1}" : "the initialisation, which no epoch beat")}."));
+            }
+            bool interrupted = run?.StopReason == StopReason.Cancelled;
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"trained {quantizer.Description} in {seconds:F1} s{validation}; {quantizer.CodeSize} bytes/vector; saved {outPath}"));
-            return CliApp.Success;
+                $"{(interrupted ? "interrupted; saved the best model so far:" : "trained")} {quantizer.Description} in {seconds:F1} s{validation}; {quantizer.CodeSize} bytes/vector; saved {outPath}"));
+            return interrupted ? CliApp.Interrupted : CliApp.Success;
         }, parse));
         return command;
     }

@@ -17,8 +17,9 @@ namespace Qinco.Core.IO;
 /// <remarks>
 /// <para>A file's signature tells its family apart (<c>QINCOMDL</c> for quantizers, <c>QINCOIDX</c> for search
 /// indexes), so a reader of one family refuses a file of another before reading anything else.</para>
-/// <para>Reading checks the signature, the versions, the payload length against the bytes present (before allocating
-/// it) and the CRC-32 of the payload; every tensor's size is checked against the bytes that remain before it is
+/// <para>Reading checks the signature, the versions (the writer's version is at least the reader version it asks
+/// for), that the reserved header bytes are zero, the payload length against the bytes present (before allocating
+/// it), that no byte follows the payload, and the CRC-32 of the payload; every tensor's size is checked against the bytes that remain before it is
 /// copied. A problem is a <see cref="ModelFormatException"/> naming it. Field getters check types, shapes and ranges
 /// and throw the same exception naming the field.</para>
 /// <para>The payload is held in memory (at most <see cref="MaxPayloadBytes"/> bytes); tensors hold at most 2^31 − 1
@@ -202,7 +203,7 @@ public sealed class ContainerFile
 
     /// <summary>
     /// Reads and verifies a container of the family <paramref name="signature"/>: signature, versions, payload length
-    /// (checked against the bytes present before allocating), CRC-32, then the fields.
+    /// (checked against the bytes present before allocating), that nothing follows the payload, CRC-32, then the fields.
     /// </summary>
     /// <param name="stream">The file's bytes, from its first byte.</param>
     /// <param name="signature">The 8-character signature the file must start with.</param>
@@ -230,6 +231,15 @@ public sealed class ContainerFile
         {
             throw new ModelFormatException($"The {description} file was written by a newer version of Qinco.NET (format {written}, needs a reader of format {minReader}); this library reads format {ReadableVersion}. Upgrade the Qinco packages.");
         }
+        if (written < minReader)
+        {
+            throw new ModelFormatException($"The {description} file's header is corrupt: it was written by format {written} but claims to need a reader of format {minReader}.");
+        }
+        ushort reserved = BinaryPrimitives.ReadUInt16LittleEndian(header[14..]);
+        if (reserved != 0)
+        {
+            throw new ModelFormatException($"The {description} file's header is corrupt: its reserved bytes 14-15 hold {reserved}, not 0.");
+        }
         ushort kind = BinaryPrimitives.ReadUInt16LittleEndian(header[12..]);
         long length = BinaryPrimitives.ReadInt64LittleEndian(header[16..]);
         if (length < 0 || length > MaxPayloadBytes || (stream.CanSeek && length > stream.Length - stream.Position))
@@ -243,6 +253,11 @@ public sealed class ContainerFile
         if (read < length)
         {
             throw new ModelFormatException($"The {description} file is truncated: the payload has {read} of {length} bytes.");
+        }
+        Span<byte> trailing = stackalloc byte[1];
+        if (stream.Read(trailing) != 0)
+        {
+            throw new ModelFormatException($"The {description} file is corrupt: bytes follow the {length}-byte payload its header announces.");
         }
         uint actualCrc = Crc32.HashToUInt32(payload);
         if (actualCrc != expectedCrc)

@@ -57,13 +57,17 @@ internal sealed record FileLayout(
     public static VectorFileException Error(string name, string problem, Exception? inner = null) => new(name, problem, inner);
 
     /// <summary>Parses the header at the stream's current position.</summary>
-    public static FileLayout Parse(Stream stream, string name, VectorFileFormat format)
+    /// <param name="stream">The file, positioned at its start.</param>
+    /// <param name="name">The name messages give the file.</param>
+    /// <param name="format">Its format.</param>
+    /// <param name="allowLowerRanks">Whether a 1-D or 0-D <c>.npy</c> array reads as one column (see <see cref="NpyHeader"/>).</param>
+    public static FileLayout Parse(Stream stream, string name, VectorFileFormat format, bool allowLowerRanks = false)
     {
         if (!stream.CanRead || !stream.CanSeek)
         {
             throw new ArgumentException($"Reading a vector file needs a readable, seekable stream ({name} is not).", nameof(stream));
         }
-        return format == VectorFileFormat.Npy ? ParseNpy(stream, name) : ParseTexmex(stream, name, format, TexmexType(format));
+        return format == VectorFileFormat.Npy ? ParseNpy(stream, name, allowLowerRanks) : ParseTexmex(stream, name, format, TexmexType(format));
     }
 
     private static FileLayout ParseTexmex(Stream stream, string name, VectorFileFormat format, VectorElementType type)
@@ -122,11 +126,11 @@ internal sealed record FileLayout(
     public static VectorFileException InconsistentRow(string name, long row, int declared, int expected) =>
         Error(name, $"has inconsistent dimensions: row {row} declares dimension {declared}, but row 0 declares {expected}.");
 
-    private static FileLayout ParseNpy(Stream stream, string name)
+    private static FileLayout ParseNpy(Stream stream, string name, bool allowLowerRanks)
     {
         long start = stream.Position;
         long length = stream.Length - start;
-        NpyHeader header = NpyHeader.Read(stream, name, length);
+        NpyHeader header = NpyHeader.Read(stream, name, length, allowLowerRanks);
         long dataStart = start + header.DataOffset;
         long available = length - header.DataOffset;
         long rowBytes = (long)header.Columns * SizeOf(header.ElementType);

@@ -7,8 +7,12 @@ using System.Text;
 
 namespace Qinco.Core.IO;
 
-/// <summary>The NumPy <c>.npy</c> header (format versions 1.0, 2.0 and 3.0) of a 2-D, C-order, little-endian array.</summary>
-internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int Columns, long DataOffset)
+/// <summary>
+/// The NumPy <c>.npy</c> header (format versions 1.0, 2.0 and 3.0) of a 2-D, C-order, little-endian array; where the
+/// reader allows lower ranks (arrays of an <c>.npz</c> archive), a 1-D array of n values reads as n rows of 1 column
+/// and a 0-D scalar as 1 row of 1 column (<see cref="Rank"/> tells which).
+/// </summary>
+internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int Columns, long DataOffset, int Rank = 2)
 {
     private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
@@ -24,7 +28,7 @@ internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int C
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown element type."),
     };
 
-    public static NpyHeader Read(Stream stream, string name, long length)
+    public static NpyHeader Read(Stream stream, string name, long length, bool allowLowerRanks = false)
     {
         Span<byte> pre = stackalloc byte[12];
         if (length < 10)
@@ -76,14 +80,14 @@ internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int C
         byte[] text = new byte[headerLength];
         stream.ReadExactly(text);
         string header = major == 3 ? Encoding.UTF8.GetString(text) : Encoding.Latin1.GetString(text);
-        return Interpret(name, header, preamble + headerLength);
+        return Interpret(name, header, preamble + headerLength, allowLowerRanks);
     }
 
     private static VectorFileException BadMagic(string name, ReadOnlySpan<byte> start) => start.IsEmpty
         ? FileLayout.Error(name, "is empty, so not a .npy file (it lacks the \"\\x93NUMPY\" magic).")
         : FileLayout.Error(name, $"is not a .npy file: bad magic (it starts with bytes {Convert.ToHexString(start)}, not 934E554D5059 = \"\\x93NUMPY\").");
 
-    private static NpyHeader Interpret(string name, string header, long dataOffset)
+    private static NpyHeader Interpret(string name, string header, long dataOffset, bool allowLowerRanks)
     {
         Dictionary<string, object> dict;
         try
@@ -120,6 +124,15 @@ internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int C
         if (dict[Need("shape")] is not long[] shape)
         {
             throw FileLayout.Error(name, $"has a .npy header whose 'shape' is not a tuple: {Quote(header)}.");
+        }
+        if (allowLowerRanks && shape.Length < 2)
+        {
+            long rows = shape.Length == 0 ? 1 : shape[0];
+            if (rows < 0)
+            {
+                throw FileLayout.Error(name, $"has shape ({rows},): a negative length.");
+            }
+            return new NpyHeader(type, rows, 1, dataOffset, shape.Length);
         }
         if (shape.Length != 2)
         {

@@ -321,12 +321,16 @@ public static class VectorFile
         return ReadMatrix<T>(stream, NameOf(stream), format, rows, codes);
     }
 
+    /// <summary>Reads a whole <c>.npy</c> array of any rank up to 2 (an <c>.npz</c> member) as <typeparamref name="T"/>; a 1-D array is one column, a scalar 1 × 1.</summary>
+    internal static Matrix<T> ReadNpyOfAnyRank<T>(Stream stream, string name)
+        where T : unmanaged, INumberBase<T> => ReadMatrix<T>(stream, name, VectorFileFormat.Npy, null, null, allowLowerRanks: true);
+
     /// <summary>Reads the rows as <typeparamref name="T"/>; with <paramref name="codes"/>, checks first that the rows
     /// are codes of that layout.</summary>
-    private static Matrix<T> ReadMatrix<T>(Stream stream, string name, VectorFileFormat format, RowRange? rows, CodeLayout? codes)
+    private static Matrix<T> ReadMatrix<T>(Stream stream, string name, VectorFileFormat format, RowRange? rows, CodeLayout? codes, bool allowLowerRanks = false)
         where T : unmanaged, INumberBase<T>
     {
-        FileLayout layout = FileLayout.Parse(stream, name, format);
+        FileLayout layout = FileLayout.Parse(stream, name, format, allowLowerRanks);
         RowDecoder<T> decode = DecoderFor<T>(layout);
         if (codes is not null && layout.Columns != codes.CodeSize)
         {

@@ -3,46 +3,40 @@ using System;
 namespace Qinco.Core;
 
 /// <summary>
-/// Packs code indices of <c>bits</c> bits each, least-significant bit first, into bytes (the layout of Faiss'
-/// <c>BitstringWriter</c>): index j of a code occupies bits <c>[j*bits, (j+1)*bits)</c> of the code's bytes.
+/// Packs code indices least-significant bit first into bytes (the layout of Faiss' <c>BitstringWriter</c>): index j of
+/// a code occupies the <see cref="CodeLayout.BitsOf"/>(j) bits that follow those of index j − 1; the bits after the
+/// last index up to the byte boundary are padding and must be zero.
 /// </summary>
 public static class CodePacking
 {
-    /// <summary>Bytes needed for <paramref name="steps"/> indices of <paramref name="bits"/> bits.</summary>
-    public static int CodeSize(int steps, int bits) => checked(steps * bits + 7) / 8;
-
-    /// <summary>Packs one code: <paramref name="indices"/> (each below <c>2^bits</c>) into <paramref name="destination"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An index does not fit in <paramref name="bits"/> bits.</exception>
-    public static void Pack(ReadOnlySpan<int> indices, int bits, Span<byte> destination)
+    /// <summary>Packs one code: <paramref name="indices"/> (<see cref="CodeLayout.IndicesPerCode"/>, each below 2^its bits) into <paramref name="destination"/>.</summary>
+    /// <exception cref="ArgumentException">The index count is not the layout's, or the destination is shorter than <see cref="CodeLayout.CodeSize"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An index does not fit in its bits.</exception>
+    public static void Pack(ReadOnlySpan<int> indices, CodeLayout layout, Span<byte> destination)
     {
-        int size = CodeSize(indices.Length, bits);
-        if (destination.Length < size)
-        {
-            throw new ArgumentException($"The destination holds {destination.Length} bytes; {indices.Length} indices of {bits} bits need {size}.", nameof(destination));
-        }
-        uint limit = 1u << bits;
-        if (bits == 8)
+        ArgumentNullException.ThrowIfNull(layout);
+        CheckLengths(indices.Length, destination.Length, layout, nameof(destination));
+        if (layout is { ListBits: 0, BitsPerStep: 8 })
         {
             for (int j = 0; j < indices.Length; j++)
             {
-                CheckIndex(indices[j], limit, j);
+                CheckIndex(indices[j], 8, j);
                 destination[j] = (byte)indices[j];
             }
             return;
         }
-        destination[..size].Clear();
+        destination[..layout.CodeSize].Clear();
         long bitOffset = 0;
         for (int j = 0; j < indices.Length; j++)
         {
-            CheckIndex(indices[j], limit, j);
+            int bits = layout.BitsOf(j);
+            CheckIndex(indices[j], bits, j);
             uint value = (uint)indices[j];
-            int remaining = bits;
-            while (remaining > 0)
+            for (int remaining = bits; remaining > 0;)
             {
-                int byteIndex = (int)(bitOffset >> 3);
                 int shift = (int)(bitOffset & 7);
                 int take = Math.Min(8 - shift, remaining);
-                destination[byteIndex] |= (byte)((value & ((1u << take) - 1)) << shift);
+                destination[(int)(bitOffset >> 3)] |= (byte)((value & ((1u << take) - 1)) << shift);
                 value >>= take;
                 remaining -= take;
                 bitOffset += take;
@@ -50,16 +44,13 @@ public static class CodePacking
         }
     }
 
-    /// <summary>Unpacks one code of <c>indices.Length</c> indices of <paramref name="bits"/> bits.</summary>
-    /// <exception cref="ArgumentException">The code has unused padding bits set (a corrupt or foreign code).</exception>
-    public static void Unpack(ReadOnlySpan<byte> code, int bits, Span<int> indices)
+    /// <summary>Unpacks one code into its <see cref="CodeLayout.IndicesPerCode"/> indices.</summary>
+    /// <exception cref="ArgumentException">The lengths do not fit the layout, or the code has padding bits set (a corrupt or foreign code).</exception>
+    public static void Unpack(ReadOnlySpan<byte> code, CodeLayout layout, Span<int> indices)
     {
-        int size = CodeSize(indices.Length, bits);
-        if (code.Length < size)
-        {
-            throw new ArgumentException($"The code holds {code.Length} bytes; {indices.Length} indices of {bits} bits need {size}.", nameof(code));
-        }
-        if (bits == 8)
+        ArgumentNullException.ThrowIfNull(layout);
+        CheckLengths(indices.Length, code.Length, layout, nameof(code));
+        if (layout is { ListBits: 0, BitsPerStep: 8 })
         {
             for (int j = 0; j < indices.Length; j++)
             {
@@ -70,39 +61,35 @@ public static class CodePacking
         long bitOffset = 0;
         for (int j = 0; j < indices.Length; j++)
         {
+            int bits = layout.BitsOf(j);
             uint value = 0;
-            int written = 0;
-            while (written < bits)
+            for (int written = 0; written < bits;)
             {
-                int byteIndex = (int)(bitOffset >> 3);
                 int shift = (int)(bitOffset & 7);
                 int take = Math.Min(8 - shift, bits - written);
-                value |= (uint)((code[byteIndex] >> shift) & ((1 << take) - 1)) << written;
+                value |= (uint)((code[(int)(bitOffset >> 3)] >> shift) & ((1 << take) - 1)) << written;
                 written += take;
                 bitOffset += take;
             }
             indices[j] = (int)value;
         }
-        int usedBits = indices.Length * bits;
-        if ((usedBits & 7) != 0 && (code[size - 1] >> (usedBits & 7)) != 0)
-        {
-            throw new ArgumentException($"The code's last byte has padding bits set above bit {usedBits & 7}: the code is corrupt or was written by a quantizer with other settings.", nameof(code));
-        }
+        ValidatePadding(code[..layout.CodeSize], layout);
     }
 
     /// <summary>
-    /// Checks that none of the codes of <paramref name="codes"/> (<c>CodeSize(steps, bits)</c> bytes each) has a padding
-    /// bit set; throws what <see cref="Unpack"/> would throw for the first bad code, naming it.
+    /// Checks that none of the codes of <paramref name="codes"/> (<see cref="CodeLayout.CodeSize"/> bytes each) has a
+    /// padding bit set.
     /// </summary>
-    /// <exception cref="ArgumentException">A code's last byte has padding bits set.</exception>
-    public static void ValidatePadding(ReadOnlySpan<byte> codes, int steps, int bits)
+    /// <exception cref="ArgumentException">A code's last byte has padding bits set; the code is named.</exception>
+    public static void ValidatePadding(ReadOnlySpan<byte> codes, CodeLayout layout)
     {
-        int usedBits = checked(steps * bits) & 7;
+        ArgumentNullException.ThrowIfNull(layout);
+        int usedBits = (int)((layout.ListBits + ((long)layout.Steps * layout.BitsPerStep)) & 7);
         if (usedBits == 0)
         {
             return;
         }
-        int size = CodeSize(steps, bits);
+        int size = layout.CodeSize;
         for (int i = size - 1; i < codes.Length; i += size)
         {
             if ((codes[i] >> usedBits) != 0)
@@ -112,11 +99,23 @@ public static class CodePacking
         }
     }
 
-    private static void CheckIndex(int index, uint limit, int position)
+    private static void CheckLengths(int indices, int bytes, CodeLayout layout, string bytesName)
     {
-        if ((uint)index >= limit)
+        if (indices != layout.IndicesPerCode)
         {
-            throw new ArgumentOutOfRangeException(nameof(index), $"Code index {index} at step {position} is outside [0, {limit}).");
+            throw new ArgumentException($"The layout has {layout.IndicesPerCode} indices per code; {indices} were given.", nameof(indices));
+        }
+        if (bytes < layout.CodeSize)
+        {
+            throw new ArgumentException($"The code holds {bytes} bytes; the layout needs {layout.CodeSize}.", bytesName);
+        }
+    }
+
+    private static void CheckIndex(int index, int bits, int position)
+    {
+        if ((uint)index >= 1u << bits)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), $"Code index {index} at position {position} is outside [0, {1u << bits}).");
         }
     }
 }

@@ -10,3 +10,12 @@ namespace Qinco.Core;
 /// <param name="Detail">A one-line human-readable detail (loss, MSE, learning rate), or null.</param>
 /// <param name="Training">The training loop's own report while a neural quantizer trains, or null.</param>
 public sealed record FitProgress(string Phase, int Completed, int Total, TimeSpan Elapsed, string? Detail = null, Qinco.Training.TrainingProgress? Training = null);
+
+/// <summary>
+/// Forwards reports to a callback on the reporting thread, in order, before <c>Report</c> returns — unlike
+/// <see cref="Progress{T}"/>, which posts them to the thread pool where they can arrive after the fit has returned.
+/// </summary>
+internal sealed class ForwardingProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}

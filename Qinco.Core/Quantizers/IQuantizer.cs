@@ -7,7 +7,7 @@ namespace Qinco.Core;
 /// <summary>
 /// A vector quantizer: learns from training vectors (<see cref="Fit"/>), compresses vectors to
 /// <see cref="CodeSize"/> bytes each (<see cref="Encode(ReadOnlySpan{float}, Span{byte})"/>) and reconstructs them
-/// (<see cref="Decode(ReadOnlySpan{byte}, Span{float}, int)"/>).
+/// (<see cref="Decode(ReadOnlySpan{byte}, Span{float}, int?)"/>).
 /// </summary>
 /// <remarks>
 /// <para>A code is <see cref="Steps"/> indices of <see cref="CodebookBits"/> bits each, packed least-significant bit
@@ -66,9 +66,11 @@ public interface IQuantizer
     /// <summary>Decodes <c>codes.Length / CodeSize</c> codes into <paramref name="destination"/>, <see cref="Dimension"/> floats each.</summary>
     /// <param name="codes">Packed codes, <see cref="CodeSize"/> bytes per vector.</param>
     /// <param name="destination">Row-major reconstructions.</param>
-    /// <param name="steps">Decode only the first <paramref name="steps"/> indices of each code (a coarser reconstruction); 0 or <see cref="Steps"/> decodes all.</param>
-    /// <exception cref="ArgumentException">The codes are not a whole number of vectors, hold an index out of range, or the destination is too short.</exception>
-    void Decode(ReadOnlySpan<byte> codes, Span<float> destination, int steps = 0);
+    /// <param name="steps">null (default) decodes every index; m in 0..<see cref="Steps"/> decodes the reconstruction after the
+    /// first m steps (a coarser one; with an IVF list number, after the list's centroid and m steps, so 0 gives the centroid; without, 0 gives zeros).</param>
+    /// <exception cref="ArgumentException">The codes are not a whole number of vectors, hold an index out of range or padding bits, or the destination is too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is outside 0..<see cref="Steps"/>.</exception>
+    void Decode(ReadOnlySpan<byte> codes, Span<float> destination, int? steps = null);
 
     /// <summary>Writes the trained quantizer in the Qinco model format (docs/model-format.md).</summary>
     void Save(Stream stream);

@@ -1,6 +1,6 @@
 using System;
-using System.Buffers;
 using System.IO;
+using System.Numerics.Tensors;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
@@ -29,8 +29,6 @@ public abstract class QuantizerBase : IQuantizer
     {
         QuantizerLimits.RequireShape(dimension, steps, codebookBits);
         Dimension = dimension;
-        Steps = steps;
-        CodebookBits = codebookBits;
         Layout = new CodeLayout(steps, codebookBits);
         Parallelism = parallelism;
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
@@ -43,10 +41,10 @@ public abstract class QuantizerBase : IQuantizer
     public int Dimension { get; }
 
     /// <inheritdoc/>
-    public int Steps { get; }
+    public int Steps => Layout.Steps;
 
     /// <inheritdoc/>
-    public int CodebookBits { get; }
+    public int CodebookBits => Layout.BitsPerStep;
 
     /// <summary>Codewords per step, K = 2^<see cref="CodebookBits"/>.</summary>
     public int CodebookSize => 1 << CodebookBits;
@@ -55,7 +53,7 @@ public abstract class QuantizerBase : IQuantizer
     public int CodeSize => Layout.CodeSize;
 
     /// <inheritdoc/>
-    public CodeLayout Layout { get; }
+    public CodeLayout Layout { get; private protected set; }
 
     /// <inheritdoc/>
     public abstract bool IsTrained { get; }
@@ -77,6 +75,9 @@ public abstract class QuantizerBase : IQuantizer
 
     /// <summary>Vectors per encode tile (one task of the parallel loop).</summary>
     private protected abstract int EncodeTileVectors { get; }
+
+    /// <summary>The factor the quantizer divides its inputs by (1 when it works in data units); it encodes values up to 2^40 times it in magnitude.</summary>
+    private protected virtual float InputScale => 1f;
 
     /// <summary>The fewest training vectors <see cref="Fit"/> accepts (one per codeword: K).</summary>
     private protected virtual int MinimumTrainingVectors => CodebookSize;
@@ -111,19 +112,13 @@ public abstract class QuantizerBase : IQuantizer
                 nint x = (nint)px, c = (nint)pc;
                 ForEachTile(n, EncodeTileVectors, Parallelism.Threads, (first, count, threads) =>
                 {
-                    int[] indices = ArrayPool<int>.Shared.Rent(count * Steps);
-                    try
+                    int perCode = Layout.IndicesPerCode;
+                    using var indicesLease = Pool.Lease(count * perCode, out int[] indices);
+                    EncodeTile(new ReadOnlySpan<float>((float*)x + (long)first * Dimension, count * Dimension), count, indices, threads);
+                    var codes = new Span<byte>((byte*)c + (long)first * CodeSize, count * CodeSize);
+                    for (int i = 0; i < count; i++)
                     {
-                        EncodeTile(new ReadOnlySpan<float>((float*)x + (long)first * Dimension, count * Dimension), count, indices, threads);
-                        var codes = new Span<byte>((byte*)c + (long)first * CodeSize, count * CodeSize);
-                        for (int i = 0; i < count; i++)
-                        {
-                            CodePacking.Pack(indices.AsSpan(i * Steps, Steps), CodebookBits, codes.Slice(i * CodeSize, CodeSize));
-                        }
-                    }
-                    finally
-                    {
-                        ArrayPool<int>.Shared.Return(indices);
+                        CodePacking.Pack(indices.AsSpan(i * perCode, perCode), Layout, codes.Slice(i * CodeSize, CodeSize));
                     }
                 });
             }
@@ -131,7 +126,7 @@ public abstract class QuantizerBase : IQuantizer
     }
 
     /// <inheritdoc/>
-    public void Decode(ReadOnlySpan<byte> codes, Span<float> destination, int steps = 0)
+    public void Decode(ReadOnlySpan<byte> codes, Span<float> destination, int? steps = null)
     {
         RequireTrained();
         int n = CountCodes(codes, nameof(codes));
@@ -139,9 +134,10 @@ public abstract class QuantizerBase : IQuantizer
         {
             throw new ArgumentOutOfRangeException(nameof(steps), $"Cannot decode a prefix of {steps} steps: the code has {Steps}.");
         }
-        int used = steps == 0 ? Steps : steps;
+        int used = steps ?? Steps;
         CheckDestination((long)n * Dimension, destination.Length, "floats");
-        CodePacking.ValidatePadding(codes, Steps, CodebookBits);
+        CodePacking.ValidatePadding(codes, Layout);
+        ValidateCodes(codes[..(n * CodeSize)]);
         unsafe
         {
             fixed (byte* pc = codes)
@@ -152,20 +148,14 @@ public abstract class QuantizerBase : IQuantizer
                 Parallel.For(0, tiles, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxDegreeOfParallelism }, t =>
                 {
                     int first = t * DecodeTileVectors, count = Math.Min(DecodeTileVectors, n - first);
-                    int[] indices = ArrayPool<int>.Shared.Rent(count * Steps);
-                    try
+                    int perCode = Layout.IndicesPerCode;
+                    using var indicesLease = Pool.Lease(count * perCode, out int[] indices);
+                    var tileCodes = new ReadOnlySpan<byte>((byte*)c + (long)first * CodeSize, count * CodeSize);
+                    for (int i = 0; i < count; i++)
                     {
-                        var tileCodes = new ReadOnlySpan<byte>((byte*)c + (long)first * CodeSize, count * CodeSize);
-                        for (int i = 0; i < count; i++)
-                        {
-                            CodePacking.Unpack(tileCodes.Slice(i * CodeSize, CodeSize), CodebookBits, indices.AsSpan(i * Steps, Steps));
-                        }
-                        DecodeTile(indices.AsSpan(0, count * Steps), count, used, new Span<float>((float*)x + (long)first * Dimension, count * Dimension));
+                        CodePacking.Unpack(tileCodes.Slice(i * CodeSize, CodeSize), Layout, indices.AsSpan(i * perCode, perCode));
                     }
-                    finally
-                    {
-                        ArrayPool<int>.Shared.Return(indices);
-                    }
+                    DecodeTile(indices.AsSpan(0, count * perCode), count, used, new Span<float>((float*)x + (long)first * Dimension, count * Dimension));
                 });
             }
         }
@@ -175,13 +165,20 @@ public abstract class QuantizerBase : IQuantizer
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        ToModelFile().WriteTo(stream);
+    }
+
+    /// <summary>The model-file fields of the trained quantizer (what <see cref="Save"/> writes); its tensors are the live arrays, not copies.</summary>
+    /// <exception cref="InvalidOperationException">The quantizer is not trained.</exception>
+    internal ModelFile ToModelFile()
+    {
         RequireTrained();
         var file = new ModelFile(Kind);
         file.Set("dimension", Dimension);
         file.Set("steps", Steps);
         file.Set("codebook_bits", CodebookBits);
         WriteFields(file);
-        file.WriteTo(stream);
+        return file;
     }
 
     /// <summary>Fits without the boundary checks, for a caller that has already checked <paramref name="train"/> (QINCo's RQ initialisation).</summary>
@@ -190,15 +187,23 @@ public abstract class QuantizerBase : IQuantizer
     /// <summary>Learns the quantizer; the arguments are already checked (finite, right dimension, enough training vectors; a validation set may be empty).</summary>
     private protected abstract void FitCore(VectorSet train, VectorSet? validation, IProgress<FitProgress>? progress, CancellationToken cancellationToken);
 
-    /// <summary>Encodes one tile of <paramref name="count"/> checked vectors [count, D] into code indices [count, M].</summary>
+    /// <summary>Encodes one tile of <paramref name="count"/> checked vectors [count, D] into code indices [count, <see cref="CodeLayout.IndicesPerCode"/>] (the list number first, if any).</summary>
     /// <param name="vectors">Shape [count, D].</param>
     /// <param name="count">Vectors in the tile.</param>
-    /// <param name="codes">Shape [count, M].</param>
+    /// <param name="codes">Shape [count, indices per code].</param>
     /// <param name="threads">Threads the tile may use inside its kernels (more than 1 only when there are fewer tiles than threads).</param>
     private protected abstract void EncodeTile(ReadOnlySpan<float> vectors, int count, Span<int> codes, int threads);
 
-    /// <summary>Decodes one tile of code indices [count, M] (checked against K) using their first <paramref name="steps"/> indices into [count, D].</summary>
+    /// <summary>
+    /// Decodes one tile of code indices [count, <see cref="CodeLayout.IndicesPerCode"/>] (checked) into [count, D]:
+    /// the reconstruction after the list number (if any) and the first <paramref name="steps"/> of the M steps.
+    /// </summary>
     private protected abstract void DecodeTile(ReadOnlySpan<int> codes, int count, int steps, Span<float> destination);
+
+    /// <summary>Checks what the layout alone cannot (e.g. list numbers beyond the list count) before any decoding work; throws <see cref="ArgumentException"/>.</summary>
+    private protected virtual void ValidateCodes(ReadOnlySpan<byte> codes)
+    {
+    }
 
     /// <summary>Writes the kind's own fields after the shared header fields (dimension, steps, codebook_bits).</summary>
     private protected abstract void WriteFields(ModelFile file);
@@ -221,6 +226,22 @@ public abstract class QuantizerBase : IQuantizer
         }
         Parallel.For(0, tiles, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
             body(t * tileVectors, Math.Min(tileVectors, n - t * tileVectors), 1));
+    }
+
+    /// <summary>
+    /// Refuses a model tensor, in the units the quantizer computes in (data divided by its scale, where training data
+    /// stays within ±1 or so), holding a value beyond 2^40: finite, but float32 arithmetic on it would overflow.
+    /// </summary>
+    /// <exception cref="ModelFormatException">A value is out of range; the tensor and the value are named.</exception>
+    private protected static float[] RequireRepresentable(float[] values, string name)
+    {
+        const float Limit = 1099511627776f; // 2^40
+        float max = values.Length == 0 ? 0f : Math.Abs(TensorPrimitives.MaxMagnitude(values));
+        if (max > Limit)
+        {
+            throw new ModelFormatException(FormattableString.Invariant($"Model tensor '{name}' holds {max:G4}: in the model's units its values must stay within ±2^40, or float32 arithmetic overflows."));
+        }
+        return values;
     }
 
     /// <summary>Throws <see cref="InvalidOperationException"/> when the quantizer is neither fitted nor loaded.</summary>
@@ -255,6 +276,17 @@ public abstract class QuantizerBase : IQuantizer
             throw new ArgumentException($"The input holds {vectors.Length} floats, which is not a whole number of {Dimension}-dimensional vectors.", parameterName);
         }
         CheckFinite(vectors, parameterName);
+        float limit = InputScale * 1099511627776f;
+        if (!vectors.IsEmpty && Math.Abs(TensorPrimitives.MaxMagnitude(vectors)) > limit)
+        {
+            int bad = 0;
+            while (Math.Abs(vectors[bad]) <= limit)
+            {
+                bad++;
+            }
+            throw new ArgumentException(FormattableString.Invariant(
+                $"Vector {bad / Dimension}, component {bad % Dimension} is {vectors[bad]:G4}: this model encodes values up to ±{limit:G3} (2^40 times the scale {InputScale:G3} it divides its inputs by); larger ones would overflow float32 distances. Scale the input as the training data was scaled."), parameterName);
+        }
         return vectors.Length / Dimension;
     }
 

@@ -25,9 +25,9 @@ public static class QuantizerExtensions
     /// <summary>Decodes a <see cref="CodeSet"/> written with the quantizer's layout into a new set.</summary>
     /// <param name="quantizer">The quantizer that wrote the codes.</param>
     /// <param name="codes">The codes; their layout must be the quantizer's.</param>
-    /// <param name="steps">Decode only this many leading steps; 0 decodes all.</param>
+    /// <param name="steps">null decodes every index; m decodes the reconstruction after the first m steps (see <see cref="IQuantizer.Decode"/>).</param>
     /// <exception cref="ArgumentException">The codes have another layout, or hold padding bits.</exception>
-    public static VectorSet Decode(this IQuantizer quantizer, CodeSet codes, int steps = 0)
+    public static VectorSet Decode(this IQuantizer quantizer, CodeSet codes, int? steps = null)
     {
         ArgumentNullException.ThrowIfNull(quantizer);
         ArgumentNullException.ThrowIfNull(codes);
@@ -41,8 +41,8 @@ public static class QuantizerExtensions
     /// <summary>Decodes packed codes (<see cref="IQuantizer.CodeSize"/> bytes each) into a new set.</summary>
     /// <param name="quantizer">The quantizer that wrote the codes.</param>
     /// <param name="codes">Packed codes.</param>
-    /// <param name="steps">Decode only this many leading steps; 0 decodes all.</param>
-    public static VectorSet Decode(this IQuantizer quantizer, ReadOnlySpan<byte> codes, int steps = 0)
+    /// <param name="steps">null decodes every index; m decodes the reconstruction after the first m steps (see <see cref="IQuantizer.Decode"/>).</param>
+    public static VectorSet Decode(this IQuantizer quantizer, ReadOnlySpan<byte> codes, int? steps = null)
     {
         ArgumentNullException.ThrowIfNull(quantizer);
         if (codes.Length % quantizer.CodeSize != 0)
@@ -61,6 +61,16 @@ public static class QuantizerExtensions
     public static void Save(this IQuantizer quantizer, string path)
     {
         ArgumentNullException.ThrowIfNull(quantizer);
+        AtomicFile.Write(path, quantizer.Save);
+    }
+}
+
+/// <summary>Writes files atomically: to a temporary file beside the target, flushed to disk, then renamed over it.</summary>
+internal static class AtomicFile
+{
+    /// <summary>Runs <paramref name="write"/> on a temporary file beside <paramref name="path"/> and renames it over <paramref name="path"/>; the temporary file is removed on failure.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
         string temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
@@ -68,7 +78,7 @@ public static class QuantizerExtensions
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                quantizer.Save(stream);
+                write(stream);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);

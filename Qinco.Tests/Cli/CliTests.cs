@@ -230,6 +230,32 @@ public sealed class CliTests : TempFiles
     }
 
     [Test]
+    public void IvfQinco_TrainsEvaluatesAndDecodesTheCentroidPrefix()
+    {
+        var (data, _, _) = WriteData();
+        string model = PathOf("ivf.qinco");
+        CliOutcome train = Run("train", "--method", "ivf-qinco", "--lists", "8", "--train", data, "--train-rows", "0:500", "--steps", "2",
+            "--codebook-bits", "4", "--blocks", "1", "--hidden", "8", "--max-epochs", "1", "--threads", "1", "--out", model);
+        Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
+        Assert.That(train.Out, Does.Contain("IVF8-QINCo"));
+        CliOutcome eval = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--threads", "1", "--json");
+        Assert.That(eval.ExitCode, Is.EqualTo(0), eval.Error);
+        string codes = PathOf("ivf-codes.npy"), centroids = PathOf("centroids.fvecs");
+        Assert.That(Run("encode", "--model", model, "--input", data, "--rows", "600:700", "--out", codes).ExitCode, Is.EqualTo(0));
+        CliOutcome decode = Run("decode", "--model", model, "--codes", codes, "--steps", "0", "--out", centroids);
+        Assert.That(decode.ExitCode, Is.EqualTo(0), decode.Error);
+        var ivf = (IvfQincoQuantizer)Quantizer.Load(model);
+        float[] all = ivf.GetCentroids();
+        VectorSet decoded = VectorFile.Read(centroids);
+        Assert.That(Enumerable.Range(0, decoded.Count).All(i => Enumerable.Range(0, 8).Any(l => decoded.Row(i).SequenceEqual(all.AsSpan(l * decoded.Dimension, decoded.Dimension)))),
+            "every row decoded with --steps 0 is one of the centroids");
+
+        CliOutcome wrongMethod = Run("train", "--method", "qinco", "--train", data, "--lists", "8", "--out", model);
+        Assert.That(wrongMethod.ExitCode, Is.EqualTo(2));
+        Assert.That(wrongMethod.Error, Does.Contain("--lists applies only to --method ivf-qinco"));
+    }
+
+    [Test]
     public void MissingFile_Exits1WithTheReason()
     {
         string missing = PathOf("nope.fvecs");

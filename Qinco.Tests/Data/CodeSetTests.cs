@@ -13,7 +13,7 @@ public sealed class CodeSetTests
         {
             for (int bits = 1; bits <= CodeLayout.MaxBitsPerStep; bits++)
             {
-                Assert.That(new CodeLayout(steps, bits).CodeSize, Is.EqualTo(CodePacking.CodeSize(steps, bits)), $"{steps} x {bits} bits");
+                Assert.That(new CodeLayout(steps, bits).CodeSize, Is.EqualTo((steps * bits + 7) / 8), $"{steps} x {bits} bits");
             }
         }
         var layout = new CodeLayout(8, 8);

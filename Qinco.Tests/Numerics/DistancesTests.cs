@@ -43,6 +43,73 @@ public sealed class DistancesTests
         }
     }
 
+    /// <summary>Every length from 0 to 70 (each tail of each width) and a few long ones.</summary>
+    private static readonly int[] s_pairLengths = [.. Enumerable.Range(0, 71), 127, 255, 256, 257, 1000, 4099];
+
+    [TestCaseSource(nameof(VariantCases))]
+    public void Pair_MatchesDoubleReference_ForEveryLength(KernelVariant variant)
+    {
+        using var _ = Kernels.Force(variant);
+        foreach (int d in s_pairLengths)
+        {
+            // Guarded inputs: a read past either end would bring a NaN guard cell into the sum.
+            var x = Guarded(d, 300 + d);
+            var c = Guarded(d, 400 + d, 0.5f);
+            double expected = ReferenceSquaredL2(x, c);
+            float actual = Distances.SquaredL2(x, c);
+            Assert.That(actual, Is.EqualTo(expected).Within(DirectTolerance * expected + 1e-9), $"variant {variant}, d={d}");
+            Assert.That(Distances.SquaredL2(c, x), Is.EqualTo(actual), $"variant {variant}, d={d}: not symmetric");
+        }
+    }
+
+    [TestCaseSource(nameof(VariantCases))]
+    public void Pair_PropagatesNaNAndInfinityFromEveryPosition(KernelVariant variant)
+    {
+        using var _ = Kernels.Force(variant);
+        foreach (int d in s_pairLengths.Where(d => d is >= 1 and <= 70))
+        {
+            var x = Guarded(d, 500 + d).ToArray();
+            var c = Guarded(d, 600 + d).ToArray();
+            for (int j = 0; j < d; j++)
+            {
+                float saved = x[j];
+                x[j] = float.NaN;
+                Assert.That(Distances.SquaredL2(x, c), Is.NaN, $"variant {variant}, d={d}, NaN at {j}");
+                x[j] = float.PositiveInfinity;
+                Assert.That(Distances.SquaredL2(x, c), Is.EqualTo(float.PositiveInfinity), $"variant {variant}, d={d}, +Inf at {j}");
+                c[j] = float.PositiveInfinity;
+                Assert.That(Distances.SquaredL2(x, c), Is.NaN, $"variant {variant}, d={d}, Inf - Inf at {j}");
+                c[j] = x[j] = saved;
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(VariantCases))]
+    public void Pair_OfEqualVectorsIsZero_AndBatchRowsAgreeBitForBit(KernelVariant variant)
+    {
+        using var _ = Kernels.Force(variant);
+        foreach (int d in s_pairLengths.Where(d => d >= 1))
+        {
+            const int n = 3, k = 4;
+            var x = Guarded(n * d, 700 + d);
+            var c = Guarded(k * d, 800 + d);
+            Assert.That(Distances.SquaredL2(x.AsSpan(0, d), x.AsSpan(0, d)), Is.Zero, $"variant {variant}, d={d}");
+            var batch = new float[n * k];
+            Distances.SquaredL2Direct(x, c, n, k, d, batch);
+            var labels = new int[n];
+            var nearest = new float[n];
+            Distances.AssignNearest(x, c, n, k, d, labels, nearest, form: DistanceForm.Direct);
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < k; j++)
+                {
+                    Assert.That(batch[i * k + j], Is.EqualTo(Distances.SquaredL2(x.AsSpan(i * d, d), c.AsSpan(j * d, d))), $"variant {variant}, d={d}, ({i},{j})");
+                }
+                Assert.That(nearest[i], Is.EqualTo(batch[i * k + labels[i]]), $"variant {variant}, d={d}, row {i}");
+            }
+        }
+    }
+
     [Test]
     public void NormsForm_MatchesDirect_WithinNormScaledTolerance()
     {
@@ -127,6 +194,27 @@ public sealed class DistancesTests
                     }
                 }
             }
+        }
+    }
+
+    [TestCaseSource(nameof(VariantCases))]
+    public void AssignNearest_LargeCodebooks_AreBlockedWithTheSameResults(KernelVariant variant)
+    {
+        using var _ = Kernels.Force(variant);
+        const int d = 24, n = 300, k = 9000; // three codeword blocks, the last partial
+        float[] x = Guarded(n * d, 3).ToArray();
+        float[] c = Guarded(k * d, 4).ToArray();
+        c.AsSpan(7000 * d, d).CopyTo(c.AsSpan(8500 * d, d)); // an exact tie across blocks
+        var labels = new int[n];
+        var dist = new float[n];
+        Distances.AssignNearest(x, c, n, k, d, labels, dist, maxDegreeOfParallelism: 2, form: DistanceForm.Gemm);
+        var full = new float[n * k];
+        Distances.SquaredL2Gemm(x, c, n, k, d, full);
+        for (int i = 0; i < n; i++)
+        {
+            int expected = RowSelection.ArgMin(full.AsSpan(i * k, k));
+            Assert.That((labels[i], dist[i]), Is.EqualTo((expected, full[(i * k) + expected])), $"row {i}");
+            Assert.That(labels[i], Is.Not.EqualTo(8500), "the later copy of a tied codeword never wins");
         }
     }
 

@@ -11,11 +11,18 @@ public sealed class QincoQuantizerTests
 {
     private const int D = 16;
 
-    [TestCase(false)]
-    [TestCase(true)]
-    public void Gradients_MatchCentralFiniteDifferencesOfADoubleReference(bool finalStepOnly)
+    /// <summary>QINCo1, QINCo2 with De = D (skip term, pre-selection codebooks) and QINCo2 with projections (De = 3 ≠ D = 5).</summary>
+    private static readonly QincoStepShape[] s_gradientShapes =
+    [
+        Shape(5, 4, blocks: 2, hidden: 6),
+        new(5, 4, Embedding: 5, Hidden: 6, Blocks: 2, Projections: false, CodewordSkip: 1f, Preselection: true),
+        new(5, 4, Embedding: 3, Hidden: 6, Blocks: 2, Projections: true, CodewordSkip: 1f, Preselection: true),
+    ];
+
+    [Test]
+    public void Gradients_MatchCentralFiniteDifferencesOfADoubleReference([Values(0, 1, 2)] int shape, [Values(false, true)] bool finalStepOnly)
     {
-        QincoModel network = QincoModel.Zeros(dimension: 5, codebookSize: 4, steps: 3, blocks: 2, hidden: 6, scale: 1f);
+        QincoModel network = QincoModel.Zeros(s_gradientShapes[shape], steps: 3, scale: 1f, mean: null);
         var random = new Random(11);
         foreach (float[] tensor in network.Tensors.Select(t => t.Values))
         {
@@ -32,7 +39,8 @@ public sealed class QincoQuantizerTests
         using var lossGradient = new QincoLossGradient(network, finalStepOnly);
         double loss = lossGradient.Compute(network.CreateTables(threads: 1), x, codes, n, gradients);
         double[][] parameters = Parameters(network);
-        Assert.That(loss, Is.EqualTo(ReferenceLoss(network, parameters, x, codes, n, finalStepOnly)).Within(1e-4).Percent);
+        double[][] frozen = Parameters(network);
+        Assert.That(loss, Is.EqualTo(ReferenceLoss(network, parameters, frozen, x, codes, n, finalStepOnly)).Within(1e-4).Percent);
 
         const double h = 1e-6;
         int checkedCount = 0;
@@ -42,9 +50,9 @@ public sealed class QincoQuantizerTests
             {
                 double saved = parameters[t][i];
                 parameters[t][i] = saved + h;
-                double plus = ReferenceLoss(network, parameters, x, codes, n, finalStepOnly);
+                double plus = ReferenceLoss(network, parameters, frozen, x, codes, n, finalStepOnly);
                 parameters[t][i] = saved - h;
-                double minus = ReferenceLoss(network, parameters, x, codes, n, finalStepOnly);
+                double minus = ReferenceLoss(network, parameters, frozen, x, codes, n, finalStepOnly);
                 parameters[t][i] = saved;
                 double numeric = (plus - minus) / (2 * h);
                 double analytic = gradients[t][i];
@@ -63,10 +71,10 @@ public sealed class QincoQuantizerTests
         float[] x = data.Data.Select(v => v / 10f).ToArray();
         var codes = new int[37 * network.Steps];
         var reconstruction = new float[37 * D];
-        Qinco1Tables[] tables = network.CreateTables(threads: 1);
+        QincoStepTables[] tables = network.CreateTables(threads: 1);
         QincoQuantizer.EncodeNormalised(network, tables, EncoderSearch.Greedy, x, 37, codes, reconstruction, threads: 1);
         var decoded = new float[37 * D];
-        using var activations = new Qinco1Activations(D, network.Hidden, network.Blocks, keepLayers: false);
+        using var activations = new QincoActivations(network.StepShape, keepLayers: false);
         network.Decode(tables, codes, 37, network.Steps, decoded, activations, new int[37]);
         for (int i = 0; i < decoded.Length; i++)
         {
@@ -132,7 +140,7 @@ public sealed class QincoQuantizerTests
         var rqIndices = new int[300 * 4];
         for (int i = 0; i < 300; i++)
         {
-            CodePacking.Unpack(rqCodes.AsSpan(i * rq.CodeSize, rq.CodeSize), 5, rqIndices.AsSpan(i * 4, 4));
+            CodePacking.Unpack(rqCodes.AsSpan(i * rq.CodeSize, rq.CodeSize), rq.Layout, rqIndices.AsSpan(i * 4, 4));
         }
         int same = rqIndices.Zip(codes).Count(pair => pair.First == pair.Second);
         Assert.That(same, Is.GreaterThanOrEqualTo(rqIndices.Length - 3), "identical codes up to rare floating-point ties");
@@ -270,15 +278,17 @@ public sealed class QincoQuantizerTests
             {
                 indices[m] = random.Next(1 << q.CodebookBits);
             }
-            CodePacking.Pack(indices, q.CodebookBits, codes.AsSpan(i * q.CodeSize, q.CodeSize));
+            CodePacking.Pack(indices, q.Layout, codes.AsSpan(i * q.CodeSize, q.CodeSize));
         }
         return q.Decode(codes).Data;
     }
 
     /// <summary>A zero-initialised network on <paramref name="rq"/>'s codebooks: f(c, x̂) = c at every step.</summary>
+    private static QincoStepShape Shape(int d, int k, int blocks, int hidden) => new(d, k, d, hidden, blocks, Projections: false, CodewordSkip: 0f, Preselection: false);
+
     private static QincoModel NetworkFrom(ResidualQuantizer rq, float scale)
     {
-        QincoModel network = QincoModel.Zeros(D, rq.CodebookSize, rq.Steps, blocks: 2, hidden: 24, scale: scale);
+        QincoModel network = QincoModel.Zeros(Shape(D, rq.CodebookSize, blocks: 2, hidden: 24), rq.Steps, scale, mean: null);
         for (int m = 0; m < rq.Steps; m++)
         {
             float[] codebook = m == 0 ? network.Codebook0 : network.Step(m).Parameters.Codebook;
@@ -294,7 +304,7 @@ public sealed class QincoQuantizerTests
 
     private static QincoModel RandomNetwork(int seed)
     {
-        QincoModel network = QincoModel.Zeros(D, 16, 3, blocks: 2, hidden: 20, scale: 1f);
+        QincoModel network = QincoModel.Zeros(Shape(D, 16, blocks: 2, hidden: 20), 3, scale: 1f, mean: null);
         var random = new Random(seed);
         foreach (ModelTensor tensor in network.Tensors)
         {
@@ -321,17 +331,38 @@ public sealed class QincoQuantizerTests
         throw new ArgumentException($"No tensor {name}.", nameof(name));
     }
 
-    /// <summary>Σ_i Σ_m ||x_i − x̂_{i,m}||² / D (only the last m when <paramref name="finalStepOnly"/>) in double, straight from the equations of ALGORITHM.md §1.</summary>
-    private static double ReferenceLoss(QincoModel network, double[][] p, float[] x, int[] codes, int n, bool finalStepOnly)
+    /// <summary>
+    /// Σ_i Σ_m ||x_i − x̂_{i,m}||² / D (only the last m when <paramref name="finalStepOnly"/>), plus QINCo2's pre-selection
+    /// term Σ_i Σ_m ||x_i − x̂_{i,m−1} − C̃_m[k]||² / D, in double, straight from the equations of ALGORITHM.md §1 and §5.
+    /// </summary>
+    /// <param name="network">The model (shapes).</param>
+    /// <param name="p">The parameters the loss is taken at.</param>
+    /// <param name="frozen">The parameters of the stop-gradient x̂ in the pre-selection term (the unperturbed ones).</param>
+    /// <param name="x">Shape [n, D].</param>
+    /// <param name="codes">Shape [n, M].</param>
+    /// <param name="n">Vectors.</param>
+    /// <param name="finalStepOnly">Whether only the last step's error counts.</param>
+    private static double ReferenceLoss(QincoModel network, double[][] p, double[][] frozen, float[] x, int[] codes, int n, bool finalStepOnly)
     {
         int d = network.Dimension;
         double loss = 0;
         for (int i = 0; i < n; i++)
         {
-            double[] xhat = new double[d];
+            double[] xhat = new double[d], stopped = new double[d];
             for (int s = 0; s < network.Steps; s++)
             {
-                xhat = ReferenceStep(network, p, s, codes[i * network.Steps + s], xhat);
+                int k = codes[i * network.Steps + s];
+                if (s > 0 && network.StepShape.Preselection)
+                {
+                    double[] selection = Tensor(network, p, $"step{s}.preselection");
+                    for (int j = 0; j < d; j++)
+                    {
+                        double diff = x[i * d + j] - stopped[j] - selection[k * d + j];
+                        loss += diff * diff;
+                    }
+                }
+                xhat = ReferenceStep(network, p, s, k, xhat);
+                stopped = ReferenceStep(network, frozen, s, k, stopped);
                 if (finalStepOnly && s != network.Steps - 1)
                 {
                     continue;
@@ -346,60 +377,36 @@ public sealed class QincoQuantizerTests
         return loss / d;
     }
 
-    /// <summary>x̂ after step s with code k: C_0[k] for s = 0, else x̂ + f_s(C_s[k], x̂).</summary>
+    /// <summary>x̂ after step s with code k: C_0[k] for s = 0, else x̂ + f_s(C_s[k], x̂) (§1.3, §5.1).</summary>
     private static double[] ReferenceStep(QincoModel network, double[][] p, int s, int k, double[] xhat)
     {
-        int d = network.Dimension, h = network.Hidden;
-        double[] codebook = Tensor(network, p, s == 0 ? "codebook0" : $"step{s}.codebook");
-        double[] c = new double[d];
-        Array.Copy(codebook, k * d, c, 0, d);
+        QincoStepShape shape = network.StepShape;
+        int d = shape.Dimension, de = shape.Embedding, h = shape.Hidden;
+        double[] c = Tensor(network, p, s == 0 ? "codebook0" : $"step{s}.codebook").Skip(k * d).Take(d).ToArray();
         if (s == 0)
         {
             return c;
         }
+        double[] e = shape.Projections ? Linear(Tensor(network, p, $"step{s}.in_proj"), c, de) : c;
         double[] w = Tensor(network, p, $"step{s}.concat.weight"), b = Tensor(network, p, $"step{s}.concat.bias");
-        double[] z = new double[d];
-        for (int o = 0; o < d; o++)
+        double[] z = Linear(w, [.. e, .. xhat], de);
+        for (int o = 0; o < de; o++)
         {
-            double sum = b[o] + c[o];
-            for (int j = 0; j < d; j++)
-            {
-                sum += w[o * 2 * d + j] * c[j] + w[o * 2 * d + d + j] * xhat[j];
-            }
-            z[o] = sum;
+            z[o] += b[o] + e[o];
         }
         for (int l = 0; l < network.Blocks; l++)
         {
-            double[] up = Tensor(network, p, $"step{s}.block{l}.up"), down = Tensor(network, p, $"step{s}.block{l}.down");
-            double[] a = new double[h];
-            for (int o = 0; o < h; o++)
-            {
-                double sum = 0;
-                for (int j = 0; j < d; j++)
-                {
-                    sum += up[o * d + j] * z[j];
-                }
-                a[o] = Math.Max(sum, 0);
-            }
-            double[] next = new double[d];
-            for (int o = 0; o < d; o++)
-            {
-                double sum = z[o];
-                for (int j = 0; j < h; j++)
-                {
-                    sum += down[o * h + j] * a[j];
-                }
-                next[o] = sum;
-            }
-            z = next;
+            double[] a = Linear(Tensor(network, p, $"step{s}.block{l}.up"), z, h).Select(v => Math.Max(v, 0)).ToArray();
+            double[] delta = Linear(Tensor(network, p, $"step{s}.block{l}.down"), a, de);
+            z = z.Zip(delta, (zi, di) => zi + di).ToArray();
         }
-        double[] result = new double[d];
-        for (int j = 0; j < d; j++)
-        {
-            result[j] = xhat[j] + z[j];
-        }
-        return result;
+        double[] f = shape.Projections ? Linear(Tensor(network, p, $"step{s}.out_proj"), z, d) : z;
+        return Enumerable.Range(0, d).Select(j => xhat[j] + f[j] + (shape.CodewordSkip * c[j])).ToArray();
     }
+
+    /// <summary>y = W·x for W [outputs, x.Length], in double.</summary>
+    private static double[] Linear(double[] w, double[] x, int outputs) =>
+        Enumerable.Range(0, outputs).Select(o => Enumerable.Range(0, x.Length).Sum(j => w[(o * x.Length) + j] * x[j])).ToArray();
 
     private static double Mse(VectorSet expected, VectorSet actual)
     {

@@ -44,10 +44,10 @@ public abstract class QuantizerContractTests
         Assert.That(_trained.Dimension, Is.EqualTo(Dimension));
         Assert.That(_trained.Steps, Is.EqualTo(4));
         Assert.That(_trained.CodebookBits, Is.EqualTo(4));
-        Assert.That(_trained.CodeSize, Is.EqualTo(2));
+        Assert.That(_trained.CodeSize, Is.EqualTo((_trained.Layout.ListBits + (4 * 4) + 7) / 8), "the list number (IVF) and 4 indices of 4 bits");
         Assert.That(_trained.IsTrained, Is.True);
         byte[] codes = _trained.Encode(_test).Data;
-        Assert.That(codes, Has.Length.EqualTo(_test.Count * 2));
+        Assert.That(codes, Has.Length.EqualTo(_test.Count * _trained.CodeSize));
         VectorSet decoded = _trained.Decode(codes);
         Assert.That(decoded.Count, Is.EqualTo(_test.Count));
         Assert.That(decoded.Dimension, Is.EqualTo(Dimension));
@@ -83,6 +83,11 @@ public abstract class QuantizerContractTests
         }
         Assert.That(_trained.Decode(codes, _trained.Steps).Data, Is.EqualTo(_trained.Decode(codes).Data));
         Assert.Throws<ArgumentOutOfRangeException>(() => _trained.Decode(codes, _trained.Steps + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _trained.Decode(codes, -1));
+        if (_trained.Layout.ListBits == 0)
+        {
+            Assert.That(_trained.Decode(codes, 0).Data, Is.All.EqualTo(0f), "before any step the reconstruction is 0");
+        }
     }
 
     [Test]

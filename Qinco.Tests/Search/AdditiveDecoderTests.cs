@@ -23,7 +23,7 @@ public sealed class AdditiveDecoderTests
                 // Codeword 3 of step 1 is never used.
                 indices[(i * m) + s] = s == 1 ? rng.Next(3) : rng.Next(k);
             }
-            CodePacking.Pack(indices.AsSpan(i * m, m), bits, codes[i]);
+            CodePacking.Pack(indices.AsSpan(i * m, m), layout, codes[i]);
         }
         float[] y = Enumerable.Range(0, n * d).Select(_ => (float)((rng.NextDouble() * 10) - 5)).ToArray();
 

@@ -23,8 +23,18 @@ internal static class Layers
     public static void LinearForward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> y, int n, int inputs, int outputs, int threads, bool accumulate = false) =>
         Gemm.Multiply(x, weight, y, n, outputs, inputs, transposeB: true, beta: accumulate ? 1f : 0f, maxDegreeOfParallelism: threads);
 
+    /// <summary>Linear layer without bias with the weight packed once (<see cref="Gemm.PackB"/>): bit for bit the unpacked <see cref="LinearForward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, bool)"/>.</summary>
+    /// <param name="x">Shape [n, in].</param>
+    /// <param name="weight">W [out, in], packed transposed.</param>
+    /// <param name="y">Shape [n, out].</param>
+    /// <param name="n">Rows.</param>
+    /// <param name="threads">Threads of the GEMM (results do not depend on it).</param>
+    /// <param name="accumulate">Whether to add to <paramref name="y"/> instead of overwriting it.</param>
+    public static void LinearForward(ReadOnlySpan<float> x, GemmPackedB weight, Span<float> y, int n, int threads, bool accumulate = false) =>
+        Gemm.Multiply(x, weight, y, n, beta: accumulate ? 1f : 0f, maxDegreeOfParallelism: threads);
+
     /// <summary>
-    /// Backward of <see cref="LinearForward"/>: <c>∂W += ∂yᵀ·x</c> and <c>∂x = ∂y·W</c> (or <c>∂x += ∂y·W</c> with
+    /// Backward of <see cref="LinearForward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, bool)"/>: <c>∂W += ∂yᵀ·x</c> and <c>∂x = ∂y·W</c> (or <c>∂x += ∂y·W</c> with
     /// <paramref name="accumulateInput"/>).
     /// </summary>
     /// <param name="dy">Shape [n, out].</param>

@@ -6,17 +6,17 @@ namespace Qinco.Core;
 
 /// <summary>
 /// QINCo's steps for <see cref="BeamSearch{TSteps}"/> (ALGORITHM.md §1.5, §5.4): step 0 scores the plain codebook C_0,
-/// steps m ≥ 1 run the step network on every candidate of every beam (<see cref="Qinco1Step.Forward"/>) and score
+/// steps m ≥ 1 run the step network on every candidate of every beam (<see cref="QincoStep.Forward"/>) and score
 /// <c>||r − f||²</c> directly (no cancellation, §8.3.4). Beams are tracked by their reconstruction x̂.
 /// </summary>
 /// <param name="model">The model, in normalised units.</param>
 /// <param name="tables">Tables of the model's current parameters.</param>
 /// <param name="activations">This call's activation buffers (inference layout).</param>
-internal readonly struct QincoBeamSteps(QincoModel model, Qinco1Tables[] tables, Qinco1Activations activations) : IBeamSteps
+internal readonly struct QincoBeamSteps(QincoModel model, QincoStepTables[] tables, QincoActivations activations) : IBeamSteps
 {
     public int Dimension => model.Dimension;
 
-    public int CodebookSize => model.CodebookSize;
+    public int CodebookSize(int step) => step == 0 ? model.FirstCodebookSize : model.CodebookSize;
 
     public bool TracksResidual => false;
 
@@ -24,14 +24,14 @@ internal readonly struct QincoBeamSteps(QincoModel model, Qinco1Tables[] tables,
 
     public bool Preselects(int step) => step > 0;
 
-    public ReadOnlySpan<float> SelectionCodebook(int step) => model.Step(step).Parameters.Codebook;
+    public ReadOnlySpan<float> SelectionCodebook(int step) => model.Step(step).SelectionCodebook;
 
     public void Score(int step, ReadOnlySpan<float> states, ReadOnlySpan<float> residuals, ReadOnlySpan<int> candidates, int slots, int perBeam, Span<float> errors, int threads)
     {
         int d = model.Dimension;
         if (step == 0)
         {
-            Distances.SquaredL2Direct(residuals, model.Codebook0, slots, model.CodebookSize, d, errors, maxDegreeOfParallelism: 1);
+            Distances.SquaredL2Direct(residuals, model.Codebook0, slots, model.FirstCodebookSize, d, errors, maxDegreeOfParallelism: 1);
             return;
         }
         model.Step(step).Forward(tables[step], candidates, states, slots, perBeam, activations, threads);

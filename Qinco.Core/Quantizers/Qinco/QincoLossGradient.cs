@@ -7,13 +7,15 @@ namespace Qinco.Core;
 
 /// <summary>
 /// The training loss of QINCo (ALGORITHM.md §1.6) and its gradient for fixed codes: decode step by step through
-/// <see cref="Qinco1Step.Forward"/> keeping every activation, sum the squared error after every step (only the last
-/// with the final-step loss), and back-propagate through every step with <see cref="Qinco1Step.Backward"/> (x̂ is not
-/// detached, so step m's error also trains the steps before it). One instance holds one worker's buffers.
+/// <see cref="QincoStep.Forward"/> keeping every activation, sum the squared error after every step (only the last
+/// with the final-step loss), and back-propagate through every step with <see cref="QincoStep.Backward"/> (x̂ is not
+/// detached, so step m's error also trains the steps before it). With <paramref name="frozenFirstStep"/> (IVF, §3.1)
+/// step 0 is the frozen centroids: no loss term, no gradient, and the gradient list starts with step 1's tensors.
+/// One instance holds one worker's buffers.
 /// </summary>
-internal sealed class QincoLossGradient(QincoModel model, bool finalStepOnly) : IDisposable
+internal sealed class QincoLossGradient(QincoModel model, bool finalStepOnly, bool frozenFirstStep = false, DeadCodewordReset.Tally? tally = null) : IDisposable
 {
-    private readonly Qinco1Activations[] _activations = CreateActivations(model);
+    private readonly QincoActivations[] _activations = CreateActivations(model);
     private int[][] _stepCodes = [];
     private float[][] _xhat = [];
     private float[] _gradient = [], _dz = [];
@@ -28,7 +30,7 @@ internal sealed class QincoLossGradient(QincoModel model, bool finalStepOnly) : 
     /// <param name="n">Vectors.</param>
     /// <param name="gradients">Accumulators, one per model tensor.</param>
     /// <returns>The summed loss (divide by n for the mean).</returns>
-    public double Compute(Qinco1Tables[] tables, ReadOnlySpan<float> x, ReadOnlySpan<int> codes, int n, IReadOnlyList<float[]> gradients)
+    public double Compute(QincoStepTables[] tables, ReadOnlySpan<float> x, ReadOnlySpan<int> codes, int n, IReadOnlyList<float[]> gradients)
     {
         int d = model.Dimension, steps = model.Steps;
         Ensure(n);
@@ -45,39 +47,71 @@ internal sealed class QincoLossGradient(QincoModel model, bool finalStepOnly) : 
         {
             Span<float> previous = _xhat[m - 1].AsSpan(0, n * d), current = _xhat[m].AsSpan(0, n * d);
             model.Step(m).Forward(tables[m], _stepCodes[m].AsSpan(0, n), previous, n, 1, _activations[m], threads: 1);
+            tally?.Add(m, _stepCodes[m], x, previous, n);
             TensorPrimitives.Add(previous, _activations[m].Output(n), current);
             loss += CountsInLoss(m) ? SquaredError(x, current) : 0;
         }
 
         Span<float> g = _gradient.AsSpan(0, n * d);
         g.Clear();
-        int index = 1;
-        var stepGradients = new Qinco1StepTensors[steps];
+        int index = frozenFirstStep ? 0 : 1;
+        var stepGradients = new QincoStepTensors[steps];
         for (int m = 1; m < steps; m++)
         {
-            stepGradients[m] = Qinco1StepTensors.Take(gradients, ref index, model.Blocks);
+            stepGradients[m] = QincoStepTensors.Take(gradients, ref index, model.StepShape);
         }
         for (int m = steps - 1; m >= 1; m--)
         {
             AddLossGradient(m, x, g);
             Span<float> dz = _dz.AsSpan(0, n * d);
             g.CopyTo(dz); // ∂f_m = ∂x̂_m; ∂x̂_{m−1} keeps g through the skip connection
-            model.Step(m).Backward(_stepCodes[m].AsSpan(0, n), _xhat[m - 1].AsSpan(0, n * d), n, _activations[m], dz, g, stepGradients[m]);
+            model.Step(m).Backward(tables[m], _stepCodes[m].AsSpan(0, n), _xhat[m - 1].AsSpan(0, n * d), n, _activations[m], dz, g, stepGradients[m]);
+            if (stepGradients[m].Preselection is { } dPreselection)
+            {
+                loss += PreselectionLoss(m, x, n, dPreselection);
+            }
         }
-        AddLossGradient(0, x, g);
-        Layers.ScatterAdd(g, _stepCodes[0], gradients[0], n, d, d);
+        if (!frozenFirstStep)
+        {
+            AddLossGradient(0, x, g);
+            Layers.ScatterAdd(g, _stepCodes[0], gradients[0], n, d, d);
+        }
         return loss / d;
     }
 
     public void Dispose()
     {
-        foreach (Qinco1Activations? a in _activations)
+        foreach (QincoActivations? a in _activations)
         {
             a?.Dispose();
         }
     }
 
-    private bool CountsInLoss(int step) => !finalStepOnly || step == model.Steps - 1;
+    /// <summary>
+    /// QINCo2's auxiliary term of (5.7) for step m: <c>Σ_i ||x_i − sg(x̂_{i,m−1}) − C̃_m[k_{i,m}]||² / D</c>, which trains
+    /// the pre-selection codebook alone to be a plain RQ codebook for the codes the full model chose; adds its gradient
+    /// <c>(2 / D)·(C̃[k] − (x − x̂_{m−1}))</c> to <paramref name="dPreselection"/> and returns the term times D.
+    /// </summary>
+    private double PreselectionLoss(int m, ReadOnlySpan<float> x, int n, float[] dPreselection)
+    {
+        int d = model.Dimension;
+        float[] preselection = model.Step(m).Parameters.Preselection!;
+        Span<float> difference = _dz.AsSpan(0, d);
+        double loss = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int code = _stepCodes[m][i];
+            // C̃[k] − (x − x̂_{m−1}) = C̃[k] + x̂_{m−1} − x
+            TensorPrimitives.Add(preselection.AsSpan(code * d, d), _xhat[m - 1].AsSpan(i * d, d), difference);
+            TensorPrimitives.Subtract(difference, x.Slice(i * d, d), difference);
+            loss += TensorPrimitives.SumOfSquares(difference);
+            Span<float> target = dPreselection.AsSpan(code * d, d);
+            TensorPrimitives.MultiplyAdd(difference, 2f / d, target, target);
+        }
+        return loss; // Compute divides the whole sum by D
+    }
+
+    private bool CountsInLoss(int step) => (!finalStepOnly || step == model.Steps - 1) && !(frozenFirstStep && step == 0);
 
     /// <summary>g += (2 / D)·(x̂_m − x) when step m's error is part of the loss.</summary>
     private void AddLossGradient(int step, ReadOnlySpan<float> x, Span<float> g)
@@ -112,12 +146,12 @@ internal sealed class QincoLossGradient(QincoModel model, bool finalStepOnly) : 
         }
     }
 
-    private static Qinco1Activations[] CreateActivations(QincoModel model)
+    private static QincoActivations[] CreateActivations(QincoModel model)
     {
-        var activations = new Qinco1Activations[model.Steps];
+        var activations = new QincoActivations[model.Steps];
         for (int m = 1; m < model.Steps; m++)
         {
-            activations[m] = new Qinco1Activations(model.Dimension, model.Hidden, model.Blocks, keepLayers: true);
+            activations[m] = new QincoActivations(model.StepShape, keepLayers: true);
         }
         return activations;
     }

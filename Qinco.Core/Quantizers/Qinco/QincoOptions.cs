@@ -4,8 +4,19 @@ using Qinco.Training;
 namespace Qinco.Core;
 
 /// <summary>Settings of a <see cref="QincoQuantizer"/>. Create through <see cref="Quantizer.Qinco(int)"/> or directly.</summary>
-public sealed record QincoOptions : QuantizerOptions
+public record QincoOptions : QuantizerOptions
 {
+    /// <summary>
+    /// The step architecture (default <see cref="QincoVersion.Qinco1"/>). <see cref="QincoVersion.Qinco2"/> (ALGORITHM.md
+    /// §5): a codeword skip term (f = P_out·z_L + c), optional in/out projections to <see cref="EmbeddingSize"/>, a
+    /// pre-selection codebook per step trained by the auxiliary loss of (5.7), mean/std normalisation (§5.2) and
+    /// dead-codeword resets at the end of every epoch (§5.8). Use <see cref="Qinco2(int, Qinco2Preset)"/> for its presets.
+    /// </summary>
+    public QincoVersion Version { get; init; } = QincoVersion.Qinco1;
+
+    /// <summary>QINCo2's width inside a step, De, 1..65,536 (default null: D, no projections); QINCo1 needs null.</summary>
+    public int? EmbeddingSize { get; init; }
+
     /// <summary>Residual MLP blocks per neural step, L, 0..64 (default 2).</summary>
     public int ResidualBlocks { get; init; } = 2;
 
@@ -58,10 +69,52 @@ public sealed record QincoOptions : QuantizerOptions
         ValidateInitialParameters = true,
     };
 
+    /// <summary>
+    /// QINCo2's settings for a preset (ALGORITHM.md §5.9) on vectors of <paramref name="dimension"/> floats: S (L = 2,
+    /// De = 128, Dh = 256), M (L = 4, De = Dh = 384) or L (L = 16, De = Dh = 384), with the reference's search (beam 32 ×
+    /// 16 candidates) and training recipe (<see cref="TrainingOptions.Qinco2Preset"/>: AdamW 8e-4, weight decay 0.1,
+    /// gradient clipping at 0.1, warm-up and cosine decay). Change any of them with <c>with</c> or the builder.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="preset"/> is not a <see cref="Qinco2Preset"/>.</exception>
+    public static QincoOptions Qinco2(int dimension, Qinco2Preset preset)
+    {
+        (int blocks, int embedding, int hidden) = preset switch
+        {
+            Core.Qinco2Preset.S => (2, 128, 256),
+            Core.Qinco2Preset.M => (4, 384, 384),
+            Core.Qinco2Preset.L => (16, 384, 384),
+            _ => throw new ArgumentOutOfRangeException(nameof(preset), preset, "Not a QINCo2 preset."),
+        };
+        return new QincoOptions
+        {
+            Dimension = dimension,
+            Version = QincoVersion.Qinco2,
+            EmbeddingSize = embedding,
+            ResidualBlocks = blocks,
+            HiddenSize = hidden,
+            Search = new EncoderSearch(32, 16),
+            Training = TrainingOptions.Qinco2Preset() with { Workers = 2 },
+        };
+    }
+
+    /// <summary>The shape of every neural step.</summary>
+    internal QincoStepShape StepShape
+    {
+        get
+        {
+            int embedding = EmbeddingSize ?? Dimension;
+            bool qinco2 = Version == QincoVersion.Qinco2;
+            return new QincoStepShape(Dimension, CodebookSize, embedding, HiddenSize, ResidualBlocks, qinco2 && embedding != Dimension, qinco2 ? 1f : 0f, qinco2);
+        }
+    }
+
     /// <inheritdoc/>
     public override void Validate()
     {
         base.Validate();
+        QuantizerLimits.Require(Enum.IsDefined(Version), nameof(Version), Version, "is not a QincoVersion value");
+        QuantizerLimits.Require(EmbeddingSize is null || (Version == QincoVersion.Qinco2 && EmbeddingSize is >= 1 and <= 65536), nameof(EmbeddingSize), EmbeddingSize ?? 0,
+            "must be null for QINCo1, or in 1..65536 for QINCo2");
         QuantizerLimits.Require(ResidualBlocks >= 0 && ResidualBlocks <= 64, nameof(ResidualBlocks), ResidualBlocks, "must be in 0..64");
         QuantizerLimits.Require(HiddenSize >= 1 && HiddenSize <= 65536, nameof(HiddenSize), HiddenSize, "must be in 1..65536");
         QuantizerLimits.Require(Enum.IsDefined(Loss), nameof(Loss), Loss, "is not a QincoLoss value");
@@ -70,6 +123,29 @@ public sealed record QincoOptions : QuantizerOptions
         ArgumentNullException.ThrowIfNull(Training, nameof(Training));
         Training.Validate();
     }
+}
+
+/// <summary>The step architecture of a QINCo model.</summary>
+public enum QincoVersion
+{
+    /// <summary>QINCo1 (ICML 2024, ALGORITHM.md §1): f(c, x̂) = z_L, scale normalisation.</summary>
+    Qinco1 = 1,
+
+    /// <summary>QINCo2 (ICLR 2025, ALGORITHM.md §5): skip term, projections, pre-selection codebooks, mean/std normalisation, dead-codeword resets.</summary>
+    Qinco2 = 2,
+}
+
+/// <summary>QINCo2's model presets (ALGORITHM.md §5.9).</summary>
+public enum Qinco2Preset
+{
+    /// <summary>L = 2, De = 128, Dh = 256.</summary>
+    S = 1,
+
+    /// <summary>L = 4, De = Dh = 384.</summary>
+    M = 2,
+
+    /// <summary>L = 16, De = Dh = 384.</summary>
+    L = 3,
 }
 
 /// <summary>The training objective of a <see cref="QincoQuantizer"/>.</summary>

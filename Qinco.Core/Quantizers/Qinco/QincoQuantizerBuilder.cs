@@ -4,44 +4,79 @@ using Qinco.Training;
 
 namespace Qinco.Core;
 
-/// <summary>Fluent builder of <see cref="QincoQuantizer"/>: <c>Quantizer.Qinco(d).WithSteps(8).WithTraining(t =&gt; t.MaxEpochs(20)).Build()</c>.</summary>
-public sealed class QincoQuantizerBuilder : QuantizerBuilder<QincoQuantizerBuilder, QincoOptions, QincoQuantizer>
+/// <summary>The QINCo settings of a fluent builder (shared by <see cref="QincoQuantizerBuilder"/> and <see cref="IvfQincoQuantizerBuilder"/>).</summary>
+/// <typeparam name="TBuilder">The concrete builder.</typeparam>
+/// <typeparam name="TOptions">Its options record.</typeparam>
+/// <typeparam name="TQuantizer">The quantizer built.</typeparam>
+public abstract class QincoBuilderBase<TBuilder, TOptions, TQuantizer> : QuantizerBuilder<TBuilder, TOptions, TQuantizer>
+    where TBuilder : QincoBuilderBase<TBuilder, TOptions, TQuantizer>
+    where TOptions : QincoOptions
 {
-    internal QincoQuantizerBuilder(QincoOptions options)
+    private protected QincoBuilderBase(TOptions options)
         : base(options)
     {
     }
 
     /// <summary>Residual blocks per step, L (default 2).</summary>
-    public QincoQuantizerBuilder WithResidualBlocks(int blocks) => Set(Options with { ResidualBlocks = blocks });
+    public TBuilder WithResidualBlocks(int blocks) => Set((TOptions)((QincoOptions)Options with { ResidualBlocks = blocks }));
 
     /// <summary>Hidden width of the residual blocks, h (default 256).</summary>
-    public QincoQuantizerBuilder WithHiddenSize(int hidden) => Set(Options with { HiddenSize = hidden });
+    public TBuilder WithHiddenSize(int hidden) => Set((TOptions)((QincoOptions)Options with { HiddenSize = hidden }));
 
     /// <summary>Whether the layers start at zero so the untrained model equals its RQ initialisation (default true).</summary>
-    public QincoQuantizerBuilder WithZeroInitialization(bool enabled) => Set(Options with { ZeroInitialization = enabled });
+    public TBuilder WithZeroInitialization(bool enabled) => Set((TOptions)((QincoOptions)Options with { ZeroInitialization = enabled }));
 
     /// <summary>
     /// The encoder's search, in training too (default beam 5 × 16 candidates): <paramref name="beamWidth"/> beams and
     /// <paramref name="candidates"/> pre-selected codewords per beam (0 = all K; null keeps the current count).
     /// <c>WithEncoding(1, 0)</c> is QINCo1's greedy exhaustive search.
     /// </summary>
-    public QincoQuantizerBuilder WithEncoding(int beamWidth, int? candidates = null) =>
-        Set(Options with { Search = new EncoderSearch(beamWidth, candidates ?? Options.Search.Candidates) });
+    public TBuilder WithEncoding(int beamWidth, int? candidates = null) =>
+        Set((TOptions)((QincoOptions)Options with { Search = new EncoderSearch(beamWidth, candidates ?? Options.Search.Candidates) }));
 
     /// <summary>The training objective (default: the sum over all steps, as the reference).</summary>
-    public QincoQuantizerBuilder WithLoss(QincoLoss loss) => Set(Options with { Loss = loss });
+    public TBuilder WithLoss(QincoLoss loss) => Set((TOptions)((QincoOptions)Options with { Loss = loss }));
 
     /// <summary>Beam width of the RQ that initialises the codebooks (default 5; the QINCo1 reference uses 1).</summary>
-    public QincoQuantizerBuilder WithInitializationBeamWidth(int beamWidth) => Set(Options with { InitializationBeamWidth = beamWidth });
+    public TBuilder WithInitializationBeamWidth(int beamWidth) => Set((TOptions)((QincoOptions)Options with { InitializationBeamWidth = beamWidth }));
 
     /// <summary>Adjusts the training settings, e.g. <c>t =&gt; t.LearningRate(1e-3).MaxEpochs(200).Workers(2)</c>.</summary>
-    public QincoQuantizerBuilder WithTraining(Func<TrainingBuilder, TrainingBuilder> configure)
+    public TBuilder WithTraining(Func<TrainingBuilder, TrainingBuilder> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
-        return Set(Options with { Training = configure(new TrainingBuilder(Options.Training)).Options });
+        return Set((TOptions)((QincoOptions)Options with { Training = configure(new TrainingBuilder(Options.Training)).Options }));
+    }
+}
+
+/// <summary>Fluent builder of <see cref="QincoQuantizer"/>: <c>Quantizer.Qinco(d).WithSteps(8).WithTraining(t =&gt; t.MaxEpochs(20)).Build()</c>.</summary>
+public sealed class QincoQuantizerBuilder : QincoBuilderBase<QincoQuantizerBuilder, QincoOptions, QincoQuantizer>
+{
+    internal QincoQuantizerBuilder(QincoOptions options)
+        : base(options)
+    {
     }
 
     /// <inheritdoc/>
     public override QincoQuantizer Build() => new(Options);
+}
+
+/// <summary>Fluent builder of <see cref="IvfQincoQuantizer"/>: <c>Quantizer.IvfQinco(d).WithLists(1024).WithSteps(8).Build()</c>.</summary>
+public sealed class IvfQincoQuantizerBuilder : QincoBuilderBase<IvfQincoQuantizerBuilder, IvfQincoOptions, IvfQincoQuantizer>
+{
+    internal IvfQincoQuantizerBuilder(IvfQincoOptions options)
+        : base(options)
+    {
+    }
+
+    /// <summary>Number of inverted lists N (default: chosen from the training size, <see cref="IvfQincoOptions.DefaultLists"/>).</summary>
+    public IvfQincoQuantizerBuilder WithLists(int? lists) => Set(Options with { Lists = lists });
+
+    /// <summary>Lists whose centroids start the encoder's beams (default 1: the nearest).</summary>
+    public IvfQincoQuantizerBuilder WithProbedLists(int lists) => Set(Options with { ProbedLists = lists });
+
+    /// <summary>Lloyd iterations of the coarse k-means (default 10).</summary>
+    public IvfQincoQuantizerBuilder WithCoarseIterations(int iterations) => Set(Options with { CoarseIterations = iterations });
+
+    /// <inheritdoc/>
+    public override IvfQincoQuantizer Build() => new(Options);
 }

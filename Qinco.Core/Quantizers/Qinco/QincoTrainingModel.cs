@@ -9,6 +9,8 @@ namespace Qinco.Core;
 /// Plugs a <see cref="QincoModel"/> into the <see cref="Trainer"/> (ALGORITHM.md §1.6): the parameters wrap the model's
 /// own arrays; each worker re-encodes its shard with the current parameters (no gradient) and back-propagates the
 /// summed per-step loss for those codes through the step networks. Validation is the MSE in raw units of encode+decode.
+/// With IVF (§3.1) step 0 holds the frozen centroids: they are not parameters, every training vector keeps the list it
+/// was assigned once (<c>trainingLists</c>), its beams start from that centroid, and step 0 adds no loss term.
 /// </summary>
 internal sealed class QincoTrainingModel : ITrainableModel
 {
@@ -17,20 +19,29 @@ internal sealed class QincoTrainingModel : ITrainableModel
     private readonly float[] _validation; // normalised [nv, D]
     private readonly int _threads;
     private readonly EncoderSearch _search;
+    private readonly int _firstBeams;
     private readonly bool _finalStepOnly;
+    private readonly int[]? _trainingLists;
+    private readonly DeadCodewordReset? _reset;
 
-    public QincoTrainingModel(QincoModel model, float[] normalisedTrain, float[] normalisedValidation, int threads, EncoderSearch search, bool finalStepOnly)
+    public QincoTrainingModel(QincoModel model, float[] normalisedTrain, float[] normalisedValidation, int threads, EncoderSearch search, int firstBeams, bool finalStepOnly, int[]? trainingLists, int seed)
     {
+        _reset = model.StepShape.Preselection ? new DeadCodewordReset(model, seed) : null;
         _model = model;
         _train = normalisedTrain;
         _validation = normalisedValidation;
         _threads = threads;
         _search = search;
+        _firstBeams = firstBeams;
         _finalStepOnly = finalStepOnly;
+        _trainingLists = trainingLists;
         var parameters = new List<Parameter>();
         foreach (ModelTensor tensor in model.Tensors)
         {
-            parameters.Add(new Parameter(tensor.Name, tensor.Shape, tensor.Values));
+            if (trainingLists is null || tensor.Values != model.Codebook0)
+            {
+                parameters.Add(new Parameter(tensor.Name, tensor.Shape, tensor.Values));
+            }
         }
         Parameters = new ParameterSet(parameters);
     }
@@ -39,7 +50,13 @@ internal sealed class QincoTrainingModel : ITrainableModel
 
     public int TrainingRowCount => _train.Length / _model.Dimension;
 
-    public IGradientWorker CreateWorker(int workerIndex) => new Worker(this);
+    public IGradientWorker CreateWorker(int workerIndex) => new Worker(this, _reset?.CreateTally(workerIndex));
+
+    /// <summary>Codewords replaced by the last epoch's dead-codeword reset (QINCo2), for tests and logs.</summary>
+    public int LastReset { get; private set; }
+
+    /// <summary>QINCo2 resets the codewords no training vector chose this epoch (§5.8).</summary>
+    public void OnEpochEnd(int epoch) => LastReset = _reset?.Apply(epoch) ?? 0;
 
     /// <summary>Validation MSE in raw units: s² · mean ||x/s − x̂||².</summary>
     public double Validate(CancellationToken cancellationToken)
@@ -47,7 +64,7 @@ internal sealed class QincoTrainingModel : ITrainableModel
         cancellationToken.ThrowIfCancellationRequested();
         int d = _model.Dimension, n = _validation.Length / d;
         var reconstruction = new float[_validation.Length];
-        QincoQuantizer.EncodeNormalised(_model, _model.CreateTables(_threads), _search, _validation, n, new int[n * _model.Steps], reconstruction, _threads);
+        QincoQuantizerBase.EncodeNormalised(_model, _model.CreateTables(_threads), _search, _validation, n, new int[n * _model.Steps], reconstruction, _threads, _firstBeams);
         double sum = 0;
         for (int i = 0; i < reconstruction.Length; i++)
         {
@@ -62,19 +79,19 @@ internal sealed class QincoTrainingModel : ITrainableModel
     {
         private readonly QincoTrainingModel _owner;
         private readonly QincoModel _model;
-        private readonly Qinco1Tables[] _tables;
-        private readonly Qinco1Activations _encoding;
+        private readonly QincoStepTables[] _tables;
+        private readonly QincoActivations _encoding;
         private readonly QincoLossGradient _lossGradient;
-        private float[] _x = [];
+        private float[] _x = [], _start = [];
         private int[] _codes = [];
 
-        public Worker(QincoTrainingModel owner)
+        public Worker(QincoTrainingModel owner, DeadCodewordReset.Tally? tally)
         {
             _owner = owner;
             _model = owner._model;
             _tables = _model.CreateTables(threads: 1);
-            _encoding = new Qinco1Activations(_model.Dimension, _model.Hidden, _model.Blocks, keepLayers: false);
-            _lossGradient = new QincoLossGradient(_model, owner._finalStepOnly);
+            _encoding = new QincoActivations(_model.StepShape, keepLayers: false);
+            _lossGradient = new QincoLossGradient(_model, owner._finalStepOnly, frozenFirstStep: owner._trainingLists is not null, tally);
         }
 
         public double ComputeLossAndGradients(ReadOnlySpan<int> rows, IReadOnlyList<float[]> gradientBuffers, CancellationToken cancellationToken)
@@ -87,20 +104,29 @@ internal sealed class QincoTrainingModel : ITrainableModel
             if (_x.Length < n * d)
             {
                 _x = new float[n * d];
+                _start = _owner._trainingLists is null ? [] : new float[n * d];
                 _codes = new int[n * steps];
             }
+            int[]? lists = _owner._trainingLists;
             for (int i = 0; i < n; i++)
             {
                 _owner._train.AsSpan(rows[i] * d, d).CopyTo(_x.AsSpan(i * d, d));
+                if (lists is not null)
+                {
+                    _codes[i * steps] = lists[rows[i]];
+                    _model.Codebook0.AsSpan(lists[rows[i]] * d, d).CopyTo(_start.AsSpan(i * d, d));
+                }
             }
             cancellationToken.ThrowIfCancellationRequested();
             _model.RefreshTables(_tables, threads: 1);
-            int tile = QincoQuantizer.TileVectors(_owner._search, _model.CodebookSize);
+            int tile = QincoQuantizerBase.TileVectors(_owner._search, _model.CodebookSize);
+            int firstStep = lists is null ? 0 : 1;
             for (int first = 0; first < n; first += tile)
             {
                 int count = Math.Min(tile, n - first);
                 BeamSearch<QincoBeamSteps>.Encode(new QincoBeamSteps(_model, _tables, _encoding), _owner._search,
-                    _x.AsSpan(first * d, count * d), count, 0, steps, [], _codes.AsSpan(first * steps, count * steps), [], threads: 1);
+                    _x.AsSpan(first * d, count * d), count, firstStep, steps, lists is null ? [] : _start.AsSpan(first * d, count * d),
+                    _codes.AsSpan(first * steps, count * steps), [], threads: 1, _owner._firstBeams);
             }
             cancellationToken.ThrowIfCancellationRequested();
             return _lossGradient.Compute(_tables, _x.AsSpan(0, n * d), _codes.AsSpan(0, n * steps), n, gradientBuffers);

@@ -17,7 +17,7 @@ internal readonly struct CodebookSteps(float[] codebooks, float[] codewordNorms,
 {
     public int Dimension => dimension;
 
-    public int CodebookSize => codebookSize;
+    public int CodebookSize(int step) => codebookSize;
 
     public bool TracksResidual => true;
 

@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Threading;
@@ -27,8 +26,9 @@ namespace Qinco.Core;
 public sealed partial class ResidualQuantizer : QuantizerBase
 {
     private readonly ILogger _logger;
-    private float[]? _codebooks;
+    private float[]? _codebooks; // [M, K, D] in units of the data divided by _scale
     private float[]? _codewordNorms;
+    private float _scale = 1f; // a power of two: dividing by it is exact, so codes do not depend on it
 
     /// <summary>Creates an untrained quantizer; the options are validated here.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is invalid (the option is named).</exception>
@@ -66,8 +66,10 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         ArgumentOutOfRangeException.ThrowIfNegative(step);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(step, Steps);
         int size = CodebookSize * Dimension;
-        return _codebooks.AsSpan(step * size, size);
+        return DataUnits(_codebooks.AsSpan(step * size, size));
     }
+
+    private protected override float InputScale => _scale;
 
     /// <inheritdoc/>
     /// <remarks>RQ scores every codeword: <paramref name="search"/> must have <c>Candidates = 0</c>. The codes stay compatible.</remarks>
@@ -78,47 +80,13 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         var copy = new ResidualQuantizer(Options with { BeamWidth = search.BeamWidth });
         copy._codebooks = _codebooks;
         copy._codewordNorms = _codewordNorms;
+        copy._scale = _scale;
         return copy;
     }
 
     /// <summary>A quantizer sharing this one's codebooks but encoding with another beam width (codes stay compatible).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="beamWidth"/> is outside 1..<see cref="QuantizerLimits.MaxBeamWidth"/>.</exception>
     public ResidualQuantizer WithBeamWidth(int beamWidth) => (ResidualQuantizer)WithSearch(new EncoderSearch(beamWidth));
-
-    /// <summary>
-    /// Encodes like <see cref="QuantizerBase.Encode(ReadOnlySpan{float}, Span{byte})"/> and also writes the squared norm
-    /// of each vector's reconstruction (what additive-quantizer search needs for <c>||q − x̂||² = ||q||² − 2⟨q, x̂⟩ + ||x̂||²</c>).
-    /// </summary>
-    /// <param name="vectors">Row-major vectors, [n, D].</param>
-    /// <param name="destination">Packed codes, <see cref="QuantizerBase.CodeSize"/> bytes per vector.</param>
-    /// <param name="squaredNorms">Shape [n]: <c>||x̂||²</c> per vector.</param>
-    /// <exception cref="ArgumentException">Bad input (as <c>Encode</c>), or <paramref name="squaredNorms"/> is shorter than n.</exception>
-    public void Encode(ReadOnlySpan<float> vectors, Span<byte> destination, Span<float> squaredNorms)
-    {
-        Encode(vectors, destination);
-        int n = vectors.Length / Dimension;
-        if (squaredNorms.Length < n)
-        {
-            throw new ArgumentException($"The norms destination holds {squaredNorms.Length} floats; the batch needs {n}.", nameof(squaredNorms));
-        }
-        float[] decoded = ArrayPool<float>.Shared.Rent(Dimension * 256);
-        try
-        {
-            for (int first = 0; first < n; first += 256)
-            {
-                int count = Math.Min(256, n - first);
-                Decode(destination.Slice(first * CodeSize, count * CodeSize), decoded.AsSpan(0, count * Dimension));
-                for (int i = 0; i < count; i++)
-                {
-                    squaredNorms[first + i] = TensorPrimitives.SumOfSquares(decoded.AsSpan(i * Dimension, Dimension));
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(decoded);
-        }
-    }
 
     private protected override void FitCore(VectorSet train, VectorSet? validation, IProgress<FitProgress>? progress, CancellationToken cancellationToken)
     {
@@ -128,7 +96,13 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         var norms = new float[steps * k];
         var search = new EncoderSearch(Options.BeamWidth);
         var beamSteps = new CodebookSteps(codebooks, norms, k, d);
+        RequireBeamState(n);
+        float scale = PowerOfTwoScale(train.Data);
         float[] states = (float[])train.Data.Clone();
+        if (scale != 1f)
+        {
+            TensorPrimitives.Divide(states, scale, states); // exact: the data's magnitude no longer matters
+        }
         int[] codes = new int[n * steps];
         int beam = 1;
         for (int m = 0; m < steps; m++)
@@ -151,11 +125,20 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         }
         _codewordNorms = norms;
         _codebooks = codebooks;
+        _scale = scale;
     }
 
-    private protected override void EncodeTile(ReadOnlySpan<float> vectors, int count, Span<int> codes, int threads) =>
+    private protected override void EncodeTile(ReadOnlySpan<float> vectors, int count, Span<int> codes, int threads)
+    {
+        using var lease = Pool.Lease(_scale == 1f ? 0 : count * Dimension, out float[] normalised);
+        if (_scale != 1f)
+        {
+            TensorPrimitives.Divide(vectors, _scale, normalised.AsSpan(0, count * Dimension));
+            vectors = normalised.AsSpan(0, count * Dimension);
+        }
         BeamSearch<CodebookSteps>.Encode(new CodebookSteps(_codebooks!, _codewordNorms!, CodebookSize, Dimension), Search,
             vectors, count, firstStep: 0, Steps, start: [], codes, reconstruction: [], threads);
+    }
 
     private protected override void DecodeTile(ReadOnlySpan<int> codes, int count, int steps, Span<float> destination)
     {
@@ -170,6 +153,10 @@ public sealed partial class ResidualQuantizer : QuantizerBase
                 TensorPrimitives.Add(output, codebooks.AsSpan((m * k + codes[i * Steps + m]) * d, d), output);
             }
         }
+        if (_scale != 1f)
+        {
+            TensorPrimitives.Multiply(destination[..(count * d)], _scale, destination);
+        }
     }
 
     private protected override void WriteFields(ModelFile file)
@@ -178,7 +165,11 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         file.Set("kmeans_iterations", Options.KMeansIterations);
         file.Set("progressive_dimensions", Options.ProgressiveDimensions ? 1 : 0);
         file.Set("seed", Options.Seed);
-        file.Set("codebooks", _codebooks!, Steps, CodebookSize, Dimension);
+        if (_scale != 1f)
+        {
+            file.Set("scale", (double)_scale); // absent means 1, as in files of earlier versions
+        }
+        file.Set("codebooks", DataUnits(_codebooks!).ToArray(), Steps, CodebookSize, Dimension);
     }
 
     internal static ResidualQuantizer Read(ModelFile file, ModelHeader header, Parallelism parallelism, ILoggerFactory? loggerFactory)
@@ -197,11 +188,57 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         };
         var quantizer = new ResidualQuantizer(options);
         float[] codebooks = file.GetFiniteFloats("codebooks", options.Steps, options.CodebookSize, options.Dimension);
+        // Files of earlier versions have no scale: take the one fitting would have chosen for codebooks of this size (exact).
+        double scale = file.Has("scale") ? file.GetFloat64("scale") : PowerOfTwoScale(codebooks);
+        if (!(scale > 0) || !double.IsFinite(scale) || Math.ScaleB(1, Math.ILogB(scale)) != scale || Math.Abs(Math.ILogB(scale)) > 120)
+        {
+            throw new ModelFormatException($"Model field 'scale' is {scale}; it must be a power of two between 2^-120 and 2^120.");
+        }
+        if (scale != 1)
+        {
+            TensorPrimitives.Divide(codebooks, (float)scale, codebooks);
+        }
+        RequireRepresentable(codebooks, "codebooks");
         var norms = new float[options.Steps * options.CodebookSize];
         ComputeNorms(codebooks, options.Dimension, norms);
         quantizer._codewordNorms = norms;
         quantizer._codebooks = codebooks;
+        quantizer._scale = (float)scale;
         return quantizer;
+    }
+
+    /// <summary>
+    /// The power of two the data is divided by inside the quantizer: 1 for data whose largest magnitude lies within
+    /// 2^-20..2^20 (results are bit-identical to no scaling), else about the largest magnitude, so float32 squared
+    /// distances never overflow or underflow whatever the data's scale (the scaling is exact).
+    /// </summary>
+    internal static float PowerOfTwoScale(ReadOnlySpan<float> data)
+    {
+        float max = data.IsEmpty ? 0f : Math.Abs(TensorPrimitives.MaxMagnitude(data));
+        return max == 0f || (max >= 9.5367431640625E-07f && max <= 1048576f) ? 1f : MathF.ScaleB(1f, MathF.ILogB(max));
+    }
+
+    /// <summary>Refuses, before any work, a fit whose beam state cannot be held: n × beam × D floats per buffer.</summary>
+    private void RequireBeamState(int n)
+    {
+        long beams = Math.Min(Options.BeamWidth, (long)Math.Pow(CodebookSize, Math.Min(Steps, 3)));
+        long floats = (long)n * Math.Max(beams, 1) * Dimension;
+        if (floats > Array.MaxLength)
+        {
+            throw new ArgumentException(FormattableString.Invariant(
+                $"Training RQ with BeamWidth {Options.BeamWidth} on {n} vectors of dimension {Dimension} keeps {floats:N0} floats of beam state per buffer ({2 * floats * 4.0 / (1L << 30):F1} GiB double-buffered), more than one array holds. Use a smaller BeamWidth or fewer training vectors."), "train");
+        }
+    }
+
+    private ReadOnlySpan<float> DataUnits(ReadOnlySpan<float> normalised)
+    {
+        if (_scale == 1f)
+        {
+            return normalised;
+        }
+        float[] result = normalised.ToArray();
+        TensorPrimitives.Multiply(result, _scale, result);
+        return result;
     }
 
     private void AdvanceAll(CodebookSteps steps, EncoderSearch search, float[] x, int n, int step, int beam, int beamOut, float[] states, int[] codes, float[] nextStates, int[] nextCodes, float[] errors)

@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Numerics.Tensors;
 using Qinco.Core.Numerics;
 
@@ -29,14 +28,13 @@ internal static class BeamSearch<TSteps>
     /// <param name="codes">Shape [count, M]: receives the code indices (indices before <paramref name="firstStep"/> are kept).</param>
     /// <param name="reconstruction">Shape [count, D]: receives x̂ of the chosen code, or empty.</param>
     /// <param name="threads">Threads the steps may use inside their kernels.</param>
+    /// <param name="firstBeams">Beams kept after the first step run (default: the beam width); an IVF encoder keeps the probed lists.</param>
     public static void Encode(
         TSteps steps, EncoderSearch search, ReadOnlySpan<float> x, int count, int firstStep, int totalSteps,
-        ReadOnlySpan<float> start, Span<int> codes, Span<float> reconstruction, int threads)
+        ReadOnlySpan<float> start, Span<int> codes, Span<float> reconstruction, int threads, int? firstBeams = null)
     {
         int d = steps.Dimension;
-        int maxBeams = Math.Min(search.BeamWidth, checked(steps.CodebookSize * search.BeamWidth));
-        long stateLength = (long)count * maxBeams * d;
-        using var buffers = new BeamBuffers(stateLength, (long)count * maxBeams * totalSteps, count * maxBeams);
+        using var buffers = new BeamBuffers((long)count * search.BeamWidth * d, (long)count * search.BeamWidth * totalSteps);
         Span<float> states = buffers.States.AsSpan(0, count * d);
         if (start.IsEmpty)
         {
@@ -66,7 +64,8 @@ internal static class BeamSearch<TSteps>
         int beams = 1;
         for (int s = firstStep; s < totalSteps; s++)
         {
-            int beamsOut = s == totalSteps - 1 ? 1 : (int)Math.Min((long)beams * steps.CodebookSize, search.BeamWidth);
+            int width = s == firstStep ? firstBeams ?? search.BeamWidth : search.BeamWidth;
+            int beamsOut = s == totalSteps - 1 ? 1 : (int)Math.Min((long)beams * steps.CodebookSize(s), width);
             Advance(ref steps, s, search, x, count, beams, beamsOut, totalSteps,
                 buffers.States, buffers.Codes, buffers.NextStates, buffers.NextCodes, [], scratch, threads);
             buffers.Swap();
@@ -111,7 +110,7 @@ internal static class BeamSearch<TSteps>
         ReadOnlySpan<float> states, ReadOnlySpan<int> codes, Span<float> nextStates, Span<int> nextCodes, Span<float> errors,
         BeamScratch scratch, int threads)
     {
-        int d = steps.Dimension, k = steps.CodebookSize;
+        int d = steps.Dimension, k = steps.CodebookSize(step);
         int perBeam = steps.Preselects(step) ? CandidatesPerBeam(search, step, k) : k;
         bool preselect = perBeam < k;
         int block = Math.Clamp(steps.ScoringBlockVectors(beamsIn, perBeam), 1, Math.Max(count, 1));
@@ -188,23 +187,15 @@ internal static class BeamSearch<TSteps>
     }
 
     /// <summary>Double-buffered beam states and codes of one encode call, pooled.</summary>
-    private sealed class BeamBuffers : IDisposable
+    private sealed class BeamBuffers(long stateLength, long codeLength) : IDisposable
     {
-        public BeamBuffers(long stateLength, long codeLength, int slots)
-        {
-            States = Rent<float>(stateLength);
-            NextStates = Rent<float>(stateLength);
-            Codes = Rent<int>(codeLength);
-            NextCodes = Rent<int>(codeLength);
-        }
+        public float[] States { get; private set; } = Pool.Rent<float>(stateLength);
 
-        public float[] States { get; private set; }
+        public float[] NextStates { get; private set; } = Pool.Rent<float>(stateLength);
 
-        public float[] NextStates { get; private set; }
+        public int[] Codes { get; private set; } = Pool.Rent<int>(codeLength);
 
-        public int[] Codes { get; private set; }
-
-        public int[] NextCodes { get; private set; }
+        public int[] NextCodes { get; private set; } = Pool.Rent<int>(codeLength);
 
         public void Swap()
         {
@@ -214,68 +205,51 @@ internal static class BeamSearch<TSteps>
 
         public void Dispose()
         {
-            ArrayPool<float>.Shared.Return(States);
-            ArrayPool<float>.Shared.Return(NextStates);
-            ArrayPool<int>.Shared.Return(Codes);
-            ArrayPool<int>.Shared.Return(NextCodes);
+            Pool.Return(States);
+            Pool.Return(NextStates);
+            Pool.Return(Codes);
+            Pool.Return(NextCodes);
         }
-
-        private static T[] Rent<T>(long length) => ArrayPool<T>.Shared.Rent(checked((int)Math.Max(length, 1)));
     }
 }
 
 /// <summary>Per-thread scratch of <see cref="BeamSearch{TSteps}.Advance"/>: pooled, grown on demand, returned on dispose.</summary>
 internal sealed class BeamScratch : IDisposable
 {
-    public float[] Residuals { get; private set; } = [];
+    private float[] _residuals = [], _errors = [], _preselection = [], _selectedValues = [];
+    private int[] _candidates = [], _selected = [];
 
-    public float[] Errors { get; private set; } = [];
+    public float[] Residuals => _residuals;
 
-    public int[] Candidates { get; private set; } = [];
+    public float[] Errors => _errors;
 
-    public float[] Preselection { get; private set; } = [];
+    public int[] Candidates => _candidates;
 
-    public int[] Selected { get; private set; } = [];
+    public float[] Preselection => _preselection;
 
-    public float[] SelectedValues { get; private set; } = [];
+    public int[] Selected => _selected;
+
+    public float[] SelectedValues => _selectedValues;
 
     /// <summary>Makes room for <paramref name="slots"/> beams of <paramref name="perBeam"/> candidates in dimension <paramref name="d"/>.</summary>
     public void Ensure(int slots, int perBeam, int d, int codebookSize, int selections)
     {
-        int rows = checked(slots * perBeam);
-        Residuals = Grow(Residuals, checked(slots * d));
-        Errors = Grow(Errors, rows);
-        Candidates = Grow(Candidates, rows);
-        Preselection = Grow(Preselection, codebookSize);
-        Selected = Grow(Selected, selections);
-        SelectedValues = Grow(SelectedValues, selections);
+        long rows = (long)slots * perBeam;
+        Pool.Grow(ref _residuals, (long)slots * d);
+        Pool.Grow(ref _errors, rows);
+        Pool.Grow(ref _candidates, rows);
+        Pool.Grow(ref _preselection, codebookSize);
+        Pool.Grow(ref _selected, selections);
+        Pool.Grow(ref _selectedValues, selections);
     }
 
     public void Dispose()
     {
-        Return(Residuals);
-        Return(Errors);
-        Return(Candidates);
-        Return(Preselection);
-        Return(Selected);
-        Return(SelectedValues);
-    }
-
-    private static T[] Grow<T>(T[] current, int length)
-    {
-        if (current.Length >= length)
-        {
-            return current;
-        }
-        Return(current);
-        return ArrayPool<T>.Shared.Rent(Math.Max(length, 1));
-    }
-
-    private static void Return<T>(T[] array)
-    {
-        if (array.Length > 0)
-        {
-            ArrayPool<T>.Shared.Return(array);
-        }
+        Pool.Return(_residuals);
+        Pool.Return(_errors);
+        Pool.Return(_preselection);
+        Pool.Return(_selectedValues);
+        Pool.Return(_candidates);
+        Pool.Return(_selected);
     }
 }

@@ -18,8 +18,8 @@ internal interface IBeamSteps
     /// <summary>Floats per vector, D.</summary>
     int Dimension { get; }
 
-    /// <summary>Codewords per step, K.</summary>
-    int CodebookSize { get; }
+    /// <summary>Codewords of step <paramref name="step"/> (K; an IVF quantizer's step 0 has one per list).</summary>
+    int CodebookSize(int step);
 
     /// <summary>Whether a beam's state vector is its residual (true) or its reconstruction (false).</summary>
     bool TracksResidual { get; }

@@ -3,7 +3,6 @@ using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Threading.Tasks;
 
 namespace Qinco.Core.Numerics;
@@ -19,7 +18,7 @@ namespace Qinco.Core.Numerics;
 /// the width <see cref="Kernels.Active"/> selects. Well conditioned (no cancellation); the one Faiss uses for small
 /// batches.</description></item>
 /// <item><description><b>GEMM</b> (<see cref="SquaredL2Gemm"/>): <c>||x||^2 - 2 x.c + ||c||^2</c> through
-/// <see cref="Gemm.Multiply"/>, negative results clamped to 0. Much faster for large batches, but it loses relative
+/// <see cref="Gemm.Multiply(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, bool, float, float, int)"/>, negative results clamped to 0. Much faster for large batches, but it loses relative
 /// precision when <c>||x - c||</c> is small against <c>||x||</c> (see ALGORITHM.md 8.3.4).</description></item>
 /// </list>
 /// <para><see cref="SquaredL2(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, Span{float}, int)"/> and
@@ -68,7 +67,7 @@ public static class Distances
         {
             throw new ArgumentException($"The vectors have {a.Length} and {b.Length} values; they must be equally long.", nameof(b));
         }
-        return Pair(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), a.Length, Kernels.Active);
+        return SimdDispatch.Run<PairKernel, float>(new PairKernel(a, b), Kernels.Active, a.Length);
     }
 
     /// <summary>Squared L2 norm of every row of X.</summary>
@@ -139,26 +138,18 @@ public static class Distances
         if (maxDegreeOfParallelism == 1 || n <= MaxChunkRows)
         {
             // One chunk: no closure, no task (the encoders call this per beam in their inner loops).
-            ref float cFirst = ref MemoryMarshal.GetReference(c);
-            for (int i = 0; i < n; i++)
-            {
-                RowDirect(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (nint)i * d), ref cFirst, k, d, destination.Slice(i * k, k), variant);
-            }
+            SimdDispatch.Run<DirectKernel, bool>(new DirectKernel(x[..(n * d)], c, k, d, destination, []), variant, d);
             return;
         }
         fixed (float* px = x, pc = c, pd = destination)
         {
             nint ax = (nint)px, ac = (nint)pc, ad = (nint)pd;
-            int rows = MaxChunkRows;
-            ForEachChunk(n, rows, maxDegreeOfParallelism, (start, count) =>
+            ForEachChunk(n, MaxChunkRows, maxDegreeOfParallelism, (start, count) =>
             {
-                ref float cRef = ref Unsafe.AsRef<float>((void*)ac);
-                for (int i = start; i < start + count; i++)
-                {
-                    ref float xRef = ref Unsafe.AsRef<float>((float*)ax + (long)i * d);
-                    var row = new Span<float>((float*)ad + (long)i * k, k);
-                    RowDirect(ref xRef, ref cRef, k, d, row, variant);
-                }
+                var xs = new ReadOnlySpan<float>((float*)ax + (long)start * d, count * d);
+                var cs = new ReadOnlySpan<float>((float*)ac, k * d);
+                var ds = new Span<float>((float*)ad + (long)start * k, count * k);
+                SimdDispatch.Run<DirectKernel, bool>(new DirectKernel(xs, cs, k, d, ds, []), variant, d);
             });
         }
     }
@@ -252,6 +243,11 @@ public static class Distances
         }
         bool gemm = form == DistanceForm.Gemm || (form == DistanceForm.Auto && PrefersGemm(n, k, d));
         KernelVariant variant = Kernels.Active;
+        if (gemm && k > LargeCodebook)
+        {
+            AssignNearestBlocked(x, c, n, k, d, labels, distances, maxDegreeOfParallelism, variant);
+            return;
+        }
         float[]? cNorms = null;
         try
         {
@@ -269,7 +265,7 @@ public static class Distances
                 {
                     if (gemm)
                     {
-                        AssignChunkGemm((float*)ax, (float*)ac, (float*)an, k, d, start, count, (int*)al, (float*)adist);
+                        AssignChunkGemm((float*)ax, (float*)ac, (float*)an, k, d, start, count, (int*)al, (float*)adist, variant);
                     }
                     else
                     {
@@ -289,27 +285,68 @@ public static class Distances
 
     private static unsafe void AssignChunkDirect(float* x, float* c, int k, int d, int start, int count, int* labels, float* distances, KernelVariant variant)
     {
-        ref float cRef = ref Unsafe.AsRef<float>(c);
-        for (int i = start; i < start + count; i++)
+        var xs = new ReadOnlySpan<float>(x + (long)start * d, count * d);
+        var cs = new ReadOnlySpan<float>(c, k * d);
+        var kernel = new DirectKernel(xs, cs, k, d, new Span<float>(distances + start, count), new Span<int>(labels + start, count));
+        SimdDispatch.Run<DirectKernel, bool>(kernel, variant, d);
+    }
+
+    /// <summary>Codebooks larger than this (e.g. IVF centroids) are assigned by <see cref="AssignNearestBlocked"/>.</summary>
+    private const int LargeCodebook = 2048;
+
+    /// <summary>Codewords per block of <see cref="AssignNearestBlocked"/>: a [256, 4096] distance block is 4 MiB.</summary>
+    private const int CodewordBlock = 4096;
+
+    /// <summary>
+    /// The GEMM-form assignment for large codebooks (coarse k-means, IVF lists): C is packed once, in blocks of
+    /// <see cref="CodewordBlock"/> codewords; each chunk of 256 rows multiplies by every block and keeps a running
+    /// minimum, taking a later block only when strictly better, so ties still go to the smallest index. Each distance
+    /// is computed by the same operations as in the unblocked form.
+    /// </summary>
+    private static unsafe void AssignNearestBlocked(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> c, int n, int k, int d, Span<int> labels, Span<float> distances, int maxDegreeOfParallelism, KernelVariant variant)
+    {
+        int blocks = (k + CodewordBlock - 1) / CodewordBlock;
+        var packed = new GemmPackedB[blocks];
+        for (int b = 0; b < blocks; b++)
         {
-            ref float xRef = ref Unsafe.AsRef<float>(x + (long)i * d);
-            int best = 0;
-            float bestValue = Pair(ref xRef, ref cRef, d, variant);
-            for (int j = 1; j < k; j++)
+            int size = Math.Min(CodewordBlock, k - (b * CodewordBlock));
+            packed[b] = Gemm.PackB(c.Slice(b * CodewordBlock * d, size * d), size, d, transposeB: true, maxDegreeOfParallelism);
+        }
+        float[] cNorms = new float[k];
+        RowNorms(c, k, d, cNorms);
+        fixed (float* px = x, pdist = distances)
+        fixed (int* pl = labels)
+        {
+            nint ax = (nint)px, adist = (nint)pdist, al = (nint)pl;
+            ForEachChunk(n, MaxChunkRows, maxDegreeOfParallelism, (start, count) =>
             {
-                float v = Pair(ref xRef, ref Unsafe.Add(ref cRef, (nint)j * d), d, variant);
-                if (RowSelection.Precedes(v, bestValue))
+                using var lease = Pool.Lease((long)count * CodewordBlock, out float[] buffer);
+                var xs = new ReadOnlySpan<float>((float*)ax + ((long)start * d), count * d);
+                var best = new Span<int>((int*)al + start, count);
+                var bestValue = new Span<float>((float*)adist + start, count);
+                for (int b = 0; b < blocks; b++)
                 {
-                    bestValue = v;
-                    best = j;
+                    int first = b * CodewordBlock, size = packed[b].N;
+                    Span<float> ds = buffer.AsSpan(0, count * size);
+                    Gemm.Multiply(xs, packed[b], ds, count, alpha: -2f, beta: 0f, maxDegreeOfParallelism: 1);
+                    for (int i = 0; i < count; i++)
+                    {
+                        Span<float> row = ds.Slice(i * size, size);
+                        FinishGemmRow(TensorPrimitives.SumOfSquares(xs.Slice(i * d, d)), cNorms.AsSpan(first, size), row);
+                        int j = RowSelection.ArgMin(row, variant);
+                        if (b == 0 || RowSelection.Precedes(row[j], bestValue[i]))
+                        {
+                            best[i] = first + j;
+                            bestValue[i] = row[j];
+                        }
+                    }
                 }
-            }
-            labels[i] = best;
-            distances[i] = bestValue;
+            });
         }
     }
 
-    private static unsafe void AssignChunkGemm(float* x, float* c, float* cNorms, int k, int d, int start, int count, int* labels, float* distances)
+    private static unsafe void AssignChunkGemm(float* x, float* c, float* cNorms, int k, int d, int start, int count, int* labels, float* distances, KernelVariant variant)
     {
         float[] buffer = ArrayPool<float>.Shared.Rent(count * k);
         try
@@ -324,7 +361,7 @@ public static class Distances
                 float xn = TensorPrimitives.SumOfSquares(xs.Slice(i * d, d));
                 Span<float> row = ds.Slice(i * k, k);
                 FinishGemmRow(xn, cn, row);
-                int best = RowSelection.ArgMin(row);
+                int best = RowSelection.ArgMin(row, variant);
                 labels[start + i] = best;
                 distances[start + i] = row[best];
             }
@@ -394,147 +431,62 @@ public static class Distances
         }
     }
 
-    // ---------------------------------------------------------------- direct-form kernels
+    // The direct form's kernels: arguments bound for SimdDispatch, which picks the width once per call.
 
-    /// <summary>Distances from one row x to all k rows of c.</summary>
-    internal static void RowDirect(ref float x, ref float c, int k, int d, Span<float> destination, KernelVariant variant)
+    private readonly ref struct PairKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> c) : ISimdKernel<float>
     {
-        for (int j = 0; j < k; j++)
-        {
-            destination[j] = Pair(ref x, ref Unsafe.Add(ref c, (nint)j * d), d, variant);
-        }
+        private readonly ReadOnlySpan<float> _x = x;
+        private readonly ReadOnlySpan<float> _c = c;
+
+        public float Run<TOps, TVec>()
+            where TOps : struct, ISimdOps<TVec>
+            where TVec : struct =>
+            SquaredL2Driver<TOps, TVec>.Pair(ref MemoryMarshal.GetReference(_x), ref MemoryMarshal.GetReference(_c), _x.Length);
     }
 
-    /// <summary>Squared L2 of two length-d vectors with the widest width allowed by <paramref name="variant"/> that fits in d.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static float Pair(ref float x, ref float c, int d, KernelVariant variant)
+    /// <summary>
+    /// The direct form over a batch of <c>d</c>-long rows of X against the k rows of C: every distance, row after row
+    /// (<c>[rows, k]</c>), or, given labels, only the nearest row of C to each row of X and its distance
+    /// (<see cref="RowSelection.Precedes"/> order: ties to the smallest index, NaN last).
+    /// </summary>
+    private readonly ref struct DirectKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> c, int k, int d, Span<float> distances, Span<int> labels) : ISimdKernel<bool>
     {
-        if (variant >= KernelVariant.Vector512 && d >= Vector512<float>.Count)
+        private readonly ReadOnlySpan<float> _x = x;
+        private readonly ReadOnlySpan<float> _c = c;
+        private readonly Span<float> _distances = distances;
+        private readonly Span<int> _labels = labels;
+
+        public bool Run<TOps, TVec>()
+            where TOps : struct, ISimdOps<TVec>
+            where TVec : struct
         {
-            return PairV512(ref x, ref c, d);
+            ref float cRef = ref MemoryMarshal.GetReference(_c);
+            for (int i = 0; i < _x.Length / d; i++)
+            {
+                ref float row = ref Unsafe.Add(ref MemoryMarshal.GetReference(_x), (nint)i * d);
+                if (_labels.IsEmpty)
+                {
+                    for (int j = 0; j < k; j++)
+                    {
+                        _distances[(i * k) + j] = SquaredL2Driver<TOps, TVec>.Pair(ref row, ref Unsafe.Add(ref cRef, (nint)j * d), d);
+                    }
+                    continue;
+                }
+                int best = 0;
+                float bestValue = SquaredL2Driver<TOps, TVec>.Pair(ref row, ref cRef, d);
+                for (int j = 1; j < k; j++)
+                {
+                    float v = SquaredL2Driver<TOps, TVec>.Pair(ref row, ref Unsafe.Add(ref cRef, (nint)j * d), d);
+                    if (RowSelection.Precedes(v, bestValue))
+                    {
+                        bestValue = v;
+                        best = j;
+                    }
+                }
+                _labels[i] = best;
+                _distances[i] = bestValue;
+            }
+            return true;
         }
-        if (variant >= KernelVariant.Vector256 && d >= Vector256<float>.Count)
-        {
-            return PairV256(ref x, ref c, d);
-        }
-        if (variant >= KernelVariant.Vector128 && d >= Vector128<float>.Count)
-        {
-            return PairV128(ref x, ref c, d);
-        }
-        return PairScalar(ref x, ref c, d);
     }
-
-    internal static float PairScalar(ref float x, ref float c, int d)
-    {
-        float sum = 0f;
-        for (int i = 0; i < d; i++)
-        {
-            float diff = Unsafe.Add(ref x, i) - Unsafe.Add(ref c, i);
-            sum += diff * diff;
-        }
-        return sum;
-    }
-
-    /// <summary>d &gt;= 16. Two accumulators; the tail is one overlapping vector ending at d with the already-counted lanes masked out.</summary>
-    internal static float PairV512(ref float x, ref float c, int d)
-    {
-        const int W = 16;
-        Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
-        int i = 0;
-        for (; i <= d - 2 * W; i += 2 * W)
-        {
-            Vector512<float> d0 = Vector512.LoadUnsafe(ref x, (nuint)i) - Vector512.LoadUnsafe(ref c, (nuint)i);
-            Vector512<float> d1 = Vector512.LoadUnsafe(ref x, (nuint)(i + W)) - Vector512.LoadUnsafe(ref c, (nuint)(i + W));
-            acc0 = Vector512.MultiplyAddEstimate(d0, d0, acc0);
-            acc1 = Vector512.MultiplyAddEstimate(d1, d1, acc1);
-        }
-        if (i <= d - W)
-        {
-            Vector512<float> d0 = Vector512.LoadUnsafe(ref x, (nuint)i) - Vector512.LoadUnsafe(ref c, (nuint)i);
-            acc0 = Vector512.MultiplyAddEstimate(d0, d0, acc0);
-            i += W;
-        }
-        if (i < d)
-        {
-            int offset = d - W;
-            Vector512<float> d0 = Vector512.LoadUnsafe(ref x, (nuint)offset) - Vector512.LoadUnsafe(ref c, (nuint)offset);
-            Vector512<int> keep = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(i - offset));
-            d0 = Vector512.ConditionalSelect(keep.AsSingle(), d0, Vector512<float>.Zero);
-            acc1 = Vector512.MultiplyAddEstimate(d0, d0, acc1);
-        }
-        return Vector512.Sum(acc0 + acc1);
-    }
-
-    /// <summary>d &gt;= 8; see <see cref="PairV512"/>.</summary>
-    internal static float PairV256(ref float x, ref float c, int d)
-    {
-        const int W = 8;
-        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
-        int i = 0;
-        for (; i <= d - 2 * W; i += 2 * W)
-        {
-            Vector256<float> d0 = Vector256.LoadUnsafe(ref x, (nuint)i) - Vector256.LoadUnsafe(ref c, (nuint)i);
-            Vector256<float> d1 = Vector256.LoadUnsafe(ref x, (nuint)(i + W)) - Vector256.LoadUnsafe(ref c, (nuint)(i + W));
-            acc0 = Vector256.MultiplyAddEstimate(d0, d0, acc0);
-            acc1 = Vector256.MultiplyAddEstimate(d1, d1, acc1);
-        }
-        if (i <= d - W)
-        {
-            Vector256<float> d0 = Vector256.LoadUnsafe(ref x, (nuint)i) - Vector256.LoadUnsafe(ref c, (nuint)i);
-            acc0 = Vector256.MultiplyAddEstimate(d0, d0, acc0);
-            i += W;
-        }
-        if (i < d)
-        {
-            int offset = d - W;
-            Vector256<float> d0 = Vector256.LoadUnsafe(ref x, (nuint)offset) - Vector256.LoadUnsafe(ref c, (nuint)offset);
-            Vector256<int> keep = Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create(i - offset));
-            d0 = Vector256.ConditionalSelect(keep.AsSingle(), d0, Vector256<float>.Zero);
-            acc1 = Vector256.MultiplyAddEstimate(d0, d0, acc1);
-        }
-        return Vector256.Sum(acc0 + acc1);
-    }
-
-    /// <summary>d &gt;= 4; see <see cref="PairV512"/>.</summary>
-    internal static float PairV128(ref float x, ref float c, int d)
-    {
-        const int W = 4;
-        Vector128<float> acc0 = Vector128<float>.Zero, acc1 = Vector128<float>.Zero;
-        int i = 0;
-        for (; i <= d - 2 * W; i += 2 * W)
-        {
-            Vector128<float> d0 = Vector128.LoadUnsafe(ref x, (nuint)i) - Vector128.LoadUnsafe(ref c, (nuint)i);
-            Vector128<float> d1 = Vector128.LoadUnsafe(ref x, (nuint)(i + W)) - Vector128.LoadUnsafe(ref c, (nuint)(i + W));
-            acc0 = Vector128.MultiplyAddEstimate(d0, d0, acc0);
-            acc1 = Vector128.MultiplyAddEstimate(d1, d1, acc1);
-        }
-        if (i <= d - W)
-        {
-            Vector128<float> d0 = Vector128.LoadUnsafe(ref x, (nuint)i) - Vector128.LoadUnsafe(ref c, (nuint)i);
-            acc0 = Vector128.MultiplyAddEstimate(d0, d0, acc0);
-            i += W;
-        }
-        if (i < d)
-        {
-            int offset = d - W;
-            Vector128<float> d0 = Vector128.LoadUnsafe(ref x, (nuint)offset) - Vector128.LoadUnsafe(ref c, (nuint)offset);
-            Vector128<int> keep = Vector128.GreaterThanOrEqual(Vector128<int>.Indices, Vector128.Create(i - offset));
-            d0 = Vector128.ConditionalSelect(keep.AsSingle(), d0, Vector128<float>.Zero);
-            acc1 = Vector128.MultiplyAddEstimate(d0, d0, acc1);
-        }
-        return Vector128.Sum(acc0 + acc1);
-    }
-}
-
-/// <summary>Which formula a distance computation uses.</summary>
-public enum DistanceForm
-{
-    /// <summary>The GEMM form for large shapes (<see cref="Distances.PrefersGemm"/>), the direct form otherwise.</summary>
-    Auto = 0,
-
-    /// <summary>The direct form <c>sum (x - c)^2</c>: exact to float rounding, no cancellation.</summary>
-    Direct = 1,
-
-    /// <summary>The GEMM form <c>||x||^2 - 2 x.c + ||c||^2</c>, clamped at 0.</summary>
-    Gemm = 2,
 }

@@ -4,7 +4,7 @@ namespace Qinco.Core.Numerics;
 
 /// <summary>
 /// The straightforward triple loop with double accumulation; the yardstick the blocked kernels are tested against.
-/// Same contract as <see cref="Gemm.Multiply"/>, without argument validation.
+/// Same contract as <see cref="Gemm.Multiply(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, bool, float, float, int)"/>, without argument validation.
 /// </summary>
 internal static class GemmReference
 {

@@ -21,24 +21,17 @@ public static class RowSelection
     /// <param name="row">The values; at least one.</param>
     /// <returns>The index of the first minimum.</returns>
     /// <exception cref="ArgumentException"><paramref name="row"/> is empty.</exception>
-    public static int ArgMin(ReadOnlySpan<float> row)
+    /// <remarks>SIMD of the <see cref="Kernels.Active"/> width; the result does not depend on the width.</remarks>
+    public static int ArgMin(ReadOnlySpan<float> row) => ArgMin(row, Kernels.Active);
+
+    /// <summary><see cref="ArgMin(ReadOnlySpan{float})"/> with a variant the caller has already read.</summary>
+    internal static int ArgMin(ReadOnlySpan<float> row, KernelVariant variant)
     {
         if (row.IsEmpty)
         {
             throw new ArgumentException("The row is empty: arg-min needs at least one value.", nameof(row));
         }
-        int best = 0;
-        float bestValue = row[0];
-        for (int j = 1; j < row.Length; j++)
-        {
-            float v = row[j];
-            if (Precedes(v, bestValue))
-            {
-                bestValue = v;
-                best = j;
-            }
-        }
-        return best;
+        return SimdDispatch.Run<ArgMinKernel, int>(new ArgMinKernel(row), variant, row.Length);
     }
 
     /// <summary>Arg-min of every row of a <c>[rows, columns]</c> matrix, with the minimum values.</summary>
@@ -56,19 +49,22 @@ public static class RowSelection
         CheckLength(values.Length, (long)rows * columns, nameof(values));
         CheckLength(indices.Length, rows, nameof(indices));
         CheckLength(minima.Length, rows, nameof(minima));
-        for (int i = 0; i < rows; i++)
-        {
-            ReadOnlySpan<float> row = values.Slice(i * columns, columns);
-            int j = ArgMin(row);
-            indices[i] = j;
-            minima[i] = row[j];
-        }
+        // Arg-min and minimum are top-1 index and value.
+        var kernel = new TopKRowsKernel(values[..(rows * columns)], columns, 1, indices[..rows], minima[..rows]);
+        SimdDispatch.Run<TopKRowsKernel, bool>(kernel, Kernels.Active, columns);
     }
 
     /// <summary>
     /// The <paramref name="k"/> smallest values of every row with their column indices, sorted ascending by
-    /// (value, index), through a bounded max-heap (O(columns log k) per row, no allocation).
+    /// (value, index), without allocating.
     /// </summary>
+    /// <remarks>
+    /// k = 1 is <see cref="ArgMin(ReadOnlySpan{float})"/>. Otherwise the k best values so far are kept in the
+    /// destination, as a sorted array for k up to 16 (the beam widths of beam search: short, predictable insertion
+    /// loops) and as a bounded max-heap beyond (O(columns log k) per row); a SIMD comparison of the
+    /// <see cref="Kernels.Active"/> width against the worst value kept skips the values that cannot enter. The result
+    /// does not depend on the width or the store.
+    /// </remarks>
     /// <param name="values">Shape: [rows, columns].</param>
     /// <param name="rows">Number of rows.</param>
     /// <param name="columns">Row length.</param>
@@ -91,103 +87,60 @@ public static class RowSelection
         CheckLength(values.Length, (long)rows * columns, nameof(values));
         CheckLength(indices.Length, (long)rows * k, nameof(indices));
         CheckLength(topValues.Length, (long)rows * k, nameof(topValues));
-        for (int i = 0; i < rows; i++)
+        if (rows == 0)
         {
-            TopKRow(values.Slice(i * columns, columns), indices.Slice(i * k, k), topValues.Slice(i * k, k));
+            return;
         }
+        var kernel = new TopKRowsKernel(values[..(rows * columns)], columns, k, indices[..(rows * k)], topValues[..(rows * k)]);
+        SimdDispatch.Run<TopKRowsKernel, bool>(kernel, Kernels.Active, columns);
     }
 
     /// <summary>Whether (a, any larger index) ranks strictly before (b, smaller index): a &lt; b, or b is NaN and a is not.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool Precedes(float a, float b) => a < b || (float.IsNaN(b) && !float.IsNaN(a));
 
-    /// <summary>Total order on (value, index): negative when (va, ia) ranks first.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Before(float va, int ia, float vb, int ib)
+    private readonly ref struct ArgMinKernel(ReadOnlySpan<float> row) : ISimdKernel<int>
     {
-        if (va < vb)
+        private readonly ReadOnlySpan<float> _row = row;
+
+        public int Run<TOps, TVec>()
+            where TOps : struct, ISimdOps<TVec>
+            where TVec : struct =>
+            RowSelectionDriver<TOps, TVec>.ArgMin(_row);
+    }
+
+    private readonly ref struct TopKRowsKernel(ReadOnlySpan<float> values, int columns, int k, Span<int> indices, Span<float> topValues) : ISimdKernel<bool>
+    {
+        private readonly ReadOnlySpan<float> _values = values;
+        private readonly Span<int> _indices = indices;
+        private readonly Span<float> _topValues = topValues;
+
+        public bool Run<TOps, TVec>()
+            where TOps : struct, ISimdOps<TVec>
+            where TVec : struct
         {
+            for (int i = 0; i < _indices.Length / k; i++)
+            {
+                ReadOnlySpan<float> row = _values.Slice(i * columns, columns);
+                Span<int> idx = _indices.Slice(i * k, k);
+                Span<float> val = _topValues.Slice(i * k, k);
+                if (k == 1)
+                {
+                    idx[0] = RowSelectionDriver<TOps, TVec>.ArgMin(row);
+                    val[0] = row[idx[0]];
+                    continue;
+                }
+                if (k <= SortedTopK.MaxK)
+                {
+                    RowSelectionDriver<TOps, TVec>.TopK<SortedTopK>(row, idx, val);
+                }
+                else
+                {
+                    RowSelectionDriver<TOps, TVec>.TopK<HeapTopK>(row, idx, val);
+                }
+            }
             return true;
         }
-        if (vb < va)
-        {
-            return false;
-        }
-        bool naA = float.IsNaN(va), naB = float.IsNaN(vb);
-        if (naA != naB)
-        {
-            return naB; // the non-NaN one ranks first
-        }
-        return ia < ib; // equal, or both NaN
-    }
-
-    /// <summary>Max-heap (root = worst kept) stored in the destination slices, then heap-sorted ascending in place.</summary>
-    private static void TopKRow(ReadOnlySpan<float> row, Span<int> idx, Span<float> val)
-    {
-        int k = idx.Length;
-        for (int j = 0; j < k; j++)
-        {
-            // sift up
-            int pos = j;
-            float v = row[j];
-            while (pos > 0)
-            {
-                int parent = (pos - 1) >> 1;
-                if (!Before(val[parent], idx[parent], v, j))
-                {
-                    break;
-                }
-                val[pos] = val[parent];
-                idx[pos] = idx[parent];
-                pos = parent;
-            }
-            val[pos] = v;
-            idx[pos] = j;
-        }
-        for (int j = k; j < row.Length; j++)
-        {
-            float v = row[j];
-            if (Before(v, j, val[0], idx[0]))
-            {
-                SiftDown(idx, val, k, v, j);
-            }
-        }
-        // Heap sort: repeatedly move the worst to the end.
-        for (int end = k - 1; end > 0; end--)
-        {
-            float v = val[end];
-            int ix = idx[end];
-            val[end] = val[0];
-            idx[end] = idx[0];
-            SiftDown(idx, val, end, v, ix);
-        }
-    }
-
-    /// <summary>Places (v, ix) at the root of the max-heap of size <paramref name="size"/> and sifts it down.</summary>
-    private static void SiftDown(Span<int> idx, Span<float> val, int size, float v, int ix)
-    {
-        int pos = 0;
-        while (true)
-        {
-            int child = 2 * pos + 1;
-            if (child >= size)
-            {
-                break;
-            }
-            if (child + 1 < size && Before(val[child], idx[child], val[child + 1], idx[child + 1]))
-            {
-                child++;
-            }
-            if (!Before(v, ix, val[child], idx[child]))
-            {
-                break;
-            }
-            val[pos] = val[child];
-            idx[pos] = idx[child];
-            pos = child;
-        }
-        val[pos] = v;
-        idx[pos] = ix;
     }
 
     private static void CheckLength(int actual, long needed, string parameter)

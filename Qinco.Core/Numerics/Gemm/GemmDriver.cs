@@ -52,7 +52,7 @@ internal static unsafe class GemmDriver<TKernel>
     [ThreadStatic]
     private static float[]? s_scratch;
 
-    /// <summary>Runs <c>C = alpha * A * op(B) + beta * C</c>; arguments are already validated.</summary>
+    /// <summary>Runs <c>C = alpha * A * op(B) + beta * C</c>, packing op(B) first; arguments are already validated.</summary>
     public static void Multiply(
         float* a, float* b, float* c, int m, int n, int k, bool transposeB, float alpha, float beta, int threads)
     {
@@ -65,18 +65,63 @@ internal static unsafe class GemmDriver<TKernel>
             ScaleC(c, (nint)m * n, beta);
             return;
         }
-
-        int mr = TKernel.Mr, nr = TKernel.Nr;
-        int mTiles = (m + mr - 1) / mr;
-        int nPanels = (n + nr - 1) / nr;
-        int kBlocks = (k + KcMax - 1) / KcMax;
-        int kc = (k + kBlocks - 1) / kBlocks;
-
-        if (2.0 * m * n * k < SerialFlops)
+        threads = EffectiveThreads(m, n, k, threads);
+        float[] packed = ArrayPool<float>.Shared.Rent(PackedLength(n, k));
+        try
         {
-            threads = 1;
+            fixed (float* packedBase = packed)
+            {
+                float* packedB = AlignUp(packedBase);
+                PackB(b, n, k, transposeB, packedB, threads);
+                MultiplyPacked(a, packedB, c, m, n, k, alpha, beta, threads);
+            }
         }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packed);
+        }
+    }
 
+    /// <summary>
+    /// Floats to allocate for op(B) (<c>[k, n]</c>, n and k at least 1) packed by <see cref="PackB"/>, with the slack
+    /// <see cref="AlignUp"/> needs to start it on a 64-byte boundary.
+    /// </summary>
+    public static int PackedLength(int n, int k) => checked((int)(((long)((n + TKernel.Nr - 1) / TKernel.Nr) * TKernel.Nr * k) + 16));
+
+    /// <summary>
+    /// Packs op(B) into kc x <c>Nr</c> micro-panels, k block by k block, at <paramref name="packedB"/> (64-byte
+    /// aligned, <see cref="PackedLength"/> floats); in parallel when large. The layout depends only on n, k and the
+    /// kernel, so one packing serves any A.
+    /// </summary>
+    public static void PackB(float* b, int n, int k, bool transposeB, float* packedB, int threads)
+    {
+        var plan = new Plan { B = b, PackedB = packedB, N = n, K = k, TransposeB = transposeB };
+        plan.SetKBlocking();
+        int packs = plan.KBlocks * plan.NPanels;
+        if (threads > 1 && packs > 1 && (long)plan.NPanels * TKernel.Nr * k >= SerialPackFloats)
+        {
+            ForEachParallel(plan, packs, threads, packB: true);
+        }
+        else
+        {
+            for (int i = 0; i < packs; i++)
+            {
+                plan.PackB(i);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs <c>C = alpha * A * op(B) + beta * C</c> with op(B) already packed by <see cref="PackB"/>; m, n and k at least
+    /// 1, arguments already validated.
+    /// </summary>
+    public static void MultiplyPacked(float* a, float* packedB, float* c, int m, int n, int k, float alpha, float beta, int threads)
+    {
+        threads = EffectiveThreads(m, n, k, threads);
+        var plan = new Plan { A = a, PackedB = packedB, C = c, M = m, N = n, K = k, Alpha = alpha, Beta = beta, DirectA = UseDirectA(n, k) };
+        plan.SetKBlocking();
+
+        int mTiles = (m + TKernel.Mr - 1) / TKernel.Mr;
         int rowChunks = (mTiles + s_mcTiles - 1) / s_mcTiles;
         int colChunks = 1;
         if (threads > 1)
@@ -87,73 +132,30 @@ internal static unsafe class GemmDriver<TKernel>
             }
             else
             {
-                colChunks = Math.Min(nPanels, ((2 * threads) + rowChunks - 1) / rowChunks);
+                colChunks = Math.Min(plan.NPanels, ((2 * threads) + rowChunks - 1) / rowChunks);
             }
         }
-        int tilesPerChunk = (mTiles + rowChunks - 1) / rowChunks;
-        rowChunks = (mTiles + tilesPerChunk - 1) / tilesPerChunk;
-        int panelsPerChunk = (nPanels + colChunks - 1) / colChunks;
-        colChunks = (nPanels + panelsPerChunk - 1) / panelsPerChunk;
+        plan.TilesPerChunk = (mTiles + rowChunks - 1) / rowChunks;
+        rowChunks = (mTiles + plan.TilesPerChunk - 1) / plan.TilesPerChunk;
+        plan.PanelsPerChunk = (plan.NPanels + colChunks - 1) / colChunks;
+        plan.ColChunks = (plan.NPanels + plan.PanelsPerChunk - 1) / plan.PanelsPerChunk;
 
-        long packedLength = (long)nPanels * nr * k;
-        float[] packed = ArrayPool<float>.Shared.Rent(checked((int)(packedLength + 16)));
-        try
+        int tasks = rowChunks * plan.ColChunks;
+        if (threads > 1 && tasks > 1)
         {
-            fixed (float* packedBase = packed)
+            ForEachParallel(plan, tasks, threads, packB: false);
+        }
+        else
+        {
+            for (int t = 0; t < tasks; t++)
             {
-                var plan = new Plan
-                {
-                    A = a,
-                    B = b,
-                    C = c,
-                    PackedB = AlignUp(packedBase),
-                    M = m,
-                    N = n,
-                    K = k,
-                    TransposeB = transposeB,
-                    Alpha = alpha,
-                    Beta = beta,
-                    Kc = kc,
-                    KBlocks = kBlocks,
-                    NPanels = nPanels,
-                    TilesPerChunk = tilesPerChunk,
-                    PanelsPerChunk = panelsPerChunk,
-                    ColChunks = colChunks,
-                    DirectA = UseDirectA(n, k),
-                };
-
-                int packs = kBlocks * nPanels;
-                if (threads > 1 && packs > 1 && packedLength >= SerialPackFloats)
-                {
-                    ForEachParallel(plan, packs, threads, packB: true);
-                }
-                else
-                {
-                    for (int i = 0; i < packs; i++)
-                    {
-                        plan.PackB(i);
-                    }
-                }
-
-                int tasks = rowChunks * colChunks;
-                if (threads > 1 && tasks > 1)
-                {
-                    ForEachParallel(plan, tasks, threads, packB: false);
-                }
-                else
-                {
-                    for (int t = 0; t < tasks; t++)
-                    {
-                        plan.RunTask(t);
-                    }
-                }
+                plan.RunTask(t);
             }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(packed);
         }
     }
+
+    /// <summary>One thread below <see cref="SerialFlops"/>, where starting tasks costs more than it saves.</summary>
+    private static int EffectiveThreads(int m, int n, int k, int threads) => 2.0 * m * n * k < SerialFlops ? 1 : threads;
 
     /// <summary>
     /// Whether the micro-kernel reads A in place instead of packing it: packing A costs about as much as the
@@ -192,7 +194,7 @@ internal static unsafe class GemmDriver<TKernel>
         }
     }
 
-    private static float* AlignUp(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
+    internal static float* AlignUp(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
 
     private static float* Scratch()
     {
@@ -254,6 +256,14 @@ internal static unsafe class GemmDriver<TKernel>
         public int PanelsPerChunk;
         public int ColChunks;
         public bool DirectA;
+
+        /// <summary>Splits k into <see cref="KBlocks"/> equal blocks of at most <see cref="KcMax"/> and n into micro-panels.</summary>
+        public void SetKBlocking()
+        {
+            KBlocks = (K + KcMax - 1) / KcMax;
+            Kc = (K + KBlocks - 1) / KBlocks;
+            NPanels = (N + TKernel.Nr - 1) / TKernel.Nr;
+        }
 
         /// <summary>Packs micro-panel <c>index % NPanels</c> of k block <c>index / NPanels</c>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

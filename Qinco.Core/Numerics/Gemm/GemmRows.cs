@@ -1,147 +1,8 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using System.Threading.Tasks;
 
 namespace Qinco.Core.Numerics;
-
-/// <summary>The per-width vector operations the row-wise (matrix-vector) GEMM path is written against.</summary>
-/// <typeparam name="TVec">The vector type (or <see cref="float"/> for the scalar variant).</typeparam>
-internal interface IGemmVectorOps<TVec>
-    where TVec : struct
-{
-    /// <summary>Floats per vector.</summary>
-    static abstract int Count { get; }
-
-    /// <summary>Loads <see cref="Count"/> floats.</summary>
-    static abstract unsafe TVec Load(float* source);
-
-    /// <summary>Stores <see cref="Count"/> floats.</summary>
-    static abstract unsafe void Store(TVec value, float* destination);
-
-    /// <summary>Broadcasts a float to every lane.</summary>
-    static abstract TVec Broadcast(float value);
-
-    /// <summary><c>a * b + c</c>, fused where the width's micro-kernel fuses.</summary>
-    static abstract TVec MultiplyAdd(TVec a, TVec b, TVec c);
-
-    /// <summary>Lane-wise sum.</summary>
-    static abstract TVec Add(TVec a, TVec b);
-
-    /// <summary>Lane-wise product.</summary>
-    static abstract TVec Multiply(TVec a, TVec b);
-
-    /// <summary>Sum of the lanes.</summary>
-    static abstract float Sum(TVec value);
-}
-
-/// <summary>512-bit operations (fused multiply-add, like <see cref="Sgemm512Kernel"/>).</summary>
-internal readonly struct GemmVector512Ops : IGemmVectorOps<Vector512<float>>
-{
-    public static int Count => Vector512<float>.Count;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe Vector512<float> Load(float* source) => Vector512.Load(source);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Store(Vector512<float> value, float* destination) => value.Store(destination);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Sum(Vector512<float> value) => Vector512.Sum(value);
-}
-
-/// <summary>256-bit operations (multiply-add estimate, like <see cref="Sgemm256Kernel"/>).</summary>
-internal readonly struct GemmVector256Ops : IGemmVectorOps<Vector256<float>>
-{
-    public static int Count => Vector256<float>.Count;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe Vector256<float> Load(float* source) => Vector256.Load(source);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Store(Vector256<float> value, float* destination) => value.Store(destination);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.MultiplyAddEstimate(a, b, c);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Sum(Vector256<float> value) => Vector256.Sum(value);
-}
-
-/// <summary>128-bit operations (multiply-add estimate, like <see cref="Sgemm128Kernel"/>).</summary>
-internal readonly struct GemmVector128Ops : IGemmVectorOps<Vector128<float>>
-{
-    public static int Count => Vector128<float>.Count;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe Vector128<float> Load(float* source) => Vector128.Load(source);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Store(Vector128<float> value, float* destination) => value.Store(destination);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(a, b, c);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Sum(Vector128<float> value) => Vector128.Sum(value);
-}
-
-/// <summary>Scalar operations (separate multiply and add, like <see cref="SgemmScalarKernel"/>).</summary>
-internal readonly struct GemmScalarOps : IGemmVectorOps<float>
-{
-    public static int Count => 1;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe float Load(float* source) => *source;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Store(float value, float* destination) => *destination = value;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Broadcast(float value) => value;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float MultiplyAdd(float a, float b, float c) => (a * b) + c;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Add(float a, float b) => a + b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Multiply(float a, float b) => a * b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Sum(float value) => value;
-}
 
 /// <summary>
 /// The path for very few rows of A (matrix-vector like products), where packing B would cost more than the
@@ -152,7 +13,7 @@ internal readonly struct GemmScalarOps : IGemmVectorOps<float>
 /// <typeparam name="TOps">The vector operations.</typeparam>
 /// <typeparam name="TVec">The vector type.</typeparam>
 internal static unsafe class GemmRows<TOps, TVec>
-    where TOps : struct, IGemmVectorOps<TVec>
+    where TOps : struct, ISimdOps<TVec>
     where TVec : struct
 {
     /// <summary>Most rows of A the path is used for.</summary>

@@ -1,0 +1,222 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using NUnit.Framework;
+using Qinco.Core;
+using Qinco.Interop;
+using Qinco.Tests.IO;
+
+namespace Qinco.Tests.Interop;
+
+/// <summary>
+/// Models of the PyTorch fixtures import as quantizers that decode the fixture's codes to the PyTorch decoder's
+/// outputs (within 1e-5 relative) and encode its vectors to the same codes with QINCo1's greedy search; export writes
+/// them back in the reference's key names.
+/// </summary>
+public sealed class PyTorchImportTests : TempFiles
+{
+    [TestCase("qinco1", QuantizerKind.Qinco, 3)]
+    [TestCase("ivf_qinco1", QuantizerKind.IvfQinco, 2)]
+    public void Imported_model_decodes_and_encodes_as_pytorch(string fixture, QuantizerKind kind, int steps)
+    {
+        IQuantizer quantizer = Quantizer.ImportPyTorch(PyTorchFixtures.PathOf(fixture + ".pt"), maxDegreeOfParallelism: 1);
+        (VectorSet x, Matrix<long> codes, VectorSet expected) = PyTorchFixtures.Expected(fixture);
+        Assert.Multiple(() =>
+        {
+            Assert.That(quantizer.Kind, Is.EqualTo(kind));
+            Assert.That(quantizer.Steps, Is.EqualTo(steps));
+            Assert.That(quantizer.Search, Is.EqualTo(EncoderSearch.Greedy));
+        });
+
+        VectorSet decoded = quantizer.Decode(PyTorchFixtures.Pack(codes, quantizer.Layout));
+        double error = PyTorchFixtures.MaxRelativeError(decoded.Data, expected.Data);
+        TestContext.Out.WriteLine($"{fixture}: max |decoded - pytorch| / max |pytorch| = {error:E2} over {expected.Data.Length} values");
+        Assert.That(error, Is.LessThanOrEqualTo(1e-5));
+        for (int i = 0; i < expected.Data.Length; i++)
+        {
+            Assert.That(decoded.Data[i], Is.EqualTo(expected.Data[i]).Within(1e-5 * Math.Max(Math.Abs(expected.Data[i]), 1.0)), $"value {i}");
+        }
+
+        long[] encoded = PyTorchFixtures.Unpack(quantizer.Encode(x));
+        int agree = Enumerable.Range(0, codes.Rows).Count(i => encoded.AsSpan(i * codes.Columns, codes.Columns).SequenceEqual(codes.Data.AsSpan(i * codes.Columns, codes.Columns)));
+        TestContext.Out.WriteLine($"{fixture}: {agree} of {codes.Rows} codes equal PyTorch's greedy codes");
+        Assert.That(encoded, Is.EqualTo(codes.Data));
+    }
+
+    [Test]
+    public void Imported_model_saves_and_loads_through_the_model_file()
+    {
+        IQuantizer imported = Quantizer.ImportPyTorch(PyTorchFixtures.PathOf("ivf_qinco1.pt"));
+        string path = PathOf("ivf.qinco");
+        imported.Save(path);
+        IQuantizer loaded = Quantizer.Load(path);
+        (_, Matrix<long> codes, _) = PyTorchFixtures.Expected("ivf_qinco1");
+        CodeSet packed = PyTorchFixtures.Pack(codes, imported.Layout);
+        Assert.Multiple(() =>
+        {
+            Assert.That(loaded, Is.InstanceOf<IvfQincoQuantizer>());
+            Assert.That(((IvfQincoQuantizer)loaded).Lists, Is.EqualTo(10));
+            Assert.That(((IvfQincoQuantizer)loaded).Scale, Is.EqualTo(12f));
+            Assert.That(loaded.Decode(packed).Data, Is.EqualTo(imported.Decode(packed).Data));
+        });
+    }
+
+    [Test]
+    public void Checkpoint_holds_the_reference_keys_and_attributes()
+    {
+        ReferenceCheckpoint checkpoint = PyTorchCheckpoint.Load(PyTorchFixtures.PathOf("qinco1.pt")).ToReferenceCheckpoint();
+        Assert.Multiple(() =>
+        {
+            Assert.That(checkpoint.Format, Is.EqualTo(ReferenceFormat.Qinco1));
+            Assert.That(checkpoint.Hyperparameters, Is.EqualTo(new ReferenceHyperparameters(8, 16, 2, 3, 16, 37.5)));
+            Assert.That(checkpoint.Tensors.Keys.Order(StringComparer.Ordinal), Is.EqualTo(new[]
+            {
+                "codebook0.weight",
+                "step1.MLPconcat.bias", "step1.MLPconcat.weight", "step1.codebook.weight",
+                "step1.residual_block0.0.weight", "step1.residual_block0.2.weight", "step1.residual_block1.0.weight", "step1.residual_block1.2.weight",
+                "step2.MLPconcat.bias", "step2.MLPconcat.weight", "step2.codebook.weight",
+                "step2.residual_block0.0.weight", "step2.residual_block0.2.weight", "step2.residual_block1.0.weight", "step2.residual_block1.2.weight",
+            }));
+            Assert.That(checkpoint.Tensors["step2.MLPconcat.weight"].Shape, Is.EqualTo(new[] { 8, 16 }));
+            Assert.That(checkpoint.Tensors["step1.residual_block1.0.weight"].Shape, Is.EqualTo(new[] { 16, 8 }));
+        });
+    }
+
+    [TestCase("qinco_lr.pt", "model_qinco.QINCoLR", "QINCo-LR")]
+    [TestCase("pq_qinco.pt", "model_qinco.PQ_QINCo", "PQ-QINCo")]
+    [TestCase("qinco2.pt", "QINCo2", "cannot import until")]
+    [TestCase("qinco1_state_dict.pt", "bare state dict", "db_scale")]
+    [TestCase("dtypes.pt", "a dict with the keys", "bare state dict")]
+    public void Other_models_are_refused_by_name(string file, string name, string why)
+    {
+        string path = PyTorchFixtures.PathOf(file);
+        var ex = Assert.Throws<ModelFormatException>(() => Quantizer.ImportPyTorch(path))!;
+        Assert.That(ex.Message, Does.StartWith(path).And.Contain(name).And.Contain(why));
+    }
+
+    private static ReferenceCheckpoint Qinco1() => PyTorchCheckpoint.Load(PyTorchFixtures.PathOf("qinco1.pt")).ToReferenceCheckpoint();
+
+    private static ReferenceCheckpoint With(ReferenceCheckpoint checkpoint, Action<Dictionary<string, ReferenceTensor>> edit, ReferenceHyperparameters? hyper = null)
+    {
+        var tensors = new Dictionary<string, ReferenceTensor>(checkpoint.Tensors);
+        edit(tensors);
+        return new ReferenceCheckpoint(checkpoint.Format, hyper ?? checkpoint.Hyperparameters, tensors, "edited.pt");
+    }
+
+    [Test]
+    public void Missing_extra_and_misshaped_tensors_are_named()
+    {
+        ReferenceCheckpoint good = Qinco1();
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => Quantizer.FromReference(With(good, t => t.Remove("step2.residual_block1.2.weight"))),
+                Throws.TypeOf<ModelFormatException>().With.Message.Contains("edited.pt").And.Message.Contains("lacks the tensor 'step2.residual_block1.2.weight' [8, 16]"));
+            Assert.That(() => Quantizer.FromReference(With(good, t => t["step3.codebook.weight"] = new ReferenceTensor([16, 8], new float[128]))),
+                Throws.TypeOf<ModelFormatException>().With.Message.Contains("holds the tensor 'step3.codebook.weight'"));
+            Assert.That(() => Quantizer.FromReference(With(good, t => t["step1.MLPconcat.0.weight"] = new ReferenceTensor([16, 16], new float[256]))),
+                Throws.TypeOf<ModelFormatException>().With.Message.Contains("'step1.MLPconcat.0.weight'").And.Message.Contains("QINCo-LR"));
+            Assert.That(() => Quantizer.FromReference(With(good, t => t["step1.MLPconcat.bias"] = new ReferenceTensor([1, 8], new float[8]))),
+                Throws.TypeOf<ModelFormatException>().With.Message.Contains("'step1.MLPconcat.bias' of shape [1, 8]").And.Message.Contains("needs [8]"));
+            Assert.That(() => Quantizer.FromReference(With(good, t => t["codebook0.weight"] = new ReferenceTensor([16, 8], [float.NaN, .. new float[127]]))),
+                Throws.TypeOf<ModelFormatException>().With.Message.Contains("NaN at flat index 0 of tensor 'codebook0.weight'"));
+            Assert.That(() => Quantizer.FromReference(With(good, _ => { }, good.Hyperparameters with { CodebookSize = 12 })),
+                Throws.TypeOf<ModelFormatException>().With.Message.Contains("K = 12").And.Message.Contains("power of two"));
+            Assert.That(() => Quantizer.FromReference(With(good, _ => { }, good.Hyperparameters with { Scale = -1 })),
+                Throws.TypeOf<ModelFormatException>().With.Message.Contains("db_scale = -1"));
+            Assert.That(() => Quantizer.FromReference(With(good, _ => { }, good.Hyperparameters with { ResidualBlocks = 1 })),
+                Throws.TypeOf<ModelFormatException>().With.Message.Contains("'step1.residual_block1.0.weight'"));
+        });
+    }
+
+    [Test]
+    public void Export_reimports_to_the_same_quantizer()
+    {
+        foreach (string fixture in new[] { "qinco1", "ivf_qinco1" })
+        {
+            IQuantizer imported = Quantizer.ImportPyTorch(PyTorchFixtures.PathOf(fixture + ".pt"));
+            ReferenceCheckpoint original = PyTorchCheckpoint.Load(PyTorchFixtures.PathOf(fixture + ".pt")).ToReferenceCheckpoint();
+            ReferenceCheckpoint exported = ReferenceCheckpoint.FromQuantizer(imported);
+            string path = PathOf(fixture + ".safetensors");
+            exported.WriteSafetensors(path);
+            ReferenceCheckpoint reread = ReferenceCheckpoint.ReadSafetensors(path);
+            Assert.Multiple(() =>
+            {
+                Assert.That(reread.Format, Is.EqualTo(original.Format));
+                Assert.That(reread.Hyperparameters, Is.EqualTo(original.Hyperparameters));
+                Assert.That(reread.Tensors.Keys.Order(StringComparer.Ordinal), Is.EqualTo(original.Tensors.Keys.Order(StringComparer.Ordinal)));
+                foreach ((string key, ReferenceTensor tensor) in original.Tensors)
+                {
+                    Assert.That(reread.Tensors[key].Shape, Is.EqualTo(tensor.Shape), key);
+                    Assert.That(reread.Tensors[key].Values.ToArray(), Is.EqualTo(tensor.Values.ToArray()), key);
+                }
+            });
+            (_, Matrix<long> codes, _) = PyTorchFixtures.Expected(fixture);
+            CodeSet packed = PyTorchFixtures.Pack(codes, imported.Layout);
+            Assert.That(Quantizer.FromReference(reread).Decode(packed).Data, Is.EqualTo(imported.Decode(packed).Data));
+        }
+    }
+
+    [Test]
+    public void Export_of_a_quantizer_without_a_reference_form_is_refused()
+    {
+        IQuantizer rq = Quantizer.Residual(4).WithSteps(2).WithCodebookBits(2).Build();
+        rq.Fit(SyntheticData.Generate(64, 4, seed: 1));
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => ReferenceCheckpoint.FromQuantizer(rq), Throws.ArgumentException.With.Message.Contains("Residual"));
+            Assert.That(() => ReferenceCheckpoint.FromQuantizer(Quantizer.Qinco(4).Build()), Throws.InvalidOperationException);
+        });
+    }
+
+    [Test]
+    public void Corrupt_safetensors_name_the_file()
+    {
+        string path = PathOf("model.safetensors");
+        ReferenceCheckpoint.FromQuantizer(Quantizer.ImportPyTorch(PyTorchFixtures.PathOf("qinco1.pt"))).WriteSafetensors(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        string truncated = PathOf("truncated.safetensors"), header = PathOf("header.safetensors");
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length - 100)]);
+        byte[] huge = (byte[])bytes.Clone();
+        BitConverter.GetBytes(long.MaxValue).CopyTo(huge, 0);
+        File.WriteAllBytes(header, huge);
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => ReferenceCheckpoint.ReadSafetensors(truncated), Throws.TypeOf<ModelFormatException>().With.Message.StartsWith(truncated).And.Message.Contains("outside the"));
+            Assert.That(() => ReferenceCheckpoint.ReadSafetensors(header), Throws.TypeOf<ModelFormatException>().With.Message.StartsWith(header).And.Message.Contains("corrupt header"));
+        });
+    }
+
+    /// <summary>The exports load into the independent PyTorch modules with load_state_dict(strict=True) and decode the fixtures' codes as the fixtures' models do (needs /usr/bin/python3 with python3-torch).</summary>
+    [Test]
+    public void Export_loads_in_pytorch()
+    {
+        string? script = PyTorchFixtures.Script();
+        if (!File.Exists("/usr/bin/python3") || script is null || Run("/usr/bin/python3", "-c \"import torch, numpy\"", out _) != 0)
+        {
+            Assert.Ignore("Needs /usr/bin/python3 with python3-torch and numpy, and tools/pytorch/make_fixtures.py.");
+        }
+        var arguments = new List<string> { $"\"{script}\"", "--check-export" };
+        foreach (string fixture in new[] { "qinco1", "ivf_qinco1" })
+        {
+            string path = PathOf(fixture + ".safetensors");
+            ReferenceCheckpoint.FromQuantizer(Quantizer.ImportPyTorch(PyTorchFixtures.PathOf(fixture + ".pt"))).WriteSafetensors(path);
+            arguments.Add($"\"{path}\"");
+            arguments.Add($"\"{PyTorchFixtures.PathOf(fixture + ".npz")}\"");
+        }
+        int exit = Run("/usr/bin/python3", string.Join(' ', arguments), out string output);
+        TestContext.Out.WriteLine(output);
+        Assert.That(exit, Is.EqualTo(0), output);
+    }
+
+    private static int Run(string program, string arguments, out string output)
+    {
+        var start = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        using Process process = Process.Start(start)!;
+        string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        output = stdout + stderr;
+        return process.ExitCode;
+    }
+}

@@ -1,0 +1,134 @@
+using System;
+using System.Threading;
+using NUnit.Framework;
+using Qinco.Core;
+using Qinco.Core.IO;
+
+namespace Qinco.Tests.Quantizers;
+
+/// <summary>The inputs of shared/cases (and their kinds) give the right outcome: scale-independent results, or a clear exception before any work.</summary>
+public sealed class RobustnessTests
+{
+    [TestCase("1e18")]
+    [TestCase("1e19")]
+    [TestCase("1e20")]
+    public void ResidualQuantizer_ErrorDoesNotDependOnTheDataScale(string scale)
+    {
+        double unit = RelativeError(TrainRq(VectorFile.Read(TestData.RequireCase("magnitude/mag_1.fvecs"))), VectorFile.Read(TestData.RequireCase("magnitude/mag_1.fvecs")));
+        VectorSet scaled = VectorFile.Read(TestData.RequireCase($"magnitude/mag_{scale}.fvecs"));
+        ResidualQuantizer rq = TrainRq(scaled);
+        Assert.That(RelativeError(rq, scaled), Is.EqualTo(unit).Within(2).Percent, $"unit scale {unit}");
+        var copy = (ResidualQuantizer)Quantizer.Load(SaveToStream(rq));
+        Assert.That(copy.Decode(copy.Encode(scaled)).Data, Is.EqualTo(rq.Decode(rq.Encode(scaled)).Data), "the scale is saved");
+    }
+
+    [TestCase(1e-19f)]
+    [TestCase(1e20f)]
+    public void ResidualQuantizer_PowerOfTwoScaling_GivesTheCodesOfTheUnscaledData(float factor)
+    {
+        VectorSet data = SyntheticData.Generate(600, 8, seed: 3);
+        float exact = MathF.ScaleB(1f, MathF.ILogB(factor)); // a power of two: scaling is exact
+        VectorSet scaled = VectorSet.FromArray(Array.ConvertAll(data.Data, v => v * exact), 8);
+        Assert.That(TrainRq(scaled).Encode(scaled).Data, Is.EqualTo(TrainRq(data).Encode(data).Data));
+    }
+
+    [Test]
+    public void Qinco_AtAnExtremeScale_LearnsAsAtUnitScale()
+    {
+        VectorSet unit = VectorFile.Read(TestData.RequireCase("magnitude/mag_1.fvecs"));
+        VectorSet huge = VectorFile.Read(TestData.RequireCase("magnitude/mag_1e20.fvecs"));
+        double unitError = RelativeError(TrainQinco(unit), unit), hugeError = RelativeError(TrainQinco(huge), huge);
+        Assert.That(hugeError, Is.EqualTo(unitError).Within(5).Percent);
+        Assert.That(hugeError, Is.LessThan(0.5));
+    }
+
+    [Test]
+    public void Encode_RefusesMagnitudesTheModelCannotRepresent_NamingTheValue()
+    {
+        VectorSet unit = VectorFile.Read(TestData.RequireCase("magnitude/mag_1.fvecs"));
+        foreach (IQuantizer q in new IQuantizer[] { TrainRq(unit), TrainQinco(unit) })
+        {
+            VectorSet far = unit.Slice(0, 3);
+            far[2][5] = 1e25f;
+            var ex = Assert.Throws<ArgumentException>(() => q.Encode(far));
+            Assert.That(ex!.Message, Does.Contain("Vector 2, component 5").And.Contain("1E+25"), q.Description);
+        }
+    }
+
+    [Test]
+    public void ResidualQuantizer_BeamStateBeyondOneArray_IsRefusedBeforeAnyWork()
+    {
+        var data = new VectorSet(1024, 2048);
+        var random = new Random(1);
+        for (int i = 0; i < data.Data.Length; i++)
+        {
+            data.Data[i] = (float)random.NextDouble();
+        }
+        IQuantizer rq = Quantizer.Residual(2048).WithSteps(2).WithCodebookBits(10).WithBeamWidth(1024).WithProgressiveDimensions(false).Build();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var ex = Assert.Throws<ArgumentException>(() => rq.Fit(data));
+        Assert.That(ex!.Message, Does.Contain("BeamWidth 1024").And.Contain("1024 vectors").And.Contain("GiB"));
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "refused before k-means runs");
+    }
+
+    [Test]
+    public void Qinco_CancelledBeforeItsFirstEpochEnds_StaysUntrained()
+    {
+        VectorSet train = SyntheticData.Generate(1000, 8, seed: 1);
+        using var cts = new CancellationTokenSource();
+        QincoQuantizer qinco = Quantizer.Qinco(8).WithSteps(2).WithCodebookBits(4).WithResidualBlocks(1).WithHiddenSize(8).WithThreads(2)
+            .WithTraining(t => t.MaxEpochs(3).BatchSize(100)).Build();
+        var progress = new SynchronousProgress(p =>
+        {
+            if (p.Training is { Phase: Qinco.Training.TrainingPhase.BatchCompleted })
+            {
+                cts.Cancel();
+            }
+        });
+        Assert.Throws<OperationCanceledException>(() => qinco.Fit(train, null, progress, cts.Token));
+        Assert.That(qinco.IsTrained, Is.False);
+        Assert.That(qinco.LastTraining!.StopReason, Is.EqualTo(Qinco.Training.StopReason.Cancelled));
+    }
+
+    private static ResidualQuantizer TrainRq(VectorSet data)
+    {
+        ResidualQuantizer rq = Quantizer.Residual(data.Dimension).WithSteps(2).WithCodebookBits(6).WithThreads(2).Build();
+        rq.Fit(data);
+        return rq;
+    }
+
+    private static QincoQuantizer TrainQinco(VectorSet data)
+    {
+        QincoQuantizer q = Quantizer.Qinco(data.Dimension).WithSteps(2).WithCodebookBits(6).WithResidualBlocks(1).WithHiddenSize(16).WithThreads(2)
+            .WithTraining(t => t.MaxEpochs(2).BatchSize(128)).Build();
+        q.Fit(data);
+        return q;
+    }
+
+    /// <summary>MSE / mean squared norm, in double.</summary>
+    private static double RelativeError(IQuantizer q, VectorSet data)
+    {
+        VectorSet decoded = q.Decode(q.Encode(data));
+        double error = 0, norm = 0;
+        for (int i = 0; i < data.Data.Length; i++)
+        {
+            double diff = (double)data.Data[i] - decoded.Data[i];
+            error += diff * diff;
+            norm += (double)data.Data[i] * data.Data[i];
+        }
+        return error / norm;
+    }
+
+    private static System.IO.MemoryStream SaveToStream(IQuantizer q)
+    {
+        var stream = new System.IO.MemoryStream();
+        q.Save(stream);
+        stream.Position = 0;
+        return stream;
+    }
+
+    private sealed class SynchronousProgress(Action<FitProgress> report) : IProgress<FitProgress>
+    {
+        public void Report(FitProgress value) => report(value);
+    }
+}
