@@ -177,10 +177,12 @@ public sealed class AdditiveDecoder
 
     /// <summary>
     /// The additive decoder for <paramref name="quantizer"/>: its own codebooks for RQ, else a least-squares fit to the
-    /// codes it gives <paramref name="targets"/> (encoded here).
+    /// codes it gives <paramref name="targets"/> (encoded here). For IVF-QINCo the fit is to the step indices after the
+    /// list number and to the residuals <c>x − centroid[list]</c> (§4.1), as an <see cref="IvfQincoCodec"/> index uses it.
     /// </summary>
     /// <param name="quantizer">A trained quantizer.</param>
-    /// <param name="targets">Training vectors in the space the quantizer encodes (residuals with a coarse quantizer in front).</param>
+    /// <param name="targets">Training vectors in the space the quantizer encodes (residuals with a coarse quantizer in
+    /// front; raw vectors for IVF-QINCo, whose residuals are taken here), shape [n, D].</param>
     /// <param name="maxDegreeOfParallelism">Threads of the fit; -1 uses all processors.</param>
     /// <param name="cancellationToken">Checked during the fit.</param>
     /// <exception cref="ArgumentException">The quantizer is untrained, or the targets are empty or of another dimension.</exception>
@@ -195,6 +197,14 @@ public sealed class AdditiveDecoder
         if (quantizer is ResidualQuantizer rq)
         {
             return FromResidualQuantizer(rq);
+        }
+        if (quantizer is IvfQincoQuantizer ivf)
+        {
+            var codec = new IvfQincoCodec(ivf);
+            var lists = new int[targets.Count];
+            var steps = new CodeSet(targets.Count, codec.Layout);
+            codec.Encode(targets.Data, lists, steps.Data);
+            return Fit(IvfIndex.Residuals(codec, targets.Data, lists), steps, targets.Dimension, maxDegreeOfParallelism, cancellationToken);
         }
         CodeSet codes = quantizer.Encode(targets);
         return Fit(targets.Data, codes, targets.Dimension, maxDegreeOfParallelism, cancellationToken);

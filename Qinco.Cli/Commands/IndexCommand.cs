@@ -58,7 +58,7 @@ internal static class IndexCommand
 
     private static Command Build(CliContext context)
     {
-        var model = CliOptions.File("--model", "The quantizer (trained on residuals of --centroids when given).", required: true);
+        var model = CliOptions.File("--model", "The quantizer (trained on residuals of --centroids when given; an IVF-QINCo model brings its own lists).", required: true);
         model.HelpName = "MODEL";
         var baseFile = CliOptions.File("--base", "Database vectors to index.", required: true);
         var baseRows = CliOptions.Rows("--base-rows", "Rows of --base to index; ids count from the first (see --first-id).");
@@ -102,23 +102,30 @@ internal static class IndexCommand
             VectorSet database = ReadMatching(parse.GetRequiredValue(baseFile), parse.GetValue(baseRows), quantizer.Dimension, "base");
             VectorSet? fitSet = parse.GetValue(train) is string trainPath ? ReadMatching(trainPath, parse.GetValue(trainRows), quantizer.Dimension, "training") : null;
             var clock = Stopwatch.StartNew();
-            CoarseQuantizer coarse;
-            if (parse.GetValue(centroids) is string centroidPath)
+            IIvfCodec codec;
+            if (quantizer is IvfQincoQuantizer ivfQinco)
+            {
+                if (parse.GetValue(centroids) is not null || CliOptions.ValueIfGiven(parse, lists) is not null)
+                {
+                    throw new CliException("--lists and --centroids do not apply to an IVF-QINCo model: its own lists are the index's.");
+                }
+                codec = new IvfQincoCodec(ivfQinco);
+            }
+            else if (parse.GetValue(centroids) is string centroidPath)
             {
                 VectorSet c = ReadMatching(centroidPath, null, quantizer.Dimension, "centroid");
-                coarse = new CoarseQuantizer(c.Data, c.Dimension);
+                codec = new ResidualIvfCodec(new CoarseQuantizer(c.Data, c.Dimension), quantizer);
             }
             else if (parse.GetValue(lists) == 1)
             {
-                coarse = CoarseQuantizer.Single(quantizer.Dimension);
+                codec = new ResidualIvfCodec(CoarseQuantizer.Single(quantizer.Dimension), quantizer);
             }
             else
             {
                 context.Error.WriteLine($"training {parse.GetValue(lists)} centroids by k-means");
-                coarse = CoarseQuantizer.Train(fitSet ?? database, parse.GetValue(lists), KMeansOptionsFor(new KMeansOptions().Iterations, parse.GetValue(seed), threadCount), context.CancellationToken);
+                codec = new ResidualIvfCodec(CoarseQuantizer.Train(fitSet ?? database, parse.GetValue(lists), KMeansOptionsFor(new KMeansOptions().Iterations, parse.GetValue(seed), threadCount), context.CancellationToken), quantizer);
             }
             double coarseSeconds = clock.Elapsed.TotalSeconds;
-            var codec = new ResidualIvfCodec(coarse, quantizer);
             clock.Restart();
             (int[] baseLists, CodeSet baseCodes) = Encode(codec, database);
             double encodeSeconds = clock.Elapsed.TotalSeconds;
@@ -217,12 +224,15 @@ internal static class IndexCommand
 
     private static (VectorSet, int[], CodeSet) With(VectorSet vectors, (int[] Lists, CodeSet Codes) encoded) => (vectors, encoded.Lists, encoded.Codes);
 
-    /// <summary>MSE of the additive decoder and of the quantizer's own decoder on the fit set's residuals.</summary>
+    /// <summary>
+    /// MSE of the additive decoder and of the codec's full decoder on the fit set (the centroid cancels: the error of
+    /// <c>x − (c + r̂)</c> is that of the residual <c>(x − c) − r̂</c>).
+    /// </summary>
     private static (double Additive, double Full) DecoderErrors(IvfIndex index, VectorSet vectors, int[] lists, CodeSet codes)
     {
-        var residuals = VectorSet.FromArray(IvfIndex.Residuals(index.Codec, vectors.Data, lists), vectors.Dimension);
-        double additive = index.Decoder.MeanSquaredError(residuals.Data, codes.Data);
-        double full = QuantizerEvaluation.MeanSquaredError(residuals, index.Codec.Quantizer.Decode(codes));
-        return (additive, full);
+        double additive = index.Decoder.MeanSquaredError(IvfIndex.Residuals(index.Codec, vectors.Data, lists), codes.Data);
+        var decoded = new VectorSet(vectors.Count, vectors.Dimension);
+        index.Codec.Decode(lists, codes.Data, decoded.Data);
+        return (additive, QuantizerEvaluation.MeanSquaredError(vectors, decoded));
     }
 }

@@ -10,7 +10,7 @@ namespace Qinco.Search;
 /// </summary>
 /// <remarks>
 /// <para><see cref="ResidualIvfCodec"/> puts a k-means <see cref="CoarseQuantizer"/> in front of any quantizer trained
-/// on residuals (RQ or QINCo). IVF-QINCo (<see cref="QuantizerKind.IvfQinco"/>), whose code starts with a list number
+/// on residuals (RQ or QINCo). IVF-QINCo (<see cref="IvfQincoCodec"/>), whose code starts with a list number
 /// and whose steps are conditioned on the centroid, implements this interface by splitting its own codes: its
 /// centroids are its IVF codebook, <see cref="Encode"/> splits each code into (list, step indices) and
 /// <see cref="Decode"/> runs its decoder on the list number and the steps.</para>

@@ -14,7 +14,7 @@ public sealed partial class IvfIndex
     /// <summary>The header kind of an IVF index file.</summary>
     private const ushort FileKind = 1;
 
-    /// <summary>How each codec is read back from an index file; IVF-QINCo adds its reader here.</summary>
+    /// <summary>How each codec is read back from an index file.</summary>
     private static readonly Dictionary<string, Func<ContainerFile, IQuantizer, IIvfCodec>> s_codecReaders = new(StringComparer.Ordinal)
     {
         [ResidualIvfCodec.CodecName] = (file, quantizer) =>
@@ -26,6 +26,9 @@ public sealed partial class IvfIndex
             }
             return new ResidualIvfCodec(new CoarseQuantizer(file.GetFiniteFloats("centroids", lists, d), d), quantizer);
         },
+        [IvfQincoCodec.CodecName] = (_, quantizer) => quantizer is IvfQincoQuantizer ivf
+            ? new IvfQincoCodec(ivf)
+            : throw new ModelFormatException($"The index file's codec is '{IvfQincoCodec.CodecName}' but its quantizer is {quantizer.Description}."),
     };
 
     /// <summary>

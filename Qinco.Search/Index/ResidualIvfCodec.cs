@@ -20,7 +20,7 @@ public sealed class ResidualIvfCodec : IIvfCodec
     public const string CodecName = "residual";
 
     /// <summary>Combines a coarse quantizer and a trained quantizer of residuals.</summary>
-    /// <exception cref="ArgumentException">The quantizer is untrained, of another dimension, or its code indices are not 8 bits.</exception>
+    /// <exception cref="ArgumentException">The quantizer is untrained, of another dimension, IVF-QINCo (use <see cref="IvfQincoCodec"/>), or its code indices are not 8 bits.</exception>
     public ResidualIvfCodec(CoarseQuantizer coarse, IQuantizer quantizer)
     {
         ArgumentNullException.ThrowIfNull(coarse);
@@ -32,6 +32,10 @@ public sealed class ResidualIvfCodec : IIvfCodec
         if (quantizer.Dimension != coarse.Dimension)
         {
             throw new ArgumentException($"The quantizer encodes dimension {quantizer.Dimension}, the coarse quantizer {coarse.Dimension}.", nameof(quantizer));
+        }
+        if (quantizer is IvfQincoQuantizer)
+        {
+            throw new ArgumentException("IVF-QINCo has its own lists: index it with IvfQincoCodec, not behind another coarse quantizer.", nameof(quantizer));
         }
         if (quantizer.CodebookBits != 8)
         {

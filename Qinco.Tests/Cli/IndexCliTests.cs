@@ -49,6 +49,26 @@ public sealed class IndexCliTests : TempFiles
     }
 
     [Test]
+    public void IvfQincoModel_IndexesInItsOwnLists()
+    {
+        var (data, queries, truth) = Data();
+        string model = PathOf("ivf.qinco"), index = PathOf("ivf.qidx");
+        CliOutcome t = Run("train", "--method", "ivf-qinco", "--lists", "4", "--train", data, "--train-rows", "0:1000", "--steps", "2", "--blocks", "1",
+            "--hidden", "8", "--max-epochs", "1", "--threads", "1", "--out", model);
+        Assert.That(t.ExitCode, Is.EqualTo(0), t.Error);
+        CliOutcome refused = Run("index", "build", "--model", model, "--base", data, "--base-rows", "1000:1400", "--lists", "8", "--out", index);
+        Assert.That(refused.ExitCode, Is.EqualTo(CliApp.Failure));
+        Assert.That(refused.Error, Does.Contain("its own lists"));
+        CliOutcome b = Run("index", "build", "--model", model, "--base", data, "--base-rows", "1000:1400", "--threads", "1", "--out", index);
+        Assert.That(b.ExitCode, Is.EqualTo(0), b.Error);
+        Assert.That(b.Out, Does.Contain("indexed 400 vectors in 4 lists, 14 bytes/vector"));
+        CliOutcome s = Run("search", "--index", index, "--queries", queries, "--groundtruth", truth, "--nprobe", "4", "--shortlist", "0", "--threads", "1", "--json");
+        Assert.That(s.ExitCode, Is.EqualTo(0), s.Error);
+        using JsonDocument json = JsonDocument.Parse(s.Out);
+        Assert.That(json.RootElement.GetProperty("r_at_100").GetDouble(), Is.EqualTo(1.0), "every vector is scanned and 100 of 400 are returned");
+    }
+
+    [Test]
     public void BadIndexCommands_ExitWithUsageOrFailure()
     {
         var (data, queries, _) = Data();

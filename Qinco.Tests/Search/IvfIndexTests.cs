@@ -26,6 +26,14 @@ public sealed class IvfIndexTests
         return (train, database, queries, coarse, rq);
     }
 
+    private static readonly Lazy<IvfQincoQuantizer> s_ivfQinco = new(() =>
+    {
+        var q = (IvfQincoQuantizer)Quantizer.IvfQinco(D).WithLists(6).WithSteps(3).WithCodebookBits(8).WithResidualBlocks(1).WithHiddenSize(8).WithThreads(1)
+            .WithTraining(t => t.MaxEpochs(1).BatchSize(500).Workers(1)).Build();
+        q.Fit(s_setup.Value.Train);
+        return q;
+    });
+
     private static IEnumerable<KernelVariant> Variants() => Enum.GetValues<KernelVariant>().Where(Kernels.IsSupported);
 
     private static long[] Ids(int count, int first = 0) => Enumerable.Range(first, count).Select(i => (i * 10L) + 7).ToArray();
@@ -120,6 +128,49 @@ public sealed class IvfIndexTests
                 }
             }
         }
+    }
+
+    [Test]
+    public void IvfQincoLists_AllListsAndAnUnlimitedShortlist_EqualExactSearchOverTheDecodedDatabase_AndSurviveSaveLoad()
+    {
+        var (train, database, queries, coarse, _) = s_setup.Value;
+        IvfQincoQuantizer ivf = s_ivfQinco.Value;
+        var codec = new IvfQincoCodec(ivf);
+        Assert.That(codec.ListCount, Is.EqualTo(6));
+        Assert.That(codec.Centroids.ToArray(), Is.EqualTo(ivf.GetCentroids()));
+        IvfIndex index = IvfIndex.Create(codec, train, maxDegreeOfParallelism: 1);
+        Assert.That(index.Decoder.IsExact, Is.False);
+        index.Add(database, Ids(database.Count));
+
+        // The codec's (list, steps) are IVF-QINCo's own code, and decode as it does.
+        CodeSet full = ivf.Encode(database);
+        VectorSet decoded = Reconstructions(index, database, additive: false).Decoded;
+        Assert.That(decoded.Data, Is.EqualTo(ivf.Decode(full).Data));
+
+        const int k = 25;
+        SearchResult expected = FlatSearch.Search(decoded, queries, k, maxDegreeOfParallelism: 1);
+        SearchResult actual = index.Search(queries, k, new IvfSearchParameters { NProbe = index.ListCount, Shortlist = IvfSearchParameters.Unlimited });
+        for (int q = 0; q < queries.Count; q++)
+        {
+            for (int j = 0; j < k; j++)
+            {
+                float e = expected.DistancesOf(q)[j];
+                Assert.That(actual.DistancesOf(q)[j], Is.EqualTo(e).Within(1e-3f * (1 + e)), $"query {q}, rank {j}");
+            }
+            float nearest = expected.DistancesOf(q)[0];
+            if (expected.DistancesOf(q)[1] - nearest > 1e-2f * (1 + nearest))
+            {
+                Assert.That(actual.NeighborsOf(q)[0], Is.EqualTo((expected.NeighborsOf(q)[0] * 10) + 7), $"query {q}");
+            }
+        }
+
+        var bytes = new MemoryStream();
+        index.Save(bytes);
+        IvfIndex loaded = IvfIndex.Load(new MemoryStream(bytes.ToArray()));
+        Assert.That(loaded.Codec, Is.InstanceOf<IvfQincoCodec>());
+        var p = new IvfSearchParameters { NProbe = 2, Shortlist = 20, MaxDegreeOfParallelism = 1 };
+        Assert.That(loaded.Search(queries, 10, p).Ids.Data, Is.EqualTo(index.Search(queries, 10, p with { MaxDegreeOfParallelism = 2 }).Ids.Data));
+        Assert.That(() => new ResidualIvfCodec(coarse, ivf), Throws.ArgumentException.With.Message.Contains("IvfQincoCodec"));
     }
 
     [Test]
