@@ -1,4 +1,6 @@
 using System;
+using System.Globalization;
+using System.Numerics.Tensors;
 
 namespace Qinco.Search;
 
@@ -16,6 +18,25 @@ internal static class Checks
             }
         }
         return -1;
+    }
+
+    /// <summary>The largest magnitude of a centroid or codeword component an index accepts: 2^40 (as core's model tensors).</summary>
+    public const float MaxComponent = 1099511627776f;
+
+    /// <summary>The largest magnitude of a stored squared norm: 2^110, so that a few of them and the table sums stay below float32's 2^128.</summary>
+    public const float MaxSquaredNorm = 1.2980742e33f;
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming <paramref name="what"/> when a value is NaN, infinite or beyond
+    /// ±<paramref name="limit"/>: finite values that large would overflow the float32 distance sums of a search.
+    /// </summary>
+    public static void Representable(ReadOnlySpan<float> values, float limit, string what, string paramName)
+    {
+        float max = values.IsEmpty ? 0f : MathF.Abs(TensorPrimitives.MaxMagnitude(values));
+        if (!(max <= limit))
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The {what} hold {max:G4}: every value must be finite and within ±{limit:G3}, or float32 distance sums overflow."), paramName);
+        }
     }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming <paramref name="name"/> unless <paramref name="value"/> is in [<paramref name="min"/>, <paramref name="max"/>].</summary>

@@ -213,6 +213,7 @@ public sealed partial class IvfIndex
         }
         byte[] codes = file.GetBytes("codes", n, m);
         float[] floatNorms = norms == NormStorage.Float ? file.GetFiniteFloats("norms", n) : [];
+        Checks.Representable(floatNorms, Checks.MaxSquaredNorm, "stored norms", "norms");
         byte[] byteNorms = norms == NormStorage.Byte ? file.GetBytes("norms", n) : [];
         long[] ids = file.GetLongs("ids", n);
         var seen = new HashSet<long>(n);

@@ -54,7 +54,9 @@ public sealed partial class IvfIndex
     /// <param name="norms">How the norm term is stored (default: float).</param>
     /// <param name="normMin">For <see cref="NormStorage.Byte"/>: the smallest <c>||r̂||²</c> of the training set.</param>
     /// <param name="normMax">For <see cref="NormStorage.Byte"/>: the largest; at least <paramref name="normMin"/>.</param>
-    /// <exception cref="ArgumentException">The decoder does not match the codec's layout or dimension, or the norm range is invalid.</exception>
+    /// <exception cref="ArgumentException">The decoder does not match the codec's layout or dimension, the norm range is
+    /// invalid, or a centroid or codeword component lies beyond ±2^40 (or a norm-range end beyond ±2^110), where float32
+    /// distance sums would overflow.</exception>
     public IvfIndex(IIvfCodec codec, AdditiveDecoder decoder, NormStorage norms = NormStorage.Float, float normMin = 0, float normMax = 0)
     {
         ArgumentNullException.ThrowIfNull(codec);
@@ -67,9 +69,12 @@ public sealed partial class IvfIndex
         {
             throw new ArgumentException($"The decoder ({decoder.Steps} steps of {decoder.CodebookSize} codewords, dimension {decoder.Dimension}) does not match the codec's codes ({codec.Layout.Steps} steps of {codec.Layout.BitsPerStep} bits, dimension {codec.Dimension}).", nameof(decoder));
         }
-        if (!float.IsFinite(normMin) || !float.IsFinite(normMax) || normMax < normMin)
+        Checks.Representable(codec.Centroids, Checks.MaxComponent, "centroids", nameof(codec));
+        Checks.Representable(decoder.Codebooks, Checks.MaxComponent, "additive decoder's codebooks", nameof(decoder));
+        Checks.Representable([normMin, normMax], Checks.MaxSquaredNorm, "norm range's ends", nameof(normMax));
+        if (normMax < normMin)
         {
-            throw new ArgumentException($"The norm range [{normMin}, {normMax}] is not a finite interval.", nameof(normMax));
+            throw new ArgumentException($"The norm range [{normMin}, {normMax}] is empty.", nameof(normMax));
         }
         (Codec, Decoder, Norms, NormMin, NormMax) = (codec, decoder, norms, normMin, normMax);
         int lists = codec.ListCount, d = codec.Dimension;

@@ -268,6 +268,63 @@ public sealed class IvfIndexTests
     }
 
     [Test]
+    public void MutatedIndexFiles_GiveTheFormatExceptionOrAWorkingIndex([Values] NormStorage norms)
+    {
+        var (_, database, queries, _, _) = s_setup.Value;
+        IvfIndex index = FittedIndex(norms);
+        index.Add(database.Slice(0, 100), Ids(100));
+        var stream = new MemoryStream();
+        index.Save(stream);
+        byte[] original = stream.ToArray();
+        var random = new Random(norms == NormStorage.Float ? 11 : 12);
+        int refused = 0;
+        for (int trial = 0; trial < 150; trial++)
+        {
+            (byte[] mutated, string what) = Formats.FileMutations.Mutate(original, random);
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            try
+            {
+                IvfIndex loaded = IvfIndex.Load(new MemoryStream(mutated), maxDegreeOfParallelism: 1);
+                SearchResult result = loaded.Search(queries, 5, new IvfSearchParameters { NProbe = 3, Shortlist = 20, MaxDegreeOfParallelism = 1 });
+                float[] distances = result.Distances.ToArray();
+                Assert.That(Enumerable.Range(0, distances.Length).All(i => float.IsFinite(distances[i]) || result.Ids.Data[i] == -1), Is.True, $"{what}: a loaded index gives non-finite distances");
+            }
+            catch (ModelFormatException)
+            {
+                refused++;
+            }
+            catch (Exception ex) when (ex is not AssertionException)
+            {
+                Assert.Fail($"{what}: {ex.GetType().Name}: {ex.Message}");
+            }
+            Assert.That(GC.GetTotalAllocatedBytes(precise: true) - before, Is.LessThan((16L * original.Length) + (8 << 20)), $"{what}: allocation beyond what the file justifies");
+        }
+        Assert.That(refused, Is.GreaterThan(50));
+    }
+
+    [Test]
+    public void FiniteValuesThatWouldOverflowTheDistances_AreRefused_InFilesAsAFormatError()
+    {
+        var (_, database, _, coarse, rq) = s_setup.Value;
+        IvfIndex index = FittedIndex(NormStorage.Float);
+        index.Add(database.Slice(0, 50), Ids(50));
+        var stream = new MemoryStream();
+        index.Save(stream);
+        byte[] bytes = stream.ToArray();
+        byte[] firstCentroid = System.Runtime.InteropServices.MemoryMarshal.AsBytes(index.Codec.Centroids[..D]).ToArray();
+        int at = bytes.AsSpan().IndexOf(firstCentroid);
+        Assert.That(at, Is.GreaterThan(28));
+        System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(at), 1e30f);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(24), System.IO.Hashing.Crc32.HashToUInt32(bytes.AsSpan(28)));
+        Assert.That(() => IvfIndex.Load(new MemoryStream(bytes)), Throws.InstanceOf<ModelFormatException>().With.Message.Contains("centroids").And.Message.Contains("overflow"));
+
+        float[] huge = coarse.Centroids.ToArray();
+        huge[3] = 3e12f;
+        Assert.That(() => new IvfIndex(new ResidualIvfCodec(new CoarseQuantizer(huge, D), rq), index.Decoder),
+            Throws.ArgumentException.With.Message.Contains("centroids").And.Message.Contains("3E+12"));
+    }
+
+    [Test]
     public void BadInput_IsRejectedOrClampedAsDocumented()
     {
         var (_, database, queries, _, _) = s_setup.Value;
