@@ -107,29 +107,10 @@ public sealed partial class IvfIndex
         file.WriteTo(stream);
     }
 
-    /// <summary>Saves atomically: written to a temporary file beside <paramref name="path"/>, then renamed over it.</summary>
-    public void Save(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                Save(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
-    }
+    /// <summary>Saves atomically (<see cref="AtomicFile"/>): written to a temporary file beside <paramref name="path"/>, then renamed over it.</summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="InvalidOperationException">The index is too large for one file of this format.</exception>
+    public void Save(string path) => AtomicFile.Write(path, Save);
 
     /// <summary>Reads an index written by <see cref="Save(Stream)"/>; every size and value is checked before use.</summary>
     /// <param name="stream">The index file's bytes.</param>
