@@ -3,9 +3,9 @@
 
 A peer, never a dependency: it needs only Debian's python3-faiss (1.7.3) and numpy, at /usr/bin/python3.
 
-    faiss_peer.py build --key "IVF4096,RQ8x8_Nfloat" --train LEARN --base BASE --out F.index [--centroids C.fvecs] [--threads 2]
+    faiss_peer.py build --key "IVF4096,RQ8x8_Nfloat" --train LEARN --base BASE --out F.index [--centroids C.fvecs] [--threads 2] [--beam B]
     faiss_peer.py search --index F.index --queries Q --groundtruth GT --nprobe 1,4,16 [--k 100] [--threads 2] [--repeat 3]
-    faiss_peer.py scan --key "IVF1,RQ8x8_Nfloat" --train LEARN --base BASE --codes 1000000 --queries Q [--threads 2]
+    faiss_peer.py scan --key "IVF1,RQ8x8_Nfloat" --train LEARN --base BASE --codes 1000000 --queries Q [--threads 2] [--beam 1]
 
 `search` prints one JSON object per nprobe with the fields of `qinco search --json` (r_at_k as shares 0..1, us_per_query
 the median of --repeat timed searches of all queries after a warm-up). `scan` builds a one-list index over the first
@@ -42,11 +42,23 @@ def recall(ids, gt, k):
     return float(np.mean([gt[i, 0] in ids[i, :k] for i in range(len(gt))]))
 
 
+def set_beam(index, beam):
+    """Sets the RQ's training and encoding beam (Faiss' max_beam_size, default 5) when the index has one."""
+    if beam is None:
+        return
+    inner = faiss.downcast_index(faiss.extract_index_ivf(index) if "IVF" in type(index).__name__ else index)
+    rq = getattr(inner, "rq", None)
+    if rq is None:
+        raise SystemExit(f"--beam: {type(inner).__name__} has no residual quantizer")
+    rq.max_beam_size = beam
+
+
 def build(args):
     faiss.omp_set_num_threads(args.threads)
     xt = read_vecs(args.train, args.train_rows)
     xb = read_vecs(args.base, args.base_rows)
     index = faiss.index_factory(xt.shape[1], args.key)
+    set_beam(index, args.beam)
     if args.centroids:
         # The same coarse quantizer as the index compared with: IndexIVF.train then skips its k-means.
         faiss.extract_index_ivf(index).quantizer.add(read_vecs(args.centroids))
@@ -87,6 +99,7 @@ def scan(args):
     xb = read_vecs(args.base, f"0:{args.codes}")
     xq = read_vecs(args.queries, f"0:{args.nq}")
     index = faiss.index_factory(xt.shape[1], args.key)
+    set_beam(index, args.beam)
     index.train(xt)
     index.add(xb)
     faiss.extract_index_ivf(index).nprobe = 1
@@ -114,6 +127,7 @@ def main():
     b.add_argument("--out", required=True)
     b.add_argument("--centroids", help="coarse centroids (.fvecs) to use instead of training the IVF k-means")
     b.add_argument("--threads", type=int, default=2)
+    b.add_argument("--beam", type=int, help="RQ beam (Faiss max_beam_size) for training and encoding; Faiss' default is 5")
     s = sub.add_parser("search")
     s.add_argument("--index", required=True)
     s.add_argument("--queries", required=True)
@@ -133,6 +147,7 @@ def main():
     c.add_argument("--nq", type=int, default=100)
     c.add_argument("--threads", type=int, default=2)
     c.add_argument("--repeat", type=int, default=3)
+    c.add_argument("--beam", type=int, help="RQ beam; the scan's speed does not depend on it, so 1 builds fastest")
     args = p.parse_args()
     {"build": build, "search": search, "scan": scan}[args.cmd](args)
 
