@@ -164,6 +164,14 @@ public sealed class IvfIndexTests
         var p = new IvfSearchParameters { NProbe = 2, Shortlist = 20, MaxDegreeOfParallelism = 1 };
         Assert.That(loaded.Search(queries, 10, p).Ids.Data, Is.EqualTo(index.Search(queries, 10, p with { MaxDegreeOfParallelism = 2 }).Ids.Data));
         Assert.That(() => new ResidualIvfCodec(coarse, ivf), Throws.ArgumentException.With.Message.Contains("IvfQincoCodec"));
+
+        // The additive decoder is the same whether fitted to the split codes or to IVF-QINCo's own codes (list number skipped).
+        Assert.That(AdditiveDecoder.ForQuantizer(ivf, train, maxDegreeOfParallelism: 1).Codebooks.ToArray(), Is.EqualTo(index.Decoder.Codebooks.ToArray()));
+        var lists = new int[train.Count];
+        var steps = new CodeSet(train.Count, codec.Layout);
+        codec.Encode(train.Data, lists, steps.Data);
+        AdditiveDecoder fromFullCodes = AdditiveDecoder.Fit(IvfIndex.Residuals(codec, train.Data, lists), ivf.Encode(train), D, 1);
+        Assert.That(fromFullCodes.Codebooks.ToArray(), Is.EqualTo(index.Decoder.Codebooks.ToArray()));
     }
 
     [Test]
