@@ -52,11 +52,14 @@ internal static class CliApp
     /// <summary>Builds the root command with every sub-command.</summary>
     internal static RootCommand CreateRoot(CliContext context)
     {
-        var root = new RootCommand("qinco: train, encode, decode and evaluate vector quantizers (RQ with beam search, QINCo, IVF-QINCo); import and export the PyTorch reference's QINCo1 models.");
+        var root = new RootCommand("qinco: train, encode, decode and evaluate vector quantizers (RQ with beam search, QINCo, IVF-QINCo), search compressed indexes; import and export the PyTorch reference's QINCo1 models.");
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(EncodeCommand.Create(context));
         root.Subcommands.Add(DecodeCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
+        root.Subcommands.Add(IndexCommand.Create(context));
+        root.Subcommands.Add(SearchCommand.Create(context));
+        root.Subcommands.Add(TuneCommand.Create(context));
         root.Subcommands.Add(ReferenceCommands.Import(context));
         root.Subcommands.Add(ReferenceCommands.Export(context));
         root.Subcommands.Add(DemoCommand.Create(context));

@@ -74,7 +74,8 @@ internal static class ReportOutput
 
     private static string F(int value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
-    private static void WriteNullable(Utf8JsonWriter json, string name, double? value)
+    /// <summary>Writes a number, or null.</summary>
+    internal static void WriteNullable(Utf8JsonWriter json, string name, double? value)
     {
         if (value is double v)
         {

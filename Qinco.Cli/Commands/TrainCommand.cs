@@ -55,6 +55,8 @@ internal static class TrainCommand
         var threads = CliOptions.Threads();
         var output = CliOptions.File("--out", "Where to save the model (written atomically).", required: true);
         output.HelpName = "MODEL";
+        var residualsOf = CliOptions.File("--residuals-of", "Train on the residuals of the vectors to their nearest of these centroids (from 'index centroids'), for an IVF index.", required: false);
+        residualsOf.HelpName = "CENTROIDS";
 
         var blocks = CliOptions.Int("--blocks", $"qinco: residual blocks per step, L (default {defaults.ResidualBlocks}; qinco2: the preset's).", null);
         var hidden = CliOptions.Int("--hidden", $"qinco: hidden width of the residual blocks, h (default {defaults.HiddenSize}; qinco2: the preset's).", null);
@@ -172,7 +174,7 @@ internal static class TrainCommand
         }
 
         var command = new Command("train", "Train a quantizer and save it as a model file.");
-        foreach (Option option in new Option[] { method, train, trainRows, val, valRows, steps, bits, beam, progressive, seed, threads, output })
+        foreach (Option option in new Option[] { method, train, trainRows, val, valRows, steps, bits, beam, progressive, seed, threads, output, residualsOf })
         {
             command.Options.Add(option);
         }
@@ -236,6 +238,14 @@ internal static class TrainCommand
             if (valSet is not null && valSet.Dimension != trainSet.Dimension)
             {
                 throw new CliException($"{valPath}: the validation vectors have dimension {valSet.Dimension}, the training vectors {trainSet.Dimension}.");
+            }
+            if (parse.GetValue(residualsOf) is string centroidPath)
+            {
+                VectorSet centroids = IndexCommand.ReadMatching(centroidPath, null, trainSet.Dimension, "centroid");
+                var coarse = new CoarseQuantizer(centroids.Data, centroids.Dimension);
+                trainSet = coarse.Residuals(trainSet, parse.GetValue(threads));
+                valSet = valSet is null ? null : coarse.Residuals(valSet, parse.GetValue(threads));
+                context.Error.WriteLine($"training on residuals to the {coarse.ListCount} centroids of {centroidPath}");
             }
 
             int d = trainSet.Dimension;

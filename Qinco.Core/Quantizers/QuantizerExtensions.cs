@@ -65,13 +65,21 @@ public static class QuantizerExtensions
     }
 }
 
-/// <summary>Writes files atomically: to a temporary file beside the target, flushed to disk, then renamed over it.</summary>
-internal static class AtomicFile
+/// <summary>
+/// Writes files atomically: to a temporary file beside the target, flushed to disk, then renamed over it, so a reader
+/// sees the old file or the new one, never half of one (models, and Qinco.Search's indexes).
+/// </summary>
+public static class AtomicFile
 {
     /// <summary>Runs <paramref name="write"/> on a temporary file beside <paramref name="path"/> and renames it over <paramref name="path"/>; the temporary file is removed on failure.</summary>
+    /// <param name="path">The file to write (replaced if it exists).</param>
+    /// <param name="write">Writes the whole content to the stream it is given.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="IOException">The folder cannot be written, or the rename fails; whatever <paramref name="write"/> throws passes through.</exception>
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(write);
         string full = Path.GetFullPath(path);
         string temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try

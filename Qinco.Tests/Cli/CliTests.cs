@@ -13,33 +13,15 @@ namespace Qinco.Tests.Cli;
 
 public sealed class CliTests : TempFiles
 {
-    private sealed record Outcome(int ExitCode, string Out, string Error);
-
-    private static Outcome Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = CliApp.Run(args, stdout, stderr);
-        return new Outcome(code, stdout.ToString(), stderr.ToString());
-    }
+    private static CliOutcome Run(params string[] args) => CliHarness.Run(args);
 
     /// <summary>Writes 700 synthetic 16-d vectors (train rows 0:500, validation 500:600, base 600:700) and 20 queries with exact ground truth.</summary>
-    private (string Data, string Queries, string Truth) WriteData()
-    {
-        VectorSet all = SyntheticData.Generate(700, 16, seed: 1, distributionSeed: 5);
-        VectorSet queries = SyntheticData.Generate(20, 16, seed: 2, distributionSeed: 5);
-        Matrix<long> truth = FlatSearch.Search(all.Slice(600, 100), queries, 10, 1).Ids;
-        string data = PathOf("data.fvecs"), q = PathOf("queries.fvecs"), t = PathOf("truth.ivecs");
-        VectorFile.WriteFvecs(data, all);
-        VectorFile.WriteFvecs(q, queries);
-        VectorFile.WriteIvecs(t, Matrix<int>.FromArray(Array.ConvertAll(truth.Data, id => (int)id), truth.Columns));
-        return (data, q, t);
-    }
+    private (string Data, string Queries, string Truth) WriteData() => CliHarness.WriteData(PathOf, 700, 600, 100, 20, 10);
 
     private string TrainRq(string data)
     {
         string model = PathOf("rq.qinco");
-        Outcome train = Run("train", "--method", "rq", "--train", data, "--train-rows", "0:500", "--val", data, "--val-rows", "500:600",
+        CliOutcome train = Run("train", "--method", "rq", "--train", data, "--train-rows", "0:500", "--val", data, "--val-rows", "500:600",
             "--steps", "2", "--codebook-bits", "4", "--beam", "2", "--seed", "3", "--threads", "1", "--out", model);
         Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
         Assert.That(train.Out, Does.Contain("validation MSE"));
@@ -53,7 +35,7 @@ public sealed class CliTests : TempFiles
         var (data, queries, truth) = WriteData();
         string model = TrainRq(data);
 
-        Outcome eval = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--queries", queries, "--groundtruth", truth, "--threads", "1", "--json");
+        CliOutcome eval = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--queries", queries, "--groundtruth", truth, "--threads", "1", "--json");
         Assert.That(eval.ExitCode, Is.EqualTo(0), eval.Error);
         using (JsonDocument json = JsonDocument.Parse(eval.Out))
         {
@@ -69,19 +51,19 @@ public sealed class CliTests : TempFiles
             Assert.That(root.GetProperty("method").GetString(), Does.StartWith("RQ beam 2"));
         }
 
-        Outcome noQueries = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--json");
+        CliOutcome noQueries = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--json");
         Assert.That(noQueries.ExitCode, Is.EqualTo(0), noQueries.Error);
         using (JsonDocument json = JsonDocument.Parse(noQueries.Out))
         {
             Assert.That(json.RootElement.GetProperty("r_at_1").ValueKind, Is.EqualTo(JsonValueKind.Null));
         }
 
-        Outcome table = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700");
+        CliOutcome table = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700");
         Assert.That(table.ExitCode, Is.EqualTo(0), table.Error);
         Assert.That(table.Out, Does.Contain("MSE").And.Contain("RQ beam 2"));
 
         string codes = PathOf("codes.npy");
-        Outcome encode = Run("encode", "--model", model, "--input", data, "--rows", "600:700", "--out", codes);
+        CliOutcome encode = Run("encode", "--model", model, "--input", data, "--rows", "600:700", "--out", codes);
         Assert.That(encode.ExitCode, Is.EqualTo(0), encode.Error);
         VectorFileInfo codeInfo = VectorFile.GetInfo(codes);
         Assert.That(codeInfo.ElementType, Is.EqualTo(VectorElementType.UInt8));
@@ -91,7 +73,7 @@ public sealed class CliTests : TempFiles
         foreach (string name in new[] { "decoded.fvecs", "decoded.npy" })
         {
             string decoded = PathOf(name);
-            Outcome decode = Run("decode", "--model", model, "--codes", codes, "--out", decoded);
+            CliOutcome decode = Run("decode", "--model", model, "--codes", codes, "--out", decoded);
             Assert.That(decode.ExitCode, Is.EqualTo(0), decode.Error);
             VectorSet back = VectorFile.Read(decoded);
             Assert.That(back.Count, Is.EqualTo(100));
@@ -102,9 +84,9 @@ public sealed class CliTests : TempFiles
             Assert.That(back.Data, Is.EqualTo(expected.Data), name);
         }
 
-        Outcome prefix = Run("decode", "--model", model, "--codes", codes, "--steps", "1", "--out", PathOf("coarse.fvecs"));
+        CliOutcome prefix = Run("decode", "--model", model, "--codes", codes, "--steps", "1", "--out", PathOf("coarse.fvecs"));
         Assert.That(prefix.ExitCode, Is.EqualTo(0), prefix.Error);
-        Outcome tooMany = Run("decode", "--model", model, "--codes", codes, "--steps", "3", "--out", PathOf("x.fvecs"));
+        CliOutcome tooMany = Run("decode", "--model", model, "--codes", codes, "--steps", "3", "--out", PathOf("x.fvecs"));
         Assert.That(tooMany.ExitCode, Is.EqualTo(1));
         Assert.That(tooMany.Error, Does.Contain("--steps 3"));
     }
@@ -120,7 +102,7 @@ public sealed class CliTests : TempFiles
 
         string Recalls(string groundTruth)
         {
-            Outcome eval = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--queries", queries, "--groundtruth", groundTruth, "--threads", "1", "--json");
+            CliOutcome eval = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--queries", queries, "--groundtruth", groundTruth, "--threads", "1", "--json");
             Assert.That(eval.ExitCode, Is.EqualTo(0), eval.Error);
             using JsonDocument json = JsonDocument.Parse(eval.Out);
             return string.Join(' ', new[] { "r_at_1", "r_at_10", "r_at_100" }.Select(key => json.RootElement.GetProperty(key).GetDouble()));
@@ -134,7 +116,7 @@ public sealed class CliTests : TempFiles
         var (data, _, _) = WriteData();
         string model = TrainRq(data);
         string codes = PathOf("codes.npy");
-        Outcome encode = Run("encode", "--model", model, "--input", data, "--rows", "600:700", "--out", codes);
+        CliOutcome encode = Run("encode", "--model", model, "--input", data, "--rows", "600:700", "--out", codes);
         Assert.That(encode.ExitCode, Is.EqualTo(0), encode.Error);
 
         // What the CLI wrote before codes had a type: the code bytes widened to a VectorSet, written as a uint8 .npy.
@@ -151,7 +133,7 @@ public sealed class CliTests : TempFiles
         Assert.That(written[..128], Is.EqualTo(expectedHead));
         Assert.That(written[128..], Is.EqualTo(packed));
 
-        Outcome decode = Run("decode", "--model", model, "--codes", codes, "--out", PathOf("back.fvecs"));
+        CliOutcome decode = Run("decode", "--model", model, "--codes", codes, "--out", PathOf("back.fvecs"));
         Assert.That(decode.ExitCode, Is.EqualTo(0), decode.Error);
         Assert.That(VectorFile.Read(PathOf("back.fvecs")).Data, Is.EqualTo(quantizer.Decode(packed).Data));
     }
@@ -163,12 +145,12 @@ public sealed class CliTests : TempFiles
         string model = TrainRq(data);
         string wide = PathOf("wide.npy");
         VectorFile.WriteNpy(wide, new Matrix<byte>(3, 2));
-        Outcome decode = Run("decode", "--model", model, "--codes", wide, "--out", PathOf("x.fvecs"));
+        CliOutcome decode = Run("decode", "--model", model, "--codes", wide, "--out", PathOf("x.fvecs"));
         Assert.That(decode.ExitCode, Is.EqualTo(1));
         Assert.That(decode.Error, Does.Contain("wide.npy").And.Contain("codes of 2 bytes").And.Contain("1-byte codes"));
         string floats = PathOf("floats.npy");
         VectorFile.WriteNpy(floats, new VectorSet(3, 1));
-        Outcome notBytes = Run("decode", "--model", model, "--codes", floats, "--out", PathOf("x.fvecs"));
+        CliOutcome notBytes = Run("decode", "--model", model, "--codes", floats, "--out", PathOf("x.fvecs"));
         Assert.That(notBytes.ExitCode, Is.EqualTo(1));
         Assert.That(notBytes.Error, Does.Contain("floats.npy").And.Contain("not uint8"));
     }
@@ -179,7 +161,7 @@ public sealed class CliTests : TempFiles
         var (data, _, _) = WriteData();
         string model = TrainRq(data);
 
-        Outcome greedy = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--beam", "1", "--threads", "1", "--json");
+        CliOutcome greedy = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--beam", "1", "--threads", "1", "--json");
         Assert.That(greedy.ExitCode, Is.EqualTo(0), greedy.Error);
         var rq = (ResidualQuantizer)Quantizer.Load(model);
         VectorSet database = VectorFile.Read(data, RowRange.Parse("600:700"));
@@ -190,7 +172,7 @@ public sealed class CliTests : TempFiles
             Assert.That(json.RootElement.GetProperty("mse").GetDouble(), Is.EqualTo(expected).Within(1e-9).Percent);
         }
 
-        Outcome candidates = Run("eval", "--model", model, "--base", data, "--candidates", "4");
+        CliOutcome candidates = Run("eval", "--model", model, "--base", data, "--candidates", "4");
         Assert.That(candidates.ExitCode, Is.EqualTo(1));
         Assert.That(candidates.Error, Does.Contain("--candidates").And.Contain("qinco"));
     }
@@ -200,12 +182,12 @@ public sealed class CliTests : TempFiles
     {
         var (data, _, _) = WriteData();
         string model = PathOf("qinco.qinco");
-        Outcome train = Run("train", "--method", "qinco", "--train", data, "--train-rows", "0:500", "--val", data, "--val-rows", "500:600",
+        CliOutcome train = Run("train", "--method", "qinco", "--train", data, "--train-rows", "0:500", "--val", data, "--val-rows", "500:600",
             "--steps", "2", "--codebook-bits", "4", "--blocks", "1", "--hidden", "8", "--max-epochs", "1", "--threads", "1", "--out", model);
         Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
 
-        Outcome own = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--threads", "1", "--json");
-        Outcome greedy = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--beam", "1", "--candidates", "0", "--threads", "1", "--json");
+        CliOutcome own = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--threads", "1", "--json");
+        CliOutcome greedy = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--beam", "1", "--candidates", "0", "--threads", "1", "--json");
         Assert.That(own.ExitCode, Is.EqualTo(0), own.Error);
         Assert.That(greedy.ExitCode, Is.EqualTo(0), greedy.Error);
         var qinco = (QincoQuantizer)Quantizer.Load(model);
@@ -233,7 +215,7 @@ public sealed class CliTests : TempFiles
     [TestCase()]
     public void BadArguments_PrintUsageAndExit2(params string[] args)
     {
-        Outcome outcome = Run(args);
+        CliOutcome outcome = Run(args);
         Assert.That(outcome.ExitCode, Is.EqualTo(2), outcome.Error);
         Assert.That(outcome.Error, Does.Contain("error:").And.Contain("Usage:"));
         Assert.That(outcome.Error, Does.Not.Contain("   at "), "no stack trace");
@@ -242,7 +224,7 @@ public sealed class CliTests : TempFiles
     [Test]
     public void OptionRejectedByTheLibrary_NamesTheFlagBeforeReadingAnyFile()
     {
-        Outcome outcome = Run("train", "--method", "qinco", "--train", PathOf("absent.fvecs"), "--candidates", "5000", "--out", PathOf("m.qinco"));
+        CliOutcome outcome = Run("train", "--method", "qinco", "--train", PathOf("absent.fvecs"), "--candidates", "5000", "--out", PathOf("m.qinco"));
         Assert.That(outcome.ExitCode, Is.EqualTo(2), outcome.Error);
         Assert.That(outcome.Error, Does.StartWith("error: --candidates: ").And.Contain("5000").And.Not.Contain("absent.fvecs"));
     }
@@ -252,15 +234,15 @@ public sealed class CliTests : TempFiles
     {
         var (data, _, _) = WriteData();
         string model = PathOf("ivf.qinco");
-        Outcome train = Run("train", "--method", "ivf-qinco", "--lists", "8", "--train", data, "--train-rows", "0:500", "--steps", "2",
+        CliOutcome train = Run("train", "--method", "ivf-qinco", "--lists", "8", "--train", data, "--train-rows", "0:500", "--steps", "2",
             "--codebook-bits", "4", "--blocks", "1", "--hidden", "8", "--max-epochs", "1", "--threads", "1", "--out", model);
         Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
         Assert.That(train.Out, Does.Contain("IVF8-QINCo"));
-        Outcome eval = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--threads", "1", "--json");
+        CliOutcome eval = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--threads", "1", "--json");
         Assert.That(eval.ExitCode, Is.EqualTo(0), eval.Error);
         string codes = PathOf("ivf-codes.npy"), centroids = PathOf("centroids.fvecs");
         Assert.That(Run("encode", "--model", model, "--input", data, "--rows", "600:700", "--out", codes).ExitCode, Is.EqualTo(0));
-        Outcome decode = Run("decode", "--model", model, "--codes", codes, "--steps", "0", "--out", centroids);
+        CliOutcome decode = Run("decode", "--model", model, "--codes", codes, "--steps", "0", "--out", centroids);
         Assert.That(decode.ExitCode, Is.EqualTo(0), decode.Error);
         var ivf = (IvfQincoQuantizer)Quantizer.Load(model);
         float[] all = ivf.GetCentroids();
@@ -268,7 +250,7 @@ public sealed class CliTests : TempFiles
         Assert.That(Enumerable.Range(0, decoded.Count).All(i => Enumerable.Range(0, 8).Any(l => decoded.Row(i).SequenceEqual(all.AsSpan(l * decoded.Dimension, decoded.Dimension)))),
             "every row decoded with --steps 0 is one of the centroids");
 
-        Outcome wrongMethod = Run("train", "--method", "qinco", "--train", data, "--lists", "8", "--out", model);
+        CliOutcome wrongMethod = Run("train", "--method", "qinco", "--train", data, "--lists", "8", "--out", model);
         Assert.That(wrongMethod.ExitCode, Is.EqualTo(2));
         Assert.That(wrongMethod.Error, Does.Contain("--lists applies only to --method ivf-qinco or ivf-qinco2"));
     }
@@ -278,7 +260,7 @@ public sealed class CliTests : TempFiles
     {
         var (data, _, _) = WriteData();
         string model = PathOf("q2.qinco");
-        Outcome train = Run("train", "--method", "ivf-qinco2", "--preset", "M", "--lists", "8", "--train", data, "--train-rows", "0:500", "--steps", "2",
+        CliOutcome train = Run("train", "--method", "ivf-qinco2", "--preset", "M", "--lists", "8", "--train", data, "--train-rows", "0:500", "--steps", "2",
             "--codebook-bits", "4", "--hidden", "8", "--embedding", "6", "--encode-beam", "3", "--max-epochs", "1", "--threads", "1", "--out", model);
         Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
         var quantizer = (IvfQincoQuantizer)Quantizer.Load(model);
@@ -286,10 +268,10 @@ public sealed class CliTests : TempFiles
         Assert.That(quantizer.Options.ResidualBlocks, Is.EqualTo(4), "the preset M's L, not QINCo1's default");
         Assert.That((quantizer.Options.HiddenSize, quantizer.Options.EmbeddingSize, quantizer.Options.Search), Is.EqualTo((8, (int?)6, new EncoderSearch(3, 16))), "the options given override the preset");
 
-        Outcome wrongMethod = Run("train", "--method", "qinco", "--train", data, "--preset", "L", "--out", model);
+        CliOutcome wrongMethod = Run("train", "--method", "qinco", "--train", data, "--preset", "L", "--out", model);
         Assert.That(wrongMethod.ExitCode, Is.EqualTo(2));
         Assert.That(wrongMethod.Error, Does.Contain("--preset applies only to --method qinco2 or ivf-qinco2"));
-        Outcome badPreset = Run("train", "--method", "qinco2", "--train", data, "--preset", "XL", "--out", model);
+        CliOutcome badPreset = Run("train", "--method", "qinco2", "--train", data, "--preset", "XL", "--out", model);
         Assert.That(badPreset.ExitCode, Is.EqualTo(2));
     }
 
@@ -297,12 +279,12 @@ public sealed class CliTests : TempFiles
     public void MissingFile_Exits1WithTheReason()
     {
         string missing = PathOf("nope.fvecs");
-        Outcome outcome = Run("train", "--method", "rq", "--train", missing, "--out", PathOf("m.qinco"));
+        CliOutcome outcome = Run("train", "--method", "rq", "--train", missing, "--out", PathOf("m.qinco"));
         Assert.That(outcome.ExitCode, Is.EqualTo(1));
         Assert.That(outcome.Error, Does.StartWith("error:").And.Contain("nope.fvecs"));
         Assert.That(outcome.Error, Does.Not.Contain("   at "));
 
-        Outcome model = Run("eval", "--model", PathOf("nope.qinco"), "--base", missing);
+        CliOutcome model = Run("eval", "--model", PathOf("nope.qinco"), "--base", missing);
         Assert.That(model.ExitCode, Is.EqualTo(1));
         Assert.That(model.Error, Does.Contain("nope.qinco"));
     }
@@ -313,7 +295,7 @@ public sealed class CliTests : TempFiles
         var (data, _, _) = WriteData();
         string corrupt = PathOf("corrupt.qinco");
         File.WriteAllBytes(corrupt, new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9 });
-        Outcome outcome = Run("eval", "--model", corrupt, "--base", data);
+        CliOutcome outcome = Run("eval", "--model", corrupt, "--base", data);
         Assert.That(outcome.ExitCode, Is.EqualTo(1));
         Assert.That(outcome.Error, Does.StartWith("error:").And.Contain("corrupt.qinco"));
         Assert.That(outcome.Error, Does.Not.Contain("   at "));
@@ -321,19 +303,19 @@ public sealed class CliTests : TempFiles
         string model = TrainRq(data);
         byte[] bytes = File.ReadAllBytes(model);
         File.WriteAllBytes(corrupt, bytes.AsSpan(0, bytes.Length / 2).ToArray());
-        Outcome truncated = Run("encode", "--model", corrupt, "--input", data, "--out", PathOf("c.npy"));
+        CliOutcome truncated = Run("encode", "--model", corrupt, "--input", data, "--out", PathOf("c.npy"));
         Assert.That(truncated.ExitCode, Is.EqualTo(1));
         Assert.That(truncated.Error, Does.StartWith("error:"));
 
         string badVectors = PathOf("bad.fvecs");
         File.WriteAllBytes(badVectors, new byte[] { 16, 0, 0, 0, 1, 2 });
-        Outcome vectors = Run("encode", "--model", model, "--input", badVectors, "--out", PathOf("c.npy"));
+        CliOutcome vectors = Run("encode", "--model", model, "--input", badVectors, "--out", PathOf("c.npy"));
         Assert.That(vectors.ExitCode, Is.EqualTo(1));
         Assert.That(vectors.Error, Does.StartWith("error:").And.Contain("bad.fvecs"));
 
         string eightDimensional = PathOf("d8.fvecs");
         VectorFile.WriteFvecs(eightDimensional, SyntheticData.Generate(10, 8, seed: 1));
-        Outcome wrongDimension = Run("encode", "--model", model, "--input", eightDimensional, "--out", PathOf("c.npy"));
+        CliOutcome wrongDimension = Run("encode", "--model", model, "--input", eightDimensional, "--out", PathOf("c.npy"));
         Assert.That(wrongDimension.ExitCode, Is.EqualTo(1));
         Assert.That(wrongDimension.Error, Does.Contain("dimension 8"));
     }
@@ -341,7 +323,7 @@ public sealed class CliTests : TempFiles
     [Test]
     public void Demo_Quick_PrintsTheComparisonTable()
     {
-        Outcome outcome = Run("demo", "--quick", "--threads", "2");
+        CliOutcome outcome = Run("demo", "--quick", "--threads", "2");
         Assert.That(outcome.ExitCode, Is.EqualTo(0), outcome.Error);
         Assert.That(outcome.Out, Does.Contain("RQ greedy").And.Contain("RQ beam 5").And.Contain("QINCo"));
         Assert.That(outcome.Error, Does.Contain("training"), "progress goes to stderr");

@@ -108,6 +108,8 @@ public sealed class Qinco2Tests
 
         using var stream = new MemoryStream();
         qinco.Save(stream);
+        byte[] header = stream.ToArray()[8..12];
+        Assert.That(header, Is.EqualTo(new byte[] { 2, 0, 2, 0 }), "a QINCo2 file is format 2, so a version-1 reader refuses it instead of reading it as QINCo1");
         stream.Position = 0;
         IQuantizer loaded = Quantizer.Load(stream);
         Assert.That(loaded.Description, Is.EqualTo(qinco.Description));

@@ -176,7 +176,8 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
         file.Set("candidates", Settings.Search.Candidates);
         if (Settings.Version == QincoVersion.Qinco2)
         {
-            // Absent means QINCo1, so QINCo1 files are as earlier versions wrote them.
+            // Absent means QINCo1, so QINCo1 files are as earlier versions wrote them; a QINCo2 file needs a format-2 reader.
+            file.FormatVersion = 2;
             file.Set("version", (int)QincoVersion.Qinco2);
             file.Set("embedding_size", Settings.StepShape.Embedding);
             file.Set("mean", model.Mean!, Dimension);
