@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Faiss 1.7.3 baselines on bigsift (a peer, never a dependency: Debian's python3-faiss at /usr/bin/python3):
+database MSE and R@1/10/100 of exhaustive search over the decoded database, for the factory keys given, trained on
+learn rows A:B, encoded with Faiss' own encoder. Prints one JSON object per key, fields as `qinco eval --json`.
+
+    /usr/bin/python3 tools/peers/faiss_bigsift_mse.py --keys "RQ8x8,PQ8x8,IVF1024,RQ8x8" --train-rows 0:500000 \
+        --base-rows 0:100000 --beam 5 [--threads 2] [--data ../shared/datasets/bigsift]
+
+Keys are separated by ';' when one contains a comma ("IVF1024,RQ8x8;RQ8x8"). --beam sets every RQ's max_beam_size
+(Faiss' default is 5). Ground truth: bigsift_groundtruth_base100k.ivecs for base rows 0:100000, else the full file.
+"""
+import argparse
+import json
+import sys
+import time
+
+import faiss
+import numpy as np
+
+
+def read_vecs(path, rows=None):
+    kind = path.rsplit(".", 1)[-1]
+    raw = np.memmap(path, dtype=np.uint8, mode="r")
+    d = int(np.frombuffer(raw[:4].tobytes(), dtype=np.int32)[0])
+    elem = 1 if kind == "bvecs" else 4
+    data = raw.reshape(-1, 4 + d * elem)
+    if rows:
+        a, b = (int(x) if x else None for x in rows.split(":"))
+        data = data[a:b]
+    body = np.ascontiguousarray(data[:, 4:])
+    if kind == "bvecs":
+        return body.astype(np.float32)
+    if kind == "fvecs":
+        return body.view(np.float32).reshape(len(body), d)
+    return body.view(np.int32).reshape(len(body), d)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--keys", required=True)
+    p.add_argument("--train-rows", default="0:500000")
+    p.add_argument("--base-rows", default="0:100000")
+    p.add_argument("--beam", type=int, default=5)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--data", default="../shared/datasets/bigsift")
+    a = p.parse_args()
+    faiss.omp_set_num_threads(a.threads)
+    learn = read_vecs(f"{a.data}/bigsift_learn.bvecs", a.train_rows)
+    base = read_vecs(f"{a.data}/bigsift_base.bvecs", a.base_rows)
+    queries = read_vecs(f"{a.data}/bigsift_query.bvecs")
+    gt_file = "bigsift_groundtruth_base100k.ivecs" if a.base_rows == "0:100000" else "bigsift_groundtruth.ivecs"
+    truth = read_vecs(f"{a.data}/{gt_file}")[:, 0]
+    keys = a.keys.split(";") if ";" in a.keys else a.keys.split(",") if "IVF" not in a.keys else [a.keys]
+    for key in keys:
+        index = faiss.index_factory(learn.shape[1], key)
+        if isinstance(index, faiss.IndexIVF):
+            ivf = faiss.extract_index_ivf(index)
+            if hasattr(ivf, "rq"):
+                ivf.rq.max_beam_size = a.beam
+        elif hasattr(index, "rq"):
+            index.rq.max_beam_size = a.beam
+        t0 = time.time()
+        index.train(learn)
+        train_s = time.time() - t0
+        t0 = time.time()
+        codes = index.sa_encode(base)
+        encode_us = (time.time() - t0) / len(base) * 1e6
+        decoded = index.sa_decode(codes)
+        mse = float(((base - decoded) ** 2).sum(1).mean())
+        flat = faiss.IndexFlatL2(base.shape[1])
+        flat.add(decoded)
+        _, found = flat.search(queries, 100)
+        recall = {k: float((found[:, :k] == truth[:, None]).any(1).mean()) for k in (1, 10, 100)}
+        print(json.dumps({"method": f"Faiss {key} beam {a.beam}", "train_rows": a.train_rows, "mse": mse, "r_at_1": recall[1],
+                          "r_at_10": recall[10], "r_at_100": recall[100], "train_s": round(train_s, 1),
+                          "encode_us_per_vector": round(encode_us, 1), "code_bytes": codes.shape[1], "threads": a.threads}), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
