@@ -79,17 +79,26 @@ public abstract class QuantizerBase : IQuantizer
     /// <summary>The factor the quantizer divides its inputs by (1 when it works in data units); it encodes values up to 2^40 times it in magnitude.</summary>
     private protected virtual float InputScale => 1f;
 
+    /// <summary>2^120: the largest training magnitude (and the inverse of the smallest non-zero one) whose power-of-two scale a model file records exactly.</summary>
+    private static readonly float MaxTrainingMagnitude = MathF.ScaleB(1f, 120);
+
     /// <summary>The fewest training vectors <see cref="Fit"/> accepts (one per codeword: K).</summary>
     private protected virtual int MinimumTrainingVectors => CodebookSize;
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentException">Empty set, wrong dimension, NaN/Inf values, or fewer training vectors than codewords per step (<c>2^CodebookBits</c>).</exception>
+    /// <exception cref="ArgumentException">Empty set, wrong dimension, NaN/Inf values, a largest magnitude outside 2^-120..2^120, or fewer training vectors than codewords per step (<c>2^CodebookBits</c>).</exception>
     public void Fit(VectorSet train, VectorSet? validation = null, IProgress<FitProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         CheckSet(train, nameof(train), allowEmpty: false);
         if (validation is not null)
         {
             CheckSet(validation, nameof(validation), allowEmpty: true);
+        }
+        float largest = Math.Abs(TensorPrimitives.MaxMagnitude(train.Data));
+        if (largest > MaxTrainingMagnitude || (largest != 0 && largest < MathF.ScaleB(1f, -120)))
+        {
+            throw new ArgumentException(FormattableString.Invariant(
+                $"The training vectors' largest magnitude is {largest:G3}; {Description} trains on data whose largest magnitude lies within 2^-120..2^120 (about 7.5e-37..1.3e36), so that its saved model keeps the data's scale exactly. Rescale the data."), nameof(train));
         }
         if (train.Count < MinimumTrainingVectors)
         {

@@ -32,6 +32,26 @@ public sealed class RobustnessTests
         Assert.That(TrainRq(scaled).Encode(scaled).Data, Is.EqualTo(TrainRq(data).Encode(data).Data));
     }
 
+    [TestCase(1e37f)]
+    [TestCase(1e-38f)]
+    public void Fit_RefusesMagnitudesWhoseScaleAModelFileCannotRecord(float factor)
+    {
+        VectorSet data = SyntheticData.Generate(600, 8, seed: 3);
+        VectorSet scaled = VectorSet.FromArray(Array.ConvertAll(data.Data, v => v * factor), 8);
+        var ex = Assert.Throws<ArgumentException>(() => Quantizer.Residual(8).WithSteps(2).WithCodebookBits(4).Build().Fit(scaled));
+        Assert.That(ex!.Message, Does.Contain("largest magnitude").And.Contain("2^-120..2^120"));
+    }
+
+    [Test]
+    public void IvfQinco_MoreProbedListsThanLists_IsRefusedBeforeAnyWork()
+    {
+        VectorSet data = SyntheticData.Generate(600, 8, seed: 3);
+        var explicitLists = Assert.Throws<ArgumentOutOfRangeException>(() => Quantizer.IvfQinco(8).WithLists(8).WithProbedLists(9).Build());
+        Assert.That(explicitLists!.ParamName, Is.EqualTo("ProbedLists"));
+        var chosen = Assert.Throws<ArgumentException>(() => Quantizer.IvfQinco(8).WithProbedLists(1000).WithSteps(2).WithCodebookBits(4).Build().Fit(data));
+        Assert.That(chosen!.Message, Does.Contain("1000 lists").And.Contain("chosen from the 600 training vectors"));
+    }
+
     [Test]
     public void Qinco_AtAnExtremeScale_LearnsAsAtUnitScale()
     {

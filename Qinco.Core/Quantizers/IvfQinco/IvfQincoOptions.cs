@@ -46,5 +46,6 @@ public sealed record IvfQincoOptions : QincoOptions
         QuantizerLimits.Require(Lists is null or >= 1 and <= MaxLists, nameof(Lists), Lists ?? 0, $"must be in 1..{MaxLists} (or null to choose from the training size)");
         QuantizerLimits.Require(CoarseIterations >= 1, nameof(CoarseIterations), CoarseIterations, "must be at least 1");
         QuantizerLimits.Require(ProbedLists >= 1 && ProbedLists <= QuantizerLimits.MaxBeamWidth, nameof(ProbedLists), ProbedLists, $"must be in 1..{QuantizerLimits.MaxBeamWidth}");
+        QuantizerLimits.Require(Lists is null || ProbedLists <= Lists, nameof(ProbedLists), ProbedLists, $"must not exceed Lists ({Lists})");
     }
 }

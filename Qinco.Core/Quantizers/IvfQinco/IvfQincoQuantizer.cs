@@ -123,6 +123,10 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
         {
             throw new ArgumentException($"IVF-QINCo with {lists} lists needs at least as many training vectors; got {n}. Use fewer lists (or leave Lists unset to choose from the training size).", nameof(train));
         }
+        if (Options.ProbedLists > lists)
+        {
+            throw new ArgumentException($"IVF-QINCo probes {Options.ProbedLists} lists (ProbedLists) but has {lists}{(Options.Lists is null ? $", chosen from the {n} training vectors" : string.Empty)}; use at most {lists} probed lists.", nameof(train));
+        }
         Layout = new CodeLayout(Steps, CodebookBits, ListBits(lists));
         progress?.Report(new FitProgress($"coarse k-means: {lists} lists", 0, 1, TimeSpan.Zero));
         QincoModel model = CreateModel(train, Steps + 1, lists);
