@@ -52,7 +52,7 @@ internal static class CliApp
     /// <summary>Builds the root command with every sub-command.</summary>
     internal static RootCommand CreateRoot(CliContext context)
     {
-        var root = new RootCommand("qinco: train, encode, decode and evaluate vector quantizers (RQ with beam search, QINCo, IVF-QINCo), search compressed indexes; import and export the PyTorch reference's QINCo1 models.");
+        var root = new RootCommand("qinco: train, encode, decode and evaluate vector quantizers (RQ with beam search, QINCo1, QINCo2, IVF-QINCo), search compressed indexes; import and export the PyTorch reference's QINCo1 and QINCo2 models.");
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(EncodeCommand.Create(context));
         root.Subcommands.Add(DecodeCommand.Create(context));

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.InteropServices;
 using System.Threading;
 
 namespace Qinco.Cli;
@@ -17,6 +18,16 @@ internal static class Program
                 cancellation.Cancel();
             }
         };
+        // SIGTERM (kill, a job scheduler's stop) is handled as Ctrl+C: the command stops cleanly, removes its temporary
+        // file and saves what training has so far, instead of dying with a half-written file beside the output.
+        using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            if (!cancellation.IsCancellationRequested)
+            {
+                context.Cancel = true;
+                cancellation.Cancel();
+            }
+        });
         return CliApp.Run(args, Console.Out, Console.Error, cancellation.Token);
     }
 }

@@ -64,6 +64,18 @@ internal static class SearchCommand
         {
             throw new CliException("--middle-shortlist needs an index with a pairwise decoder ('index build --pairwise true').");
         }
+        if (k > Math.Max(index.Count, 1))
+        {
+            // Every result beyond the index's vectors would be -1, and the result arrays alone take queries x k x 12 bytes.
+            throw new CliException($"--k {k} exceeds the index's {index.Count} vectors.");
+        }
+        for (int q = 0; truth is not null && q < Math.Min(truth.Rows, queries.Count); q++)
+        {
+            if (!index.Contains(truth[q, 0]))
+            {
+                throw new CliException($"ground-truth row {q} names neighbour {truth[q, 0]}, which is not an id in the index (ids are the rows of --base, counted from the file's first row, unless given): the recall would be wrong.");
+            }
+        }
         var parameters = new IvfSearchParameters
         {
             MiddleShortlist = middle,

@@ -66,6 +66,15 @@ public sealed class IndexCliTests : TempFiles
         Assert.That(s.ExitCode, Is.EqualTo(0), s.Error);
         using JsonDocument json = JsonDocument.Parse(s.Out);
         Assert.That(json.RootElement.GetProperty("r_at_100").GetDouble(), Is.EqualTo(1.0), "every vector is scanned and 100 of 400 are returned");
+
+        CliOutcome hugeK = Run("search", "--index", index, "--queries", queries, "--k", "2000000", "--threads", "1");
+        Assert.That(hugeK.ExitCode, Is.EqualTo(CliApp.Failure));
+        Assert.That(hugeK.Error, Does.Contain("--k 2000000 exceeds the index's 400 vectors"));
+        string other = PathOf("other.qidx");
+        Assert.That(Run("index", "build", "--model", model, "--base", data, "--base-rows", "1000:1100", "--threads", "1", "--out", other).ExitCode, Is.EqualTo(0));
+        CliOutcome foreignTruth = Run("search", "--index", other, "--queries", queries, "--groundtruth", truth, "--k", "10", "--threads", "1");
+        Assert.That(foreignTruth.ExitCode, Is.EqualTo(CliApp.Failure), "ground truth naming ids the index does not hold would give a wrong recall");
+        Assert.That(foreignTruth.Error, Does.Contain("not an id in the index"));
     }
 
     [Test]

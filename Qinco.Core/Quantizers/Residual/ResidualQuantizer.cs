@@ -111,7 +111,8 @@ public sealed partial class ResidualQuantizer : QuantizerBase
             TensorPrimitives.Divide(train.Data, scale, x); // exact: the data's magnitude no longer matters
         }
         // The beams are kept as their codes only (n × beam × M ints); their residuals are recomputed block by block,
-        // and only the k-means sample of them is ever materialised, so memory stays near the data's own size.
+        // and only the k-means sample of them (at most 256 · K points) is ever materialised: memory is the data, the
+        // codes and that sample, instead of two n × beam × D float buffers.
         int[] codes = new int[n * steps];
         int beam = 1;
         for (int m = 0; m < steps; m++)
