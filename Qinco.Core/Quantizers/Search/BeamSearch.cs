@@ -111,7 +111,7 @@ internal static class BeamSearch<TSteps>
         BeamScratch scratch, int threads)
     {
         int d = steps.Dimension, k = steps.CodebookSize(step);
-        int perBeam = steps.Preselects(step) ? CandidatesPerBeam(search, step, k) : k;
+        int perBeam = steps.Preselects(step) ? CandidatesPerBeam(search, beamsIn, beamsOut, k) : k;
         bool preselect = perBeam < k;
         int block = Math.Clamp(steps.ScoringBlockVectors(beamsIn, perBeam), 1, Math.Max(count, 1));
         scratch.Ensure(block * beamsIn, perBeam, d, k, Math.Max(beamsOut, perBeam));
@@ -168,11 +168,16 @@ internal static class BeamSearch<TSteps>
         }
     }
 
-    /// <summary>Candidates scored per beam at <paramref name="step"/>: K without pre-selection; the first step after step 0 takes max(A, B) so it can fill B beams from one (§5.3).</summary>
-    private static int CandidatesPerBeam(EncoderSearch search, int step, int codebookSize)
+    /// <summary>
+    /// Candidates scored per beam: K without pre-selection, else A, raised to ceil(B_out / B_in) when fewer would not fill
+    /// the outgoing beams: after IVF's single beam that is max(A, B), the rule of §5.3; without IVF step 0 already keeps B
+    /// beams, so A per beam is used as the reference does.
+    /// </summary>
+    private static int CandidatesPerBeam(EncoderSearch search, int beamsIn, int beamsOut, int codebookSize)
     {
         int perBeam = search.CandidatesPerBeam(codebookSize);
-        return perBeam == codebookSize || step != 1 ? perBeam : Math.Min(codebookSize, Math.Max(perBeam, search.BeamWidth));
+        int needed = (beamsOut + beamsIn - 1) / Math.Max(beamsIn, 1);
+        return Math.Min(codebookSize, Math.Max(perBeam, needed));
     }
 
     /// <summary>Indices of the <paramref name="count"/> smallest values, ascending (ties: smaller index first).</summary>
