@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading;
 using NUnit.Framework;
 using Qinco.Core;
+using Qinco.Search;
 using Qinco.Training;
 
 namespace Qinco.Tests.Quantizers;
@@ -146,16 +147,7 @@ public sealed class IvfQincoQuantizerTests
     private static IvfQincoQuantizerBuilder Small(int? lists) =>
         Quantizer.IvfQinco(D).WithLists(lists).WithSteps(4).WithCodebookBits(5).WithResidualBlocks(2).WithHiddenSize(16).WithThreads(2);
 
-    private static double Mse(VectorSet expected, VectorSet actual)
-    {
-        double sum = 0;
-        for (int i = 0; i < expected.Data.Length; i++)
-        {
-            double diff = expected.Data[i] - actual.Data[i];
-            sum += diff * diff;
-        }
-        return sum / expected.Count;
-    }
+    private static double Mse(VectorSet expected, VectorSet actual) => QuantizerEvaluation.MeanSquaredError(expected, actual);
 
     private sealed class SynchronousProgress(Action<FitProgress> report) : IProgress<FitProgress>
     {

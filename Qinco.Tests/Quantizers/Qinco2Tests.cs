@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using NUnit.Framework;
 using Qinco.Core;
+using Qinco.Search;
 using Qinco.Training;
 
 namespace Qinco.Tests.Quantizers;
@@ -130,14 +131,5 @@ public sealed class Qinco2Tests
         Assert.That(epochsOnly.GetLearningRate(0, 0, 100, budgetUsed: 0.5), Is.EqualTo(epochsOnly.LearningRateAt(0.01)), "without FollowsBudget the budget is ignored");
     }
 
-    private static double Mse(VectorSet expected, VectorSet actual)
-    {
-        double sum = 0;
-        for (int i = 0; i < expected.Data.Length; i++)
-        {
-            double diff = expected.Data[i] - actual.Data[i];
-            sum += diff * diff;
-        }
-        return sum / expected.Count;
-    }
+    private static double Mse(VectorSet expected, VectorSet actual) => QuantizerEvaluation.MeanSquaredError(expected, actual);
 }

@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading;
 using NUnit.Framework;
 using Qinco.Core;
+using Qinco.Search;
 using Qinco.Training;
 
 namespace Qinco.Tests.Quantizers;
@@ -408,16 +409,7 @@ public sealed class QincoQuantizerTests
     private static double[] Linear(double[] w, double[] x, int outputs) =>
         Enumerable.Range(0, outputs).Select(o => Enumerable.Range(0, x.Length).Sum(j => w[(o * x.Length) + j] * x[j])).ToArray();
 
-    private static double Mse(VectorSet expected, VectorSet actual)
-    {
-        double sum = 0;
-        for (int i = 0; i < expected.Data.Length; i++)
-        {
-            double diff = expected.Data[i] - actual.Data[i];
-            sum += diff * diff;
-        }
-        return sum / expected.Count;
-    }
+    private static double Mse(VectorSet expected, VectorSet actual) => QuantizerEvaluation.MeanSquaredError(expected, actual);
 
     private sealed class SynchronousProgress(Action<FitProgress> report) : IProgress<FitProgress>
     {
