@@ -13,10 +13,7 @@ public static class QuantizerExtensions
     {
         ArgumentNullException.ThrowIfNull(quantizer);
         ArgumentNullException.ThrowIfNull(vectors);
-        if (vectors.Dimension != quantizer.Dimension)
-        {
-            throw new ArgumentException($"The vectors have dimension {vectors.Dimension}, but the quantizer was built for dimension {quantizer.Dimension}.", nameof(vectors));
-        }
+        QuantizerStreaming.RequireDimension(quantizer, vectors.Dimension, nameof(vectors));
         var codes = new CodeSet(vectors.Count, quantizer.Layout);
         quantizer.Encode(vectors.Data, codes.Data);
         return codes;
@@ -31,10 +28,7 @@ public static class QuantizerExtensions
     {
         ArgumentNullException.ThrowIfNull(quantizer);
         ArgumentNullException.ThrowIfNull(codes);
-        if (codes.Layout != quantizer.Layout)
-        {
-            throw new ArgumentException($"The codes have {codes.Layout.Steps} steps of {codes.Layout.BitsPerStep} bits, but the quantizer writes {quantizer.Steps} steps of {quantizer.CodebookBits} bits: they were written by another model.", nameof(codes));
-        }
+        QuantizerStreaming.RequireLayout(quantizer, codes.Layout);
         return quantizer.Decode(codes.Data.AsSpan(), steps);
     }
 

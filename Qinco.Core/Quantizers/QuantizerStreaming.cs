@@ -173,7 +173,8 @@ public static class QuantizerStreaming
         return end - range.Start;
     }
 
-    private static void RequireDimension(IQuantizer quantizer, int dimension, string parameter)
+    /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="parameter"/> when <paramref name="dimension"/> is not the quantizer's.</summary>
+    internal static void RequireDimension(IQuantizer quantizer, int dimension, string parameter)
     {
         if (dimension != quantizer.Dimension)
         {
@@ -181,7 +182,8 @@ public static class QuantizerStreaming
         }
     }
 
-    private static void RequireLayout(IQuantizer quantizer, CodeLayout layout)
+    /// <summary>Throws an <see cref="ArgumentException"/> (parameter "codes") when codes of <paramref name="layout"/> were not written by this quantizer's layout.</summary>
+    internal static void RequireLayout(IQuantizer quantizer, CodeLayout layout)
     {
         if (layout != quantizer.Layout)
         {
