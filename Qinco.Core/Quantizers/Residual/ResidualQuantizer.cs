@@ -120,7 +120,7 @@ public sealed partial class ResidualQuantizer : QuantizerBase
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(new FitProgress($"k-means step {m + 1}/{steps}", m, steps, clock.Elapsed));
             Span<float> codebook = codebooks.AsSpan(m * k * d, k * d);
-            TrainCodebook(n * beam, (rows, destination) => Residuals(codebooks, x, codes, beam, m, rows, destination), codebook, cancellationToken);
+            TrainCodebook(n * beam, (rows, destination) => Residuals(codebooks, x, codes, beam, m, rows, first: 0, destination), codebook, cancellationToken);
             ComputeNorms(codebook, d, norms.AsSpan(m * k, k));
 
             int beamOut = (int)Math.Min((long)beam * k, Options.BeamWidth);
@@ -251,17 +251,17 @@ public sealed partial class ResidualQuantizer : QuantizerBase
     }
 
     /// <summary>
-    /// The residuals of beam states <paramref name="rows"/> (all n × beam when null) before step <paramref name="step"/>:
+    /// The residuals of beam states <paramref name="rows"/> (when null, the consecutive states from <paramref name="first"/> that fill <paramref name="destination"/>) before step <paramref name="step"/>:
     /// x − C_0[c_0] − … − C_{step−1}[c_{step−1}], subtracted in step order exactly as the beam search extends a residual,
     /// so they are bit-identical to residuals it would have kept.
     /// </summary>
-    private void Residuals(float[] codebooks, float[] x, int[] codes, int beam, int step, int[]? rows, Span<float> destination)
+    private void Residuals(float[] codebooks, float[] x, int[] codes, int beam, int step, int[]? rows, int first, Span<float> destination)
     {
         int d = Dimension, k = CodebookSize, m = Steps;
         int count = rows?.Length ?? (destination.Length / d);
         for (int i = 0; i < count; i++)
         {
-            int state = rows is null ? i : rows[i];
+            int state = rows is null ? first + i : rows[i];
             Span<float> r = destination.Slice(i * d, d);
             x.AsSpan((state / beam) * d, d).CopyTo(r);
             for (int j = 0; j < step; j++)
@@ -282,7 +282,7 @@ public sealed partial class ResidualQuantizer : QuantizerBase
             int first = b * block, count = Math.Min(block, n - first);
             using var statesLease = Pool.Lease(count * beam * d, out float[] states);
             using var nextLease = Pool.Lease(count * beamOut * d, out float[] nextStates);
-            Residuals(codebooks, x, codes, beam, step, RowsOf(first * beam, count * beam), states);
+            Residuals(codebooks, x, codes, beam, step, rows: null, first * beam, states.AsSpan(0, count * beam * d));
             CodebookSteps local = steps;
             BeamSearch<CodebookSteps>.Advance(ref local, step, search, x.AsSpan(first * d, count * d), count, beam, beamOut, m,
                 states.AsSpan(0, count * beam * d), codes.AsSpan(first * beam * m, count * beam * m),
@@ -290,16 +290,6 @@ public sealed partial class ResidualQuantizer : QuantizerBase
                 errors.AsSpan(first * beamOut, count * beamOut), scratch, threads: 1);
             return scratch;
         }, scratch => scratch.Dispose());
-    }
-
-    private static int[] RowsOf(int first, int count)
-    {
-        var rows = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            rows[i] = first + i;
-        }
-        return rows;
     }
 
     private void TrainCodebook(int points, Action<int[]?, Span<float>> gather, Span<float> codebook, CancellationToken cancellationToken)
