@@ -245,8 +245,8 @@ public sealed class TorchTrainingDevice : ITrainingDevice
     {
         private readonly IQincoTrainingSource _source;
         private readonly QincoTorchNetwork _network;
-        private readonly Tensor _vectors;
         private readonly Tensor? _lists;
+        private float[] _rows = [];
 
         public Replica(IQincoTrainingSource source, QincoModelDescription description, Device device, string[] frozen, string[] names, TrainingOptions options)
         {
@@ -254,9 +254,6 @@ public sealed class TorchTrainingDevice : ITrainingDevice
             Device = device;
             _network = new QincoTorchNetwork(description, device, frozen);
             Parameters = Array.ConvertAll(names, name => _network[name]);
-            int d = description.Dimension;
-            _vectors = empty([source.TrainingVectors.Length / d, d], ScalarType.Float32, device);
-            TorchHost.Upload(source.TrainingVectors.Span, _vectors);
             _lists = source.TrainingLists.IsEmpty ? null : TorchHost.Indices(source.TrainingLists.Span, device);
             Optimizer = new TorchAdam(Parameters, options);
             using var noGrad = no_grad();
@@ -289,7 +286,15 @@ public sealed class TorchTrainingDevice : ITrainingDevice
             QincoModelDescription model = _network.Description;
             using var scope = NewDisposeScope();
             Tensor index = TorchHost.Indices(rows, Device);
-            Tensor x = _vectors.index_select(0, index);
+            // The shard's rows are gathered on the host (the source may stream them from a file) and uploaded: B x D floats per step.
+            int d = model.Dimension;
+            if (_rows.Length < rows.Length * d)
+            {
+                _rows = new float[rows.Length * d];
+            }
+            _source.ReadTrainingRows(rows, _rows);
+            Tensor x = empty([rows.Length, d], ScalarType.Float32, Device);
+            TorchHost.Upload(_rows.AsSpan(0, rows.Length * d), x);
             Tensor codes;
             using (no_grad())
             {
@@ -306,7 +311,6 @@ public sealed class TorchTrainingDevice : ITrainingDevice
         public void Dispose()
         {
             Optimizer?.Dispose();
-            _vectors?.Dispose();
             _lists?.Dispose();
             _network?.Dispose();
         }

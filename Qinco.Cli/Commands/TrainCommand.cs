@@ -97,7 +97,16 @@ internal static class TrainCommand
                 return text;
             },
         };
-        Option[] qincoOnly = [blocks, hidden, lr, maxEpochs, maxMinutes, batchSize, workers, device, zeroInit, encodeBeam, candidates, initBeam, loss, referenceOrder];
+        var recipe = new Option<string>("--recipe")
+        {
+            Description = "qinco: training recipe: plateau (Adam 1e-4, batch 256, rate /10 after 10 epochs without progress), cosine (AdamW 8e-4, batch 1024, "
+                + $"warm-up and cosine decay following --max-minutes), or auto: cosine from {QincoOptions.LargeTrainingSetRows:N0} training vectors on, plateau below "
+                + "(qinco2: always its preset's cosine). --lr, --batch-size and --max-epochs override the recipe's values.",
+            DefaultValueFactory = _ => "auto",
+            HelpName = "auto|plateau|cosine",
+        };
+        recipe.AcceptOnlyFromAmong("auto", "plateau", "cosine");
+        Option[] qincoOnly = [blocks, hidden, lr, maxEpochs, maxMinutes, batchSize, workers, device, zeroInit, encodeBeam, candidates, initBeam, loss, referenceOrder, recipe];
         var lists = CliOptions.Int("--lists", "ivf-qinco: inverted lists N (default: about 4·sqrt(training vectors), a power of two in 16..65536).", null);
         var probedLists = CliOptions.Int("--probed-lists", "ivf-qinco: lists whose centroids start the encoder's beams (1 = the nearest).", new IvfQincoOptions().ProbedLists);
         Option[] ivfOnly = [lists, probedLists];
@@ -120,7 +129,7 @@ internal static class TrainCommand
             ["InitializationBeamWidth"] = "--init-beam", ["Lists"] = "--lists", ["ProbedLists"] = "--probed-lists", ["EmbeddingSize"] = "--embedding",
         };
         // Options the user gave override the builder's defaults: QINCo1's, or the QINCo2 preset's.
-        TBuilder Configure<TBuilder, TOptions, TQuantizer>(QincoBuilderBase<TBuilder, TOptions, TQuantizer> builder, SymbolResult parse, bool qinco2)
+        TBuilder Configure<TBuilder, TOptions, TQuantizer>(QincoBuilderBase<TBuilder, TOptions, TQuantizer> builder, SymbolResult parse, bool qinco2, long trainingRows)
             where TBuilder : QincoBuilderBase<TBuilder, TOptions, TQuantizer>
             where TOptions : QincoOptions
         {
@@ -133,6 +142,12 @@ internal static class TrainCommand
                 b = b.WithQinco2(Enum.Parse<Qinco2Preset>(parse.GetValue(preset) ?? "S"));
                 b = CliOptions.IsGiven(parse, embedding) ? b.WithEmbeddingSize(parse.GetValue(embedding)) : b;
             }
+            b = parse.GetValue(recipe) switch
+            {
+                "plateau" => b.WithTrainingRecipe(QincoTrainingRecipe.Plateau),
+                "cosine" => b.WithTrainingRecipe(QincoTrainingRecipe.WarmupCosine),
+                _ => qinco2 ? b : b.WithTrainingRecipeFor(trainingRows),
+            };
             b = b.WithSteps(parse.GetValue(steps)).WithCodebookBits(parse.GetValue(bits)).WithSeed(parse.GetValue(seed)).WithThreads(parse.GetValue(threads));
             b = Given(b, blocks, (x, v) => x.WithResidualBlocks(v));
             b = Given(b, hidden, (x, v) => x.WithHiddenSize(v));
@@ -153,7 +168,7 @@ internal static class TrainCommand
                 return minutes is double m ? t.MaxDuration(TimeSpan.FromMinutes(m)) : t;
             });
         }
-        IQuantizer Build(SymbolResult parse, int dimension)
+        IQuantizer Build(SymbolResult parse, int dimension, long trainingRows)
         {
             switch (parse.GetValue(method))
             {
@@ -165,11 +180,11 @@ internal static class TrainCommand
                         .WithSeed(parse.GetValue(seed)).WithThreads(parse.GetValue(threads))
                         .Build();
                 case "ivf-qinco" or "ivf-qinco2":
-                    return Configure(Quantizer.IvfQinco(dimension), parse, qinco2: parse.GetValue(method) == "ivf-qinco2")
+                    return Configure(Quantizer.IvfQinco(dimension), parse, qinco2: parse.GetValue(method) == "ivf-qinco2", trainingRows)
                         .WithLists(CliOptions.IsGiven(parse, lists) ? parse.GetValue(lists) : null).WithProbedLists(parse.GetValue(probedLists))
                         .Build();
                 default:
-                    return Configure(Quantizer.Qinco(dimension), parse, qinco2: parse.GetValue(method) == "qinco2").Build();
+                    return Configure(Quantizer.Qinco(dimension), parse, qinco2: parse.GetValue(method) == "qinco2", trainingRows).Build();
             }
         }
 
@@ -212,7 +227,7 @@ internal static class TrainCommand
 
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
-            CliOptions.ValidateWithLibrary(flags, () => Build(parse.CommandResult, dimension: 1)); // before reading any data
+            CliOptions.ValidateWithLibrary(flags, () => Build(parse.CommandResult, dimension: 1, trainingRows: 0)); // before reading any data
             string outPath = parse.GetRequiredValue(output), trainPath = parse.GetRequiredValue(train);
             OutputPath.RequireWritable(outPath, "--out");
             if (parse.GetValue(device) is string devices)
@@ -228,7 +243,10 @@ internal static class TrainCommand
                         + $"folder of libtorch {TorchRuntime.LibTorchVersion} (CPU or CUDA build) on LD_LIBRARY_PATH (PATH on Windows) before starting it.");
                 }
             }
-            VectorSet trainSet = VectorFile.Read(trainPath, parse.GetValue(trainRows));
+            // The training rows are read from the file batch by batch (a set larger than memory trains in bounded memory);
+            // residuals to IVF centroids are computed, so they are held in memory.
+            using VectorFileSource fileSource = VectorFileSource.Open(trainPath, parse.GetValue(trainRows));
+            IVectorSource trainSet = fileSource;
             string? valPath = parse.GetValue(val);
             VectorSet? valSet = valPath is null ? null : VectorFile.Read(valPath, parse.GetValue(valRows));
             if (trainSet.Count == 0)
@@ -243,15 +261,19 @@ internal static class TrainCommand
             {
                 VectorSet centroids = IndexCommand.ReadMatching(centroidPath, null, trainSet.Dimension, "centroid");
                 var coarse = new CoarseQuantizer(centroids.Data, centroids.Dimension);
-                trainSet = coarse.Residuals(trainSet, parse.GetValue(threads));
+                trainSet = coarse.Residuals(VectorFile.Read(trainPath, parse.GetValue(trainRows)), parse.GetValue(threads));
                 valSet = valSet is null ? null : coarse.Residuals(valSet, parse.GetValue(threads));
                 context.Error.WriteLine($"training on residuals to the {coarse.ListCount} centroids of {centroidPath}");
             }
 
             int d = trainSet.Dimension;
-            IQuantizer quantizer = Build(parse.CommandResult, d);
+            IQuantizer quantizer = Build(parse.CommandResult, d, trainSet.Count);
+            TrainingOptions? training = (quantizer as QincoQuantizer)?.Options.Training ?? (quantizer as IvfQincoQuantizer)?.Options.Training;
+            string recipeNote = training is { } t
+                ? $", {(t.Schedule == ScheduleKind.WarmupCosine ? "warm-up cosine" : "plateau")} recipe (lr {t.LearningRate:G3}, batch {t.BatchSize})"
+                : string.Empty;
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"training {quantizer.Description} on {trainSet.Count} x {d} vectors{(valSet is null ? string.Empty : $", validating on {valSet.Count}")}"));
+                $"training {quantizer.Description} on {trainSet.Count} x {d} vectors{(trainSet is VectorFileSource ? $" read from {trainPath} batch by batch" : string.Empty)}{recipeNote}{(valSet is null ? string.Empty : $", validating on {valSet.Count}")}"));
             var watch = Stopwatch.StartNew();
             try
             {

@@ -14,7 +14,7 @@ namespace Qinco.Core;
 /// The set does not copy on <see cref="FromArray(float[], int)"/>: it wraps the caller's array, so later writes to
 /// that array are visible through the set. Use <see cref="Clone"/> for an independent copy.
 /// </remarks>
-public sealed class VectorSet : Matrix<float>
+public sealed class VectorSet : Matrix<float>, IVectorSource
 {
     /// <summary>Creates a zero-filled set of <paramref name="count"/> vectors of <paramref name="dimension"/> floats.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A negative count, a dimension below 1, or more than 2^31-1 floats in all.</exception>
@@ -33,6 +33,33 @@ public sealed class VectorSet : Matrix<float>
 
     /// <summary>Number of floats per vector (columns).</summary>
     public int Dimension => Columns;
+
+    /// <inheritdoc/>
+    public void ReadRange(int first, int count, Span<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Count - first, nameof(count));
+        AsSpan(first, count).CopyTo(destination);
+    }
+
+    /// <inheritdoc/>
+    public void ReadRows(ReadOnlySpan<int> rows, Span<float> destination)
+    {
+        int d = Dimension;
+        if (destination.Length < (long)rows.Length * d)
+        {
+            throw new ArgumentException($"The destination holds {destination.Length} floats; {rows.Length} rows of {d} need {(long)rows.Length * d}.", nameof(destination));
+        }
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if ((uint)rows[i] >= (uint)Count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(rows), $"Row {rows[i]} is outside the {Count} vectors of the set.");
+            }
+            Row(rows[i]).CopyTo(destination.Slice(i * d, d));
+        }
+    }
 
     /// <summary>Wraps (without copying) a row-major array as a set of vectors of <paramref name="dimension"/> floats.</summary>
     /// <exception cref="ArgumentException">The array length is not a multiple of the dimension.</exception>

@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO;
+using Microsoft.Win32.SafeHandles;
 
 namespace Qinco.Core.IO;
 
@@ -195,30 +196,72 @@ internal sealed record FileLayout(
                 {
                     throw Error(Name, $"is truncated: it ended while reading rows {blockRow}..{blockRow + n - 1} (did it shrink while being read?).", ex);
                 }
-                for (int i = 0; i < n; i++)
-                {
-                    ReadOnlySpan<byte> row = block.Slice((int)(i * rowBytes), (int)rowBytes);
-                    if (PrefixBytes == 4)
-                    {
-                        int declared = BinaryPrimitives.ReadInt32LittleEndian(row);
-                        if (declared != Columns)
-                        {
-                            throw InconsistentRow(Name, blockRow + i, declared, Columns);
-                        }
-                        row = row[4..];
-                    }
-                    int bad = decode(row, destination.Slice((done + i) * Columns, Columns));
-                    if (bad >= 0)
-                    {
-                        throw Error(Name, $"row {blockRow + i}, column {bad} holds a {Describe(ElementType)} value outside the range of the requested type; read it with a wider type (e.g. ReadLongMatrix).");
-                    }
-                }
+                DecodeBlock(block, blockRow, n, destination.Slice(done * Columns, n * Columns), decode);
                 done += n;
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Reads rows <c>[firstRow, firstRow + rowCount)</c> into <paramref name="destination"/> with positional reads, which
+    /// do not move any file position: any number of threads may read through one handle at once.
+    /// </summary>
+    public void ReadRows<T>(SafeFileHandle handle, long firstRow, int rowCount, Span<T> destination, RowDecoder<T> decode)
+    {
+        long rowBytes = RowBytes;
+        int rowsPerBlock = (int)Math.Clamp(BlockBytes / rowBytes, 1, Math.Max(rowCount, 1));
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)(rowsPerBlock * rowBytes));
+        try
+        {
+            for (int done = 0; done < rowCount;)
+            {
+                int n = Math.Min(rowsPerBlock, rowCount - done);
+                Span<byte> block = buffer.AsSpan(0, (int)(n * rowBytes));
+                long blockRow = firstRow + done;
+                for (int read = 0; read < block.Length;)
+                {
+                    int got = RandomAccess.Read(handle, block[read..], DataStart + (blockRow * rowBytes) + read);
+                    if (got == 0)
+                    {
+                        throw Error(Name, $"is truncated: it ended while reading rows {blockRow}..{blockRow + n - 1} (did it shrink while being read?).");
+                    }
+                    read += got;
+                }
+                DecodeBlock(block, blockRow, n, destination.Slice(done * Columns, n * Columns), decode);
+                done += n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Checks the TEXMEX prefix of each of <paramref name="rowCount"/> rows read in <paramref name="block"/> and decodes their values.</summary>
+    private void DecodeBlock<T>(ReadOnlySpan<byte> block, long blockRow, int rowCount, Span<T> destination, RowDecoder<T> decode)
+    {
+        int rowBytes = (int)RowBytes;
+        for (int i = 0; i < rowCount; i++)
+        {
+            ReadOnlySpan<byte> row = block.Slice(i * rowBytes, rowBytes);
+            if (PrefixBytes == 4)
+            {
+                int declared = BinaryPrimitives.ReadInt32LittleEndian(row);
+                if (declared != Columns)
+                {
+                    throw InconsistentRow(Name, blockRow + i, declared, Columns);
+                }
+                row = row[4..];
+            }
+            int bad = decode(row, destination.Slice(i * Columns, Columns));
+            if (bad >= 0)
+            {
+                throw Error(Name, $"row {blockRow + i}, column {bad} holds a {Describe(ElementType)} value outside the range of the requested type; read it with a wider type (e.g. ReadLongMatrix).");
+            }
         }
     }
 }

@@ -44,11 +44,10 @@ public static class VectorFile
 
     /// <summary>Rows, dimension and element type of a file, from its header and length, without reading the data.</summary>
     /// <exception cref="VectorFileException">An unknown extension, or a truncated or corrupt header.</exception>
-    public static VectorFileInfo GetInfo(string path)
-    {
-        VectorFileFormat format = FormatOf(path);
-        return ReadFile(path, stream => FileLayout.Parse(stream, path, format).Info);
-    }
+    public static VectorFileInfo GetInfo(string path) => ParseLayout(path, FormatOf(path)).Info;
+
+    /// <summary>The checked layout of the file at <paramref name="path"/>.</summary>
+    internal static FileLayout ParseLayout(string path, VectorFileFormat format) => ReadFile(path, stream => FileLayout.Parse(stream, path, format));
 
     /// <summary>Rows, dimension and element type of a file in <paramref name="stream"/> (from its current position).</summary>
     /// <exception cref="VectorFileException">A truncated or corrupt header.</exception>
@@ -370,7 +369,7 @@ public static class VectorFile
     /// any type, int32 and int64 convert into each other (a value outside the target range is reported); float32 and
     /// the integers do not mix, and only uint8 reads as bytes.
     /// </summary>
-    private static RowDecoder<T> DecoderFor<T>(FileLayout layout)
+    internal static RowDecoder<T> DecoderFor<T>(FileLayout layout)
         where T : unmanaged, INumberBase<T>
     {
         VectorElementType target = FileLayout.ElementTypeOf<T>();

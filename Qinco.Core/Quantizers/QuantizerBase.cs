@@ -82,7 +82,7 @@ public abstract class QuantizerBase : IQuantizer
     /// <summary>2^120: the largest training magnitude (and the inverse of the smallest non-zero one) whose power-of-two scale a model file records exactly.</summary>
     private static readonly float MaxTrainingMagnitude = MathF.ScaleB(1f, 120);
 
-    /// <summary>The fewest training vectors <see cref="Fit"/> accepts (one per codeword: K).</summary>
+    /// <summary>The fewest training vectors <see cref="Fit(VectorSet, VectorSet?, IProgress{FitProgress}?, CancellationToken)"/> accepts (one per codeword: K).</summary>
     private protected virtual int MinimumTrainingVectors => CodebookSize;
 
     /// <inheritdoc/>
@@ -94,17 +94,93 @@ public abstract class QuantizerBase : IQuantizer
         {
             CheckSet(validation, nameof(validation), allowEmpty: true);
         }
-        float largest = Math.Abs(TensorPrimitives.MaxMagnitude(train.Data));
+        CheckTrainingMagnitude(Math.Abs(TensorPrimitives.MaxMagnitude(train.Data)));
+        CheckTrainingCount(train.Count);
+        FitCore(train, validation, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Learns the quantizer from vectors read from <paramref name="train"/> chunk by chunk, without holding them all: a
+    /// training set larger than memory (<see cref="IO.VectorFileSource"/>). The source is read once to check it (dimension,
+    /// finite values, magnitude) before any work. QINCo and IVF-QINCo train on every row, read batch by batch; their RQ
+    /// initialisation (and IVF-QINCo's residuals) uses all rows up to 500,000 and a seeded uniform sample of 500,000
+    /// beyond; RQ trains on the same sample. With at most 500,000 rows the result is bit-identical to
+    /// <see cref="Fit(VectorSet, VectorSet?, IProgress{FitProgress}?, CancellationToken)"/> on the same rows and options.
+    /// </summary>
+    /// <exception cref="ArgumentException">Empty source, wrong dimension, a NaN/Inf value (its row is named), a largest magnitude outside 2^-120..2^120, or too few vectors.</exception>
+    /// <exception cref="IO.VectorFileException">The file behind the source cannot be read.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (QINCo keeps its best model once an epoch has been validated, as <c>Fit</c>).</exception>
+    public void Fit(IVectorSource train, VectorSet? validation = null, IProgress<FitProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (train is VectorSet set)
+        {
+            Fit(set, validation, progress, cancellationToken);
+            return;
+        }
+        if (validation is not null)
+        {
+            CheckSet(validation, nameof(validation), allowEmpty: true);
+        }
+        CheckTrainingSource(train, cancellationToken);
+        FitCore(train, validation, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Learns the quantizer from a checked source that is not an in-memory set. By default: from
+    /// <see cref="VectorSources.MaxInMemoryRows"/> rows at most (all, or a seeded sample), read into memory.
+    /// </summary>
+    private protected virtual void FitCore(IVectorSource train, VectorSet? validation, IProgress<FitProgress>? progress, CancellationToken cancellationToken) =>
+        FitCore(VectorSources.Read(train, VectorSources.SampleRows(train.Count, VectorSources.MaxInMemoryRows, FitSeed)), validation, progress, cancellationToken);
+
+    /// <summary>The seed of the quantizer's random draws (k-means, samples).</summary>
+    private protected abstract int FitSeed { get; }
+
+    /// <summary>
+    /// Checks a training source before any work: the dimension, at least <see cref="MinimumTrainingVectors"/> rows, every
+    /// value finite (read chunk by chunk; the first bad row is named) and the largest magnitude.
+    /// </summary>
+    private protected void CheckTrainingSource(IVectorSource train, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (train.Dimension != Dimension)
+        {
+            throw new ArgumentException($"The vectors have dimension {train.Dimension}, but the quantizer was built for dimension {Dimension}.", nameof(train));
+        }
+        if (train.Count == 0)
+        {
+            throw new ArgumentException("The training set is empty.", nameof(train));
+        }
+        CheckTrainingCount(train.Count);
+        float largest = 0;
+        VectorSources.ForEachChunk(train, train.Count, (first, chunk) =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int bad = FiniteCheck.IndexOfNonFinite(chunk);
+            if (bad >= 0)
+            {
+                throw new ArgumentException($"Vector {first + (bad / Dimension)}, component {bad % Dimension} is {chunk[bad]}: every value must be finite.", nameof(train));
+            }
+            largest = Math.Max(largest, Math.Abs(TensorPrimitives.MaxMagnitude(chunk)));
+        });
+        CheckTrainingMagnitude(largest);
+    }
+
+    private void CheckTrainingMagnitude(float largest)
+    {
         if (largest > MaxTrainingMagnitude || (largest != 0 && largest < MathF.ScaleB(1f, -120)))
         {
             throw new ArgumentException(FormattableString.Invariant(
-                $"The training vectors' largest magnitude is {largest:G3}; {Description} trains on data whose largest magnitude lies within 2^-120..2^120 (about 7.5e-37..1.3e36), so that its saved model keeps the data's scale exactly. Rescale the data."), nameof(train));
+                $"The training vectors' largest magnitude is {largest:G3}; {Description} trains on data whose largest magnitude lies within 2^-120..2^120 (about 7.5e-37..1.3e36), so that its saved model keeps the data's scale exactly. Rescale the data."), "train");
         }
-        if (train.Count < MinimumTrainingVectors)
+    }
+
+    private void CheckTrainingCount(int count)
+    {
+        if (count < MinimumTrainingVectors)
         {
-            throw new ArgumentException($"{Description} needs at least {MinimumTrainingVectors} training vectors ({CodebookSize} codewords per step); got {train.Count}. Use fewer codebook bits or more data.", nameof(train));
+            throw new ArgumentException($"{Description} needs at least {MinimumTrainingVectors} training vectors ({CodebookSize} codewords per step); got {count}. Use fewer codebook bits or more data.", "train");
         }
-        FitCore(train, validation, progress, cancellationToken);
     }
 
     /// <inheritdoc/>

@@ -6,6 +6,29 @@ namespace Qinco.Core;
 /// <summary>Array and file conveniences over the span-based <see cref="IQuantizer"/> methods.</summary>
 public static class QuantizerExtensions
 {
+    /// <summary>
+    /// Fits <paramref name="quantizer"/> on vectors read from <paramref name="train"/> chunk by chunk, e.g. a
+    /// <see cref="IO.VectorFileSource"/> over a file larger than memory; see
+    /// <see cref="QuantizerBase.Fit(IVectorSource, VectorSet?, IProgress{FitProgress}?, System.Threading.CancellationToken)"/>.
+    /// An in-memory <see cref="VectorSet"/> is fitted as <see cref="IQuantizer.Fit"/> does.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A quantizer of another library given a source that is not a <see cref="VectorSet"/>.</exception>
+    public static void Fit(this IQuantizer quantizer, IVectorSource train, VectorSet? validation = null, IProgress<FitProgress>? progress = null, System.Threading.CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(quantizer);
+        switch (quantizer, train)
+        {
+            case (QuantizerBase library, _):
+                library.Fit(train, validation, progress, cancellationToken);
+                break;
+            case (_, VectorSet set):
+                quantizer.Fit(set, validation, progress, cancellationToken);
+                break;
+            default:
+                throw new NotSupportedException($"{quantizer.GetType().Name} fits only in-memory VectorSets; read the training vectors with VectorFile.Read.");
+        }
+    }
+
     /// <summary>Encodes a set of vectors into a <see cref="CodeSet"/> of <c>vectors.Count</c> codes of the quantizer's <see cref="IQuantizer.Layout"/>.</summary>
     /// <exception cref="ArgumentException">The vectors have another dimension, or hold NaN/Inf.</exception>
     /// <exception cref="InvalidOperationException">The quantizer is not trained.</exception>

@@ -97,17 +97,20 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
         return list;
     }
 
-    /// <summary>Coarse k-means, frozen assignment, RQ on the residuals (§3.1), then the layers.</summary>
-    private protected override (QincoModel Model, int[]? Lists) Initialize(VectorSet train, IProgress<FitProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Coarse k-means, frozen assignment, RQ on the residuals (§3.1; of a sample beyond 500,000 rows), then the layers.</summary>
+    private protected override (QincoModel Model, int[]? Lists) Initialize(IVectorSource train, IProgress<FitProgress>? progress, CancellationToken cancellationToken)
     {
         (QincoModel model, int[]? lists) = InitializeForResume(train, progress, cancellationToken);
-        var residuals = new VectorSet(train.Count, Dimension);
-        for (int i = 0; i < train.Count; i++)
+        (VectorSet residuals, int[]? rows) = InitializationSample(train);
+        residuals = residuals == train ? residuals.Clone() : residuals;
+        var centroid = new float[Dimension];
+        for (int i = 0; i < residuals.Count; i++)
         {
             Span<float> row = residuals[i];
-            model.Codebook0.AsSpan(lists![i] * Dimension, Dimension).CopyTo(row);
-            model.Denormalise(row);
-            TensorPrimitives.Subtract(train.Row(i), row, row);
+            int list = lists![rows?[i] ?? i];
+            model.Codebook0.AsSpan(list * Dimension, Dimension).CopyTo(centroid);
+            model.Denormalise(centroid);
+            TensorPrimitives.Subtract(row, centroid, row);
         }
         InitializeCodebooksFromRq(model, residuals, firstStep: 1, progress, cancellationToken);
         model.InitializeLayers(Options.ZeroInitialization, Options.Seed);
@@ -115,7 +118,7 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
     }
 
     /// <summary>The coarse centroids and every training vector's list; the step parameters are zero.</summary>
-    private protected override (QincoModel Model, int[]? Lists) InitializeForResume(VectorSet train, IProgress<FitProgress>? progress, CancellationToken cancellationToken)
+    private protected override (QincoModel Model, int[]? Lists) InitializeForResume(IVectorSource train, IProgress<FitProgress>? progress, CancellationToken cancellationToken)
     {
         int n = train.Count, d = Dimension;
         int lists = Options.Lists ?? IvfQincoOptions.DefaultLists(n);
@@ -130,10 +133,32 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
         Layout = new CodeLayout(Steps, CodebookBits, ListBits(lists));
         progress?.Report(new FitProgress($"coarse k-means: {lists} lists", 0, 1, TimeSpan.Zero));
         QincoModel model = CreateModel(train, Steps + 1, lists);
-        float[] normalised = Normalise(model, train.Data); // k-means in the model's units: the data's magnitude does not matter
-        KMeansResult coarse = KMeans.Train(normalised, d, lists, new KMeansOptions { Iterations = Options.CoarseIterations, Seed = Options.Seed, Parallelism = Parallelism }, cancellationToken);
+        // k-means in the model's units (the data's magnitude does not matter), on the rows it samples, read when it asks.
+        void Gather(int[]? rows, Span<float> destination)
+        {
+            if (rows is null)
+            {
+                train.ReadRange(0, n, destination);
+            }
+            else
+            {
+                train.ReadRows(rows, destination);
+            }
+            model.Normalise(destination, destination);
+        }
+        KMeansResult coarse = KMeans.Train(n, d, lists, Gather, new KMeansOptions { Iterations = Options.CoarseIterations, Seed = Options.Seed, Parallelism = Parallelism }, cancellationToken);
         coarse.Centroids.AsSpan().CopyTo(model.Codebook0);
-        return (model, NearestLists(model, normalised, n));
+        var labels = new int[n];
+        VectorSources.ForEachChunk(train, n, (first, chunk) =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = chunk.Length / d;
+            using var lease = Pool.Lease(chunk.Length, out float[] normalised);
+            model.Normalise(chunk, normalised);
+            Distances.AssignNearest(normalised.AsSpan(0, chunk.Length), model.Codebook0, count, model.FirstCodebookSize, d, labels.AsSpan(first, count), new float[count],
+                Parallelism.MaxDegreeOfParallelism, DistanceForm.Direct);
+        });
+        return (model, labels);
     }
 
     private protected override QincoQuantizerBase WithOptions(QincoOptions options) => new IvfQincoQuantizer((IvfQincoOptions)options);

@@ -123,8 +123,12 @@ public interface IQincoTrainingSource
     /// <summary>What the loss sums: every step's error (<see cref="QincoLoss.AllSteps"/>) or the last one's.</summary>
     QincoLoss Loss { get; }
 
-    /// <summary>The training vectors in normalised units (divided by the scale), row-major [TrainingRowCount, D].</summary>
-    ReadOnlyMemory<float> TrainingVectors { get; }
+    /// <summary>
+    /// Copies the training rows numbered <paramref name="rows"/> into <paramref name="destination"/> in normalised units
+    /// (the model's normalisation applied), row-major [rows.Length, D]. The rows may be read from a file when asked (a
+    /// streamed fit), so read each batch's rows, not the whole set; safe from several threads at once.
+    /// </summary>
+    void ReadTrainingRows(ReadOnlySpan<int> rows, Span<float> destination);
 
     /// <summary>
     /// IVF-QINCo: the frozen list (step-0 code) of every training row, [TrainingRowCount]; encoding then starts at step 1

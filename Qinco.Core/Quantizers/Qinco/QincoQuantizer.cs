@@ -55,16 +55,16 @@ public sealed class QincoQuantizer : QincoQuantizerBase
     public QincoQuantizer WithEncoding(int beamWidth, int? candidates = null) =>
         (QincoQuantizer)WithSearch(new EncoderSearch(beamWidth, candidates ?? Options.Search.Candidates));
 
-    /// <summary>RQ initialisation on the raw training set (§1.7), then the layers.</summary>
-    private protected override (QincoModel Model, int[]? Lists) Initialize(VectorSet train, IProgress<FitProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>RQ initialisation on the raw training set (§1.7; a sample beyond 500,000 rows), then the layers.</summary>
+    private protected override (QincoModel Model, int[]? Lists) Initialize(IVectorSource train, IProgress<FitProgress>? progress, CancellationToken cancellationToken)
     {
         (QincoModel model, _) = InitializeForResume(train, progress, cancellationToken);
-        InitializeCodebooksFromRq(model, train, firstStep: 0, progress, cancellationToken);
+        InitializeCodebooksFromRq(model, InitializationSample(train).Rows, firstStep: 0, progress, cancellationToken);
         model.InitializeLayers(Options.ZeroInitialization, Options.Seed);
         return (model, null);
     }
 
-    private protected override (QincoModel Model, int[]? Lists) InitializeForResume(VectorSet train, IProgress<FitProgress>? progress, CancellationToken cancellationToken) =>
+    private protected override (QincoModel Model, int[]? Lists) InitializeForResume(IVectorSource train, IProgress<FitProgress>? progress, CancellationToken cancellationToken) =>
         (CreateModel(train, Steps), null);
 
     private protected override QincoQuantizerBase WithOptions(QincoOptions options) => new QincoQuantizer(options);

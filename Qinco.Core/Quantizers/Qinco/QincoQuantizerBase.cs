@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using System.Numerics.Tensors;
 using System.Threading;
 using Microsoft.Extensions.Logging;
@@ -92,17 +93,29 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     /// the result is bit-identical to an uninterrupted run.
     /// </summary>
     /// <exception cref="ArgumentException">Bad input, or a checkpoint of another model shape or other training options.</exception>
-    public void ResumeFit(VectorSet train, VectorSet? validation, TrainingCheckpoint checkpoint, IProgress<FitProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="train">The training vectors, in memory or streamed (<see cref="IO.VectorFileSource"/>), as given to the interrupted fit.</param>
+    /// <param name="validation">The validation set of the interrupted fit.</param>
+    /// <param name="checkpoint">Where the interrupted training stood.</param>
+    /// <param name="progress">Optional progress reports.</param>
+    /// <param name="cancellationToken">Stops training between optimiser steps.</param>
+    public void ResumeFit(IVectorSource train, VectorSet? validation, TrainingCheckpoint checkpoint, IProgress<FitProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        CheckSet(train, nameof(train), allowEmpty: false);
+        if (train is VectorSet set)
+        {
+            CheckSet(set, nameof(train), allowEmpty: false);
+        }
+        else
+        {
+            CheckTrainingSource(train, cancellationToken);
+        }
         if (validation is not null)
         {
             CheckSet(validation, nameof(validation), allowEmpty: false);
         }
         var clock = Stopwatch.StartNew();
         (QincoModel model, int[]? lists) = InitializeForResume(train, progress, cancellationToken);
-        Train(model, CreateTrainingModel(model, lists, train, validation), checkpoint, progress, clock, ValidationLabel(train, validation), cancellationToken);
+        Train(model, CreateTrainingModel(model, lists, train, validation), checkpoint, progress, clock, ValidationLabel(train.Count, validation), cancellationToken);
     }
 
     /// <remarks>
@@ -112,7 +125,11 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     /// afterwards, <see cref="LastTraining"/> says it was cancelled); a cancellation before that, or during the
     /// initialisation, throws <see cref="OperationCanceledException"/> and leaves the quantizer untrained.
     /// </remarks>
-    private protected override void FitCore(VectorSet train, VectorSet? validation, IProgress<FitProgress>? progress, CancellationToken cancellationToken)
+    private protected override void FitCore(VectorSet train, VectorSet? validation, IProgress<FitProgress>? progress, CancellationToken cancellationToken) =>
+        FitCore((IVectorSource)train, validation, progress, cancellationToken);
+
+    /// <summary>The same fit whether the rows are in memory or streamed: the trainer reads each batch's rows from <paramref name="train"/>.</summary>
+    private protected override void FitCore(IVectorSource train, VectorSet? validation, IProgress<FitProgress>? progress, CancellationToken cancellationToken)
     {
         if (validation is { Count: 0 })
         {
@@ -124,7 +141,7 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
         // The trainer validates the start itself when it keeps it as a candidate; measure it here only otherwise.
         double? initialMse = Settings.Training.ValidateInitialParameters ? null : trainingModel.Validate(cancellationToken);
         LogInitialised(model.ParameterCount, clock.Elapsed.TotalSeconds);
-        Train(model, trainingModel, null, progress, clock, ValidationLabel(train, validation), cancellationToken);
+        Train(model, trainingModel, null, progress, clock, ValidationLabel(train.Count, validation), cancellationToken);
         InitialValidationMse = initialMse ?? LastTraining!.InitialValidationMetric;
     }
 
@@ -139,10 +156,22 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     /// The untrained model: codebooks from an RQ (on the raw data, or on the residuals to the IVF centroids) and layers
     /// per <see cref="QincoOptions.ZeroInitialization"/>; for IVF also every training vector's list (frozen, §3.1).
     /// </summary>
-    private protected abstract (QincoModel Model, int[]? Lists) Initialize(VectorSet train, IProgress<FitProgress>? progress, CancellationToken cancellationToken);
+    private protected abstract (QincoModel Model, int[]? Lists) Initialize(IVectorSource train, IProgress<FitProgress>? progress, CancellationToken cancellationToken);
 
     /// <summary>The model to resume training into: its frozen parts as <see cref="Initialize"/> made them; the trained ones are overwritten by the checkpoint.</summary>
-    private protected abstract (QincoModel Model, int[]? Lists) InitializeForResume(VectorSet train, IProgress<FitProgress>? progress, CancellationToken cancellationToken);
+    private protected abstract (QincoModel Model, int[]? Lists) InitializeForResume(IVectorSource train, IProgress<FitProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The rows the RQ initialisation trains on (<see cref="VectorSources.MaxInMemoryRows"/> at most: all, or a sample drawn
+    /// from the seed) and their row numbers (null: all rows, in order).
+    /// </summary>
+    private protected (VectorSet Rows, int[]? RowNumbers) InitializationSample(IVectorSource train)
+    {
+        int[]? rows = VectorSources.SampleRows(train.Count, VectorSources.MaxInMemoryRows, Settings.Seed);
+        return (VectorSources.Read(train, rows), rows);
+    }
+
+    private protected override int FitSeed => Settings.Seed;
 
     /// <summary>A new untrained quantizer of the same kind with <paramref name="options"/>.</summary>
     private protected abstract QincoQuantizerBase WithOptions(QincoOptions options);
@@ -275,28 +304,36 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     /// QINCo1 divides by the largest training value, or max |x| (§1.1); QINCo2 subtracts the per-dimension mean and
     /// divides by the standard deviation of all entries, both over the first 100,000 training vectors (§5.2).
     /// </summary>
-    private protected QincoModel CreateModel(VectorSet train, int steps, int? firstCodebookSize = null)
+    private protected QincoModel CreateModel(IVectorSource train, int steps, int? firstCodebookSize = null)
     {
-        ReadOnlySpan<float> data = train.Data;
+        int d = Dimension;
         if (Settings.Version == QincoVersion.Qinco1)
         {
-            float max = TensorPrimitives.Max(data);
-            float scale = max > 0 ? max : TensorPrimitives.MaxMagnitude(data) is var m && m != 0 ? MathF.Abs(m) : 1f;
+            float max = float.NegativeInfinity, magnitude = 0;
+            VectorSources.ForEachChunk(train, train.Count, (_, chunk) =>
+            {
+                max = Math.Max(max, TensorPrimitives.Max(chunk));
+                magnitude = Math.Max(magnitude, MathF.Abs(TensorPrimitives.MaxMagnitude(chunk)));
+            });
+            float scale = max > 0 ? max : magnitude != 0 ? magnitude : 1f;
             return QincoModel.Zeros(Settings.StepShape, steps, scale, null, firstCodebookSize);
         }
-        int d = Dimension, rows = Math.Min(train.Count, 100_000);
+        int rows = Math.Min(train.Count, 100_000);
         var mean = new double[d];
         double total = 0, squares = 0;
-        for (int i = 0; i < rows; i++)
+        VectorSources.ForEachChunk(train, rows, (_, chunk) =>
         {
-            ReadOnlySpan<float> row = train.Row(i);
-            for (int j = 0; j < d; j++)
+            for (int i = 0; i < chunk.Length; i += d)
             {
-                mean[j] += row[j];
-                total += row[j];
-                squares += (double)row[j] * row[j];
+                ReadOnlySpan<float> row = chunk.Slice(i, d);
+                for (int j = 0; j < d; j++)
+                {
+                    mean[j] += row[j];
+                    total += row[j];
+                    squares += (double)row[j] * row[j];
+                }
             }
-        }
+        });
         double count = (double)rows * d, average = total / count;
         double std = Math.Sqrt(Math.Max(0, (squares / count) - (average * average)));
         float[] mu = Array.ConvertAll(mean, v => (float)(v / rows));
@@ -311,16 +348,16 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
         return result;
     }
 
-    private QincoTrainingModel CreateTrainingModel(QincoModel model, int[]? lists, VectorSet train, VectorSet? validation)
+    private QincoTrainingModel CreateTrainingModel(QincoModel model, int[]? lists, IVectorSource train, VectorSet? validation)
     {
-        VectorSet validationSet = validation ?? train.Slice(0, Math.Min(train.Count, 2048));
-        return new QincoTrainingModel(model, Normalise(model, train.Data), Normalise(model, validationSet.Data), Parallelism.Threads,
+        VectorSet validationSet = validation ?? VectorSources.Read(train, [.. Enumerable.Range(0, Math.Min(train.Count, 2048))]);
+        return new QincoTrainingModel(model, train, Normalise(model, validationSet.Data), Parallelism.Threads,
             Settings.Search, FirstBeams, Settings.Loss == QincoLoss.FinalStep, lists, Settings.Seed);
     }
 
     /// <summary>What the validation metric is measured on, for progress lines.</summary>
-    private static string ValidationLabel(VectorSet train, VectorSet? validation) =>
-        validation is null ? FormattableString.Invariant($"MSE on the first {Math.Min(train.Count, 2048)} training rows") : "val MSE";
+    private static string ValidationLabel(int trainingRows, VectorSet? validation) =>
+        validation is null ? FormattableString.Invariant($"MSE on the first {Math.Min(trainingRows, 2048)} training rows") : "val MSE";
 
     private void Train(QincoModel model, QincoTrainingModel trainingModel, TrainingCheckpoint? checkpoint, IProgress<FitProgress>? progress, Stopwatch clock, string validationLabel, CancellationToken cancellationToken)
     {

@@ -53,6 +53,20 @@ public abstract class QincoBuilderBase<TBuilder, TOptions, TQuantizer> : Quantiz
     /// <summary>Beam width of the RQ that initialises the codebooks (default 5; the QINCo1 reference uses 1).</summary>
     public TBuilder WithInitializationBeamWidth(int beamWidth) => Set((TOptions)((QincoOptions)Options with { InitializationBeamWidth = beamWidth }));
 
+    /// <summary>
+    /// The training recipe (<see cref="QincoOptions.WithTrainingRecipe"/>): <see cref="QincoTrainingRecipe.Plateau"/>
+    /// (QINCo1's default) or <see cref="QincoTrainingRecipe.WarmupCosine"/> (QINCo2's). Keeps the workers, budget and seed;
+    /// call <see cref="WithTraining"/> afterwards to change single settings.
+    /// </summary>
+    public TBuilder WithTrainingRecipe(QincoTrainingRecipe recipe) => Set((TOptions)Options.WithTrainingRecipe(recipe));
+
+    /// <summary>
+    /// The recipe <see cref="QincoOptions.ChooseRecipe"/> picks for <paramref name="trainingRows"/> training vectors
+    /// (warm-up cosine from <see cref="QincoOptions.LargeTrainingSetRows"/> on, the plateau recipe below).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="trainingRows"/> is negative.</exception>
+    public TBuilder WithTrainingRecipeFor(long trainingRows) => WithTrainingRecipe(QincoOptions.ChooseRecipe(trainingRows));
+
     /// <summary>Adjusts the training settings, e.g. <c>t =&gt; t.LearningRate(1e-3).MaxEpochs(200).Workers(2)</c>.</summary>
     public TBuilder WithTraining(Func<TrainingBuilder, TrainingBuilder> configure)
     {

@@ -15,7 +15,7 @@ namespace Qinco.Core;
 internal sealed class QincoTrainingModel : ITrainableModel, IQincoTrainingSource
 {
     private readonly QincoModel _model;
-    private readonly float[] _train; // normalised [n, D]
+    private readonly IVectorSource _train; // raw rows, normalised batch by batch
     private readonly float[] _validation; // normalised [nv, D]
     private readonly int _threads;
     private readonly EncoderSearch _search;
@@ -24,11 +24,11 @@ internal sealed class QincoTrainingModel : ITrainableModel, IQincoTrainingSource
     private readonly int[]? _trainingLists;
     private readonly DeadCodewordReset? _reset;
 
-    public QincoTrainingModel(QincoModel model, float[] normalisedTrain, float[] normalisedValidation, int threads, EncoderSearch search, int firstBeams, bool finalStepOnly, int[]? trainingLists, int seed)
+    public QincoTrainingModel(QincoModel model, IVectorSource train, float[] normalisedValidation, int threads, EncoderSearch search, int firstBeams, bool finalStepOnly, int[]? trainingLists, int seed)
     {
         _reset = model.StepShape.Preselection ? new DeadCodewordReset(model, seed) : null;
         _model = model;
-        _train = normalisedTrain;
+        _train = train;
         _validation = normalisedValidation;
         _threads = threads;
         _search = search;
@@ -48,7 +48,7 @@ internal sealed class QincoTrainingModel : ITrainableModel, IQincoTrainingSource
 
     public ParameterSet Parameters { get; }
 
-    public int TrainingRowCount => _train.Length / _model.Dimension;
+    public int TrainingRowCount => _train.Count;
 
     /// <inheritdoc/>
     public QincoModelDescription Model => _model.Describe(_search, _firstBeams, copy: false);
@@ -57,7 +57,12 @@ internal sealed class QincoTrainingModel : ITrainableModel, IQincoTrainingSource
     public QincoLoss Loss => _finalStepOnly ? QincoLoss.FinalStep : QincoLoss.AllSteps;
 
     /// <inheritdoc/>
-    public ReadOnlyMemory<float> TrainingVectors => _train;
+    public void ReadTrainingRows(ReadOnlySpan<int> rows, Span<float> destination)
+    {
+        int count = rows.Length * _model.Dimension;
+        _train.ReadRows(rows, destination);
+        _model.Normalise(destination[..count], destination[..count]);
+    }
 
     /// <inheritdoc/>
     public ReadOnlyMemory<int> TrainingLists => _trainingLists ?? [];
@@ -120,14 +125,11 @@ internal sealed class QincoTrainingModel : ITrainableModel, IQincoTrainingSource
                 _codes = new int[n * steps];
             }
             int[]? lists = _owner._trainingLists;
-            for (int i = 0; i < n; i++)
+            _owner.ReadTrainingRows(rows, _x);
+            for (int i = 0; lists is not null && i < n; i++)
             {
-                _owner._train.AsSpan(rows[i] * d, d).CopyTo(_x.AsSpan(i * d, d));
-                if (lists is not null)
-                {
-                    _codes[i * steps] = lists[rows[i]];
-                    _model.Codebook0.AsSpan(lists[rows[i]] * d, d).CopyTo(_start.AsSpan(i * d, d));
-                }
+                _codes[i * steps] = lists[rows[i]];
+                _model.Codebook0.AsSpan(lists[rows[i]] * d, d).CopyTo(_start.AsSpan(i * d, d));
             }
             cancellationToken.ThrowIfCancellationRequested();
             _model.RefreshTables(_tables, threads: 1);

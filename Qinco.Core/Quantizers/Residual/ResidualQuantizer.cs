@@ -54,6 +54,8 @@ public sealed partial class ResidualQuantizer : QuantizerBase
     /// <inheritdoc/>
     public override EncoderSearch Search => new(Options.BeamWidth);
 
+    private protected override int FitSeed => Options.Seed;
+
     /// <summary>Vectors per encode tile: fewer for wider beams, so a tile's beam state stays cache-sized.</summary>
     private protected override int EncodeTileVectors => Math.Max(16, 4096 / Options.BeamWidth);
 
