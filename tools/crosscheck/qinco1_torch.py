@@ -120,6 +120,16 @@ class Qinco1(nn.Module):
         return out
 
 
+def train_step(model, optimizer, x):
+    """One optimiser step of the reference recipe: greedy exhaustive encoding without gradient, then the summed error
+    of every prefix per dimension (ALGORITHM.md §1.6), backward, Adam."""
+    codes = model.encode(x)
+    loss = sum(((x - xh) ** 2).sum() for xh in model.decode_all_steps(codes)) / (x.shape[0] * x.shape[1])
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=0)
@@ -174,12 +184,7 @@ def main():
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)  # re-created every epoch, as the reference
         order = np.arange(len(xt)) if a.no_shuffle else np.random.RandomState(123 + epoch).permutation(len(xt))
         for s in range(0, len(order), a.batch):
-            x = xt_n[order[s:s + a.batch]]
-            codes = model.encode(x)
-            loss = sum(((x - xh) ** 2).sum() for xh in model.decode_all_steps(codes)) / (x.shape[0] * x.shape[1])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            train_step(model, optimizer, xt_n[order[s:s + a.batch]])
         with torch.no_grad():
             val = mse(xval)[0]
         history.append(val)  # unrounded: the plateau rule compares these with best

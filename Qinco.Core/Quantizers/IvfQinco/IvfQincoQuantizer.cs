@@ -17,7 +17,7 @@ namespace Qinco.Core;
 /// <remarks>
 /// <list type="table">
 /// <item><term>code size</term><description><c>ceil((ceil(log2 N) + M * bits) / 8)</c> bytes: the list number, then the steps (<see cref="CodeLayout.ListBits"/>)</description></item>
-/// <item><term>training</term><description>coarse k-means (<see cref="IvfQincoOptions.CoarseIterations"/> Lloyd iterations, at most 256 sampled points per centroid), a frozen assignment of every training vector to its nearest centroid, RQ on the residuals for the step codebooks, then QINCo training with the centroids frozen</description></item>
+/// <item><term>training</term><description>coarse k-means (<see cref="IvfQincoOptions.CoarseIterations"/> Lloyd iterations, at most 256 sampled points per centroid and, beyond that, at most max(500,000, 64 per centroid) points), a frozen assignment of every training vector to its nearest centroid, RQ on the residuals for the step codebooks, then QINCo training with the centroids frozen</description></item>
 /// <item><term>encoding</term><description>the exact nearest centroid (or the <see cref="IvfQincoOptions.ProbedLists"/> nearest, each starting a beam), then QINCo's beam search over the M steps</description></item>
 /// <item><term>prefix decoding</term><description><c>Decode(codes, steps: 0)</c> gives the centroid; m steps the reconstruction after the centroid and m steps</description></item>
 /// <item><term>determinism, thread safety</term><description>as <see cref="QincoQuantizer"/></description></item>
@@ -146,7 +146,16 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
             }
             model.Normalise(destination, destination);
         }
-        KMeansResult coarse = KMeans.Train(n, d, lists, Gather, new KMeansOptions { Iterations = Options.CoarseIterations, Seed = Options.Seed, Parallelism = Parallelism }, cancellationToken);
+        // Faiss' 256 points per centroid, fewer when that would hold more than max(500,000, 64 per centroid) rows at once:
+        // 10,000,000 rows into 16,384 lists sample 1,048,576 (537 MB at d = 128), not 4,194,304.
+        int pointsPerCentroid = (int)Math.Min(256, (Math.Max(VectorSources.MaxInMemoryRows, 64L * lists) + lists - 1) / lists);
+        KMeansResult coarse = KMeans.Train(n, d, lists, Gather, new KMeansOptions
+        {
+            Iterations = Options.CoarseIterations,
+            Seed = Options.Seed,
+            MaxPointsPerCentroid = pointsPerCentroid,
+            Parallelism = Parallelism,
+        }, cancellationToken);
         coarse.Centroids.AsSpan().CopyTo(model.Codebook0);
         var labels = new int[n];
         VectorSources.ForEachChunk(train, n, (first, chunk) =>
