@@ -200,6 +200,28 @@ public sealed class CliTests : TempFiles
         Assert.That(greedyJson.RootElement.GetProperty("mse").GetDouble(), Is.EqualTo(expected).Within(1e-9).Percent);
     }
 
+    [TestCase("auto", "plateau recipe (lr 0.0001, batch 256)")]
+    [TestCase("cosine", "warm-up cosine recipe (lr 0.0008, batch 1024)")]
+    [TestCase("plateau", "plateau recipe (lr 0.0001, batch 256)")]
+    public void Train_Qinco_SaysItReadsTheFileBatchByBatch_AndWhichRecipeItUses(string recipe, string expected)
+    {
+        var (data, _, _) = WriteData();
+        string model = PathOf("qinco.qinco");
+        CliOutcome train = Run("train", "--method", "qinco", "--recipe", recipe, "--train", data, "--train-rows", "0:500", "--steps", "2", "--codebook-bits", "4",
+            "--blocks", "1", "--hidden", "8", "--max-epochs", "1", "--threads", "1", "--out", model);
+        Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
+        Assert.That(train.Error, Does.Contain("on 500 x ").And.Contain("batch by batch").And.Contain(expected));
+        Assert.That(Quantizer.Load(model).IsTrained, Is.True);
+    }
+
+    [Test]
+    public void Train_RecipeAppliesOnlyToQincoMethods()
+    {
+        CliOutcome outcome = Run("train", "--method", "rq", "--train", "a.fvecs", "--recipe", "cosine", "--out", "m");
+        Assert.That(outcome.ExitCode, Is.EqualTo(2));
+        Assert.That(outcome.Error, Does.Contain("--recipe applies only to --method qinco"));
+    }
+
     [TestCase("train", "--method", "pq", "--train", "a.fvecs", "--out", "m")]
     [TestCase("train", "--method", "rq", "--out", "m")]
     [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--out", "m", "--blocks", "2")]
