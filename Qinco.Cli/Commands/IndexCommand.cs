@@ -138,6 +138,12 @@ internal static class IndexCommand
             string pairwiseText = string.Empty;
             if (parse.GetValue(pairwise))
             {
+                if (fitCodes.Count < PairwiseDecoder.Cells)
+                {
+                    // Each codebook is 65,536 cells of D floats whatever the data: on fewer fit vectors most cells stay empty.
+                    context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"warning: --pairwise fits codebooks of {PairwiseDecoder.Cells:N0} cells ({(long)PairwiseDecoder.Cells * codec.Dimension * 4 >> 20} MiB each, up to --pairwise-max-mb {parse.GetValue(pairwiseMegabytes)}) on {fitCodes.Count:N0} fit vectors: most cells stay empty and the decoder gains little; fit it on at least {PairwiseDecoder.Cells:N0} vectors (--train), or lower --pairwise-max-mb."));
+                }
                 var watch = Stopwatch.StartNew();
                 float[] residuals = IvfIndex.Residuals(codec, fitVectors.Data, fitLists);
                 var options = new PairwiseDecoderOptions { MaxBytes = parse.GetValue(pairwiseMegabytes) * (1L << 20), MaxDegreeOfParallelism = threadCount };

@@ -49,6 +49,20 @@ public sealed class IndexCliTests : TempFiles
     }
 
     [Test]
+    public void PairwiseOnFewFitVectors_Warns_AndStillBuilds()
+    {
+        var (data, _, _) = Data();
+        string centroids = PathOf("c.fvecs"), model = PathOf("rq.qinco"), index = PathOf("index.qidx");
+        Assert.That(Run("index", "centroids", "--train", data, "--train-rows", "0:1000", "--lists", "4", "--threads", "1", "--out", centroids).ExitCode, Is.EqualTo(0));
+        Assert.That(Run("train", "--method", "rq", "--train", data, "--train-rows", "0:1000", "--steps", "3", "--beam", "1", "--threads", "1", "--residuals-of", centroids, "--out", model).ExitCode, Is.EqualTo(0));
+        CliOutcome b = Run("index", "build", "--model", model, "--base", data, "--base-rows", "1000:1300", "--centroids", centroids, "--pairwise", "true",
+            "--pairwise-max-mb", "64", "--threads", "1", "--out", index);
+        Assert.That(b.ExitCode, Is.EqualTo(0), b.Error);
+        Assert.That(b.Error, Does.Contain("warning: --pairwise fits codebooks of 65,536 cells").And.Contain("on 300 fit vectors"));
+        Assert.That(b.Out, Does.Contain("pairwise"));
+    }
+
+    [Test]
     public void IvfQincoModel_IndexesInItsOwnLists()
     {
         var (data, queries, truth) = Data();
