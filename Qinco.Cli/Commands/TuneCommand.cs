@@ -39,13 +39,24 @@ internal static class TuneCommand
         });
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
+            if (parse.GetValue(plot) is string plotTarget)
+            {
+                OutputPath.RequireWritable(plotTarget, "--plot", ".svg"); // before the sweep, not after minutes of it
+            }
             (IvfIndex index, VectorSet queries, Matrix<long>? truth) = shared.Load(parse);
             var points = new List<SearchMeasurement>();
+            bool warm = false;
             foreach (int p in parse.GetValue(nprobes)!.Select(p => Math.Min(p, index.ListCount)).Distinct().OrderBy(p => p))
             {
                 foreach ((int s, int mid) in parse.GetValue(shortlists)!.Distinct().OrderBy(s => s == 0 ? int.MaxValue : s)
                     .SelectMany(s => parse.GetValue(middles)!.Distinct().Where(mid => mid == 0 || (s != 0 && mid > s)).Select(mid => (s, mid))))
                 {
+                    if (!warm)
+                    {
+                        // One untimed pass first: JIT compilation and cold caches would otherwise slow only the first point.
+                        SearchCommand.Measure(index, queries, truth, shared.K(parse), p, s, mid, shared.Threads(parse), 1, shared.Rerank(parse), out _);
+                        warm = true;
+                    }
                     SearchMeasurement m = SearchCommand.Measure(index, queries, truth, shared.K(parse), p, s, mid, shared.Threads(parse), shared.Repeat(parse), shared.Rerank(parse), out _);
                     points.Add(m);
                     context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,

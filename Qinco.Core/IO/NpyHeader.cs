@@ -138,6 +138,10 @@ internal sealed record NpyHeader(VectorElementType ElementType, long Rows, int C
         {
             throw FileLayout.Error(name, $"has shape ({string.Join(", ", shape)}), a {shape.Length}-D array; only 2-D arrays (rows, dimension) are supported.");
         }
+        if (shape[0] < 0)
+        {
+            throw FileLayout.Error(name, $"has shape ({shape[0]}, {shape[1]}): a negative number of rows.");
+        }
         if (shape[1] < 1 || shape[1] > int.MaxValue)
         {
             throw FileLayout.Error(name, $"has shape ({shape[0]}, {shape[1]}): the dimension must be between 1 and {int.MaxValue}.");

@@ -63,6 +63,15 @@ public sealed class IndexCliTests : TempFiles
     }
 
     [Test]
+    public void Tune_UnwritablePlot_FailsBeforeReadingAnything()
+    {
+        string plot = PathOf(Path.Combine("no", "such", "folder", "tune.svg"));
+        CliOutcome outcome = Run("tune", "--index", PathOf("absent.qidx"), "--queries", PathOf("absent.fvecs"), "--groundtruth", PathOf("absent.ivecs"), "--plot", plot);
+        Assert.That(outcome.ExitCode, Is.EqualTo(1), outcome.Error);
+        Assert.That(outcome.Error, Does.Contain("--plot").And.Contain("tune.svg").And.Not.Contain("absent.qidx"));
+    }
+
+    [Test]
     public void IvfQincoModel_IndexesInItsOwnLists()
     {
         var (data, queries, truth) = Data();

@@ -217,6 +217,13 @@ public sealed class VectorFileCorruptTests : TempFiles
     }
 
     [Test]
+    public void Npy_NegativeRows_IsNamedAsSuch()
+    {
+        string path = Make("neg.npy", Npy(Dict("<f4", "(-3, 128)"), 0));
+        AssertEveryReadFails(path, "(-3, 128)", "negative number of rows");
+    }
+
+    [Test]
     public void Npy_FortranOrder()
     {
         string path = Make("f.npy", Npy(Dict("<f4", "(2, 2)", "True"), 16));
