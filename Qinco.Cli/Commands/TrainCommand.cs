@@ -243,8 +243,8 @@ internal static class TrainCommand
                         + $"folder of libtorch {TorchRuntime.LibTorchVersion} (CPU or CUDA build) on LD_LIBRARY_PATH (PATH on Windows) before starting it.");
                 }
             }
-            // The training rows are read from the file batch by batch (a set larger than memory trains in bounded memory);
-            // residuals to IVF centroids are computed, so they are held in memory.
+            // The training rows are read from the file batch by batch (a set larger than memory trains in bounded memory),
+            // residuals to IVF centroids too (computed as the rows are read).
             using VectorFileSource fileSource = VectorFileSource.Open(trainPath, parse.GetValue(trainRows));
             IVectorSource trainSet = fileSource;
             string? valPath = parse.GetValue(val);
@@ -261,7 +261,7 @@ internal static class TrainCommand
             {
                 VectorSet centroids = IndexCommand.ReadMatching(centroidPath, null, trainSet.Dimension, "centroid");
                 var coarse = new CoarseQuantizer(centroids.Data, centroids.Dimension);
-                trainSet = coarse.Residuals(VectorFile.Read(trainPath, parse.GetValue(trainRows)), parse.GetValue(threads));
+                trainSet = coarse.ResidualsOf(fileSource);
                 valSet = valSet is null ? null : coarse.Residuals(valSet, parse.GetValue(threads));
                 context.Error.WriteLine($"training on residuals to the {coarse.ListCount} centroids of {centroidPath}");
             }
@@ -273,7 +273,7 @@ internal static class TrainCommand
                 ? $", {(t.Schedule == ScheduleKind.WarmupCosine ? "warm-up cosine" : "plateau")} recipe (lr {t.LearningRate:G3}, batch {t.BatchSize})"
                 : string.Empty;
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"training {quantizer.Description} on {trainSet.Count} x {d} vectors{(trainSet is VectorFileSource ? $" read from {trainPath} batch by batch" : string.Empty)}{recipeNote}{(valSet is null ? string.Empty : $", validating on {valSet.Count}")}"));
+                $"training {quantizer.Description} on {trainSet.Count} x {d} vectors read from {trainPath} batch by batch{recipeNote}{(valSet is null ? string.Empty : $", validating on {valSet.Count}")}"));
             var watch = Stopwatch.StartNew();
             try
             {

@@ -121,6 +121,19 @@ public sealed class CoarseQuantizer
         return result;
     }
 
+    /// <summary>
+    /// The residuals of <paramref name="vectors"/> to their nearest centroids as a source that computes them when rows are
+    /// read, e.g. to fit the quantizer behind this coarse quantizer on a training file larger than memory
+    /// (<c>quantizer.Fit(coarse.ResidualsOf(VectorFileSource.Open(path)))</c>). Rows read equal those of
+    /// <see cref="Residuals(VectorSet, int)"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The source has another dimension.</exception>
+    public IVectorSource ResidualsOf(IVectorSource vectors)
+    {
+        ArgumentNullException.ThrowIfNull(vectors);
+        return new ResidualVectorSource(vectors, this);
+    }
+
     /// <summary>Centroid <paramref name="list"/>, D floats.</summary>
     /// <exception cref="ArgumentException"><paramref name="list"/> is out of range.</exception>
     public ReadOnlySpan<float> Centroid(int list)

@@ -26,6 +26,33 @@ public sealed class IvfIndexTests
         return (train, database, queries, coarse, rq);
     }
 
+    [Test]
+    public void ResidualsOf_ASource_ReadsTheResidualsOfTheInMemorySet_AndFitsTheSameQuantizer()
+    {
+        (VectorSet train, _, _, CoarseQuantizer coarse, ResidualQuantizer rq) = s_setup.Value;
+        VectorSet expected = coarse.Residuals(train, 1);
+        IVectorSource source = coarse.ResidualsOf(new OnlyASource(train));
+        var gathered = new float[3 * D];
+        source.ReadRows([1999, 0, 700], gathered);
+        Assert.That(gathered, Is.EqualTo(expected.Row(1999).ToArray().Concat(expected.Row(0).ToArray()).Concat(expected.Row(700).ToArray()).ToArray()));
+        var streamed = (ResidualQuantizer)Quantizer.Residual(D).WithSteps(3).WithCodebookBits(8).WithBeamWidth(2).WithThreads(1).Build();
+        streamed.Fit(source);
+        Assert.That(Enumerable.Range(0, 3).SelectMany(m => streamed.GetCodebook(m).ToArray()), Is.EqualTo(Enumerable.Range(0, 3).SelectMany(m => rq.GetCodebook(m).ToArray())));
+        Assert.That(() => coarse.ResidualsOf(SyntheticData.Generate(4, D + 1, seed: 1)), Throws.ArgumentException.With.Message.Contain("dimension"));
+    }
+
+    /// <summary>A set seen only through <see cref="IVectorSource"/>, as a file source is.</summary>
+    private sealed class OnlyASource(VectorSet set) : IVectorSource
+    {
+        public int Count => set.Count;
+
+        public int Dimension => set.Dimension;
+
+        public void ReadRange(int first, int count, Span<float> destination) => set.ReadRange(first, count, destination);
+
+        public void ReadRows(ReadOnlySpan<int> rows, Span<float> destination) => set.ReadRows(rows, destination);
+    }
+
     private static readonly Lazy<IvfQincoQuantizer> s_ivfQinco = new(() =>
     {
         var q = (IvfQincoQuantizer)Quantizer.IvfQinco(D).WithLists(6).WithSteps(3).WithCodebookBits(8).WithResidualBlocks(1).WithHiddenSize(8).WithThreads(1)
