@@ -37,26 +37,17 @@ public sealed class VectorSet : Matrix<float>, IVectorSource
     /// <inheritdoc/>
     public void ReadRange(int first, int count, Span<float> destination)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(first);
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Count - first, nameof(count));
+        VectorSources.CheckRange(this, first, count, destination);
         AsSpan(first, count).CopyTo(destination);
     }
 
     /// <inheritdoc/>
     public void ReadRows(ReadOnlySpan<int> rows, Span<float> destination)
     {
+        VectorSources.CheckRows(this, rows, destination, "the set");
         int d = Dimension;
-        if (destination.Length < (long)rows.Length * d)
-        {
-            throw new ArgumentException($"The destination holds {destination.Length} floats; {rows.Length} rows of {d} need {(long)rows.Length * d}.", nameof(destination));
-        }
         for (int i = 0; i < rows.Length; i++)
         {
-            if ((uint)rows[i] >= (uint)Count)
-            {
-                throw new ArgumentOutOfRangeException(nameof(rows), $"Row {rows[i]} is outside the {Count} vectors of the set.");
-            }
             Row(rows[i]).CopyTo(destination.Slice(i * d, d));
         }
     }

@@ -25,22 +25,55 @@ internal static class VectorSources
     /// <summary>Reads rows <c>[0, rows)</c> chunk by chunk and hands each chunk to <paramref name="visit"/>; an in-memory set is visited in place.</summary>
     public static void ForEachChunk(IVectorSource source, int rows, ChunkVisitor visit)
     {
-        int d = source.Dimension;
-        if (source is VectorSet set)
+        int d = source.Dimension, chunkRows = RowsPerChunk(d);
+        VectorSet? set = source as VectorSet;
+        float[] buffer = set is null ? new float[(long)Math.Min(chunkRows, rows) * d] : [];
+        for (int first = 0; first < rows; first += chunkRows)
         {
-            for (int first = 0; first < rows; first += RowsPerChunk(d))
+            int count = Math.Min(chunkRows, rows - first);
+            if (set is null)
             {
-                int count = Math.Min(RowsPerChunk(d), rows - first);
-                visit(first, set.Data.AsSpan(first * d, count * d));
+                source.ReadRange(first, count, buffer);
             }
-            return;
+            visit(first, set is null ? buffer.AsSpan(0, count * d) : set.Data.AsSpan(first * d, count * d));
         }
-        var buffer = new float[(long)Math.Min(RowsPerChunk(d), rows) * d];
-        for (int first = 0; first < rows; first += RowsPerChunk(d))
+    }
+
+    /// <summary>Checks the arguments of <see cref="IVectorSource.ReadRange"/>: the range lies in the source and the destination holds it.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range is outside 0..Count.</exception>
+    /// <exception cref="ArgumentException">The destination is too short.</exception>
+    public static void CheckRange(IVectorSource source, int first, int count, Span<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, source.Count - first, nameof(count));
+        CheckDestination(source, count, destination);
+    }
+
+    /// <summary>Checks the arguments of <see cref="IVectorSource.ReadRows"/>, every row number before any row is read.</summary>
+    /// <param name="source">The source.</param>
+    /// <param name="rows">The row numbers asked for.</param>
+    /// <param name="destination">Where they go.</param>
+    /// <param name="name">The source in messages, e.g. the file's path.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A row number is outside 0..Count.</exception>
+    /// <exception cref="ArgumentException">The destination is too short.</exception>
+    public static void CheckRows(IVectorSource source, ReadOnlySpan<int> rows, Span<float> destination, string name)
+    {
+        CheckDestination(source, rows.Length, destination);
+        foreach (int row in rows)
         {
-            int count = Math.Min(RowsPerChunk(d), rows - first);
-            source.ReadRange(first, count, buffer);
-            visit(first, buffer.AsSpan(0, count * d));
+            if ((uint)row >= (uint)source.Count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(rows), $"Row {row} is outside the {source.Count} rows of {name}.");
+            }
+        }
+    }
+
+    private static void CheckDestination(IVectorSource source, int rows, Span<float> destination)
+    {
+        if (destination.Length < (long)rows * source.Dimension)
+        {
+            throw new ArgumentException($"The destination holds {destination.Length} floats; {rows} rows of {source.Dimension} need {(long)rows * source.Dimension}.", nameof(destination));
         }
     }
 

@@ -65,36 +65,21 @@ public sealed class VectorFileSource : IVectorSource, IDisposable
     /// <inheritdoc/>
     public void ReadRange(int first, int count, Span<float> destination)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(first);
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Count - first, nameof(count));
-        CheckDestination(count, destination);
+        VectorSources.CheckRange(this, first, count, destination);
         _layout.ReadRows(_handle, _start + first, count, destination, _decode);
     }
 
     /// <inheritdoc/>
     public void ReadRows(ReadOnlySpan<int> rows, Span<float> destination)
     {
-        CheckDestination(rows.Length, destination);
+        VectorSources.CheckRows(this, rows, destination, Path);
         int d = Dimension;
         for (int i = 0; i < rows.Length; i++)
         {
-            if ((uint)rows[i] >= (uint)Count)
-            {
-                throw new ArgumentOutOfRangeException(nameof(rows), $"Row {rows[i]} is outside the {Count} rows of {Path}.");
-            }
             _layout.ReadRows(_handle, _start + rows[i], 1, destination.Slice(i * d, d), _decode);
         }
     }
 
     /// <summary>Closes the file.</summary>
     public void Dispose() => _handle.Dispose();
-
-    private void CheckDestination(int rows, Span<float> destination)
-    {
-        if (destination.Length < (long)rows * Dimension)
-        {
-            throw new ArgumentException($"The destination holds {destination.Length} floats; {rows} rows of {Dimension} need {(long)rows * Dimension}.", nameof(destination));
-        }
-    }
 }

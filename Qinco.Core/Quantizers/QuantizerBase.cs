@@ -89,13 +89,7 @@ public abstract class QuantizerBase : IQuantizer
     /// <exception cref="ArgumentException">Empty set, wrong dimension, NaN/Inf values, a largest magnitude outside 2^-120..2^120, or fewer training vectors than codewords per step (<c>2^CodebookBits</c>).</exception>
     public void Fit(VectorSet train, VectorSet? validation = null, IProgress<FitProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        CheckSet(train, nameof(train), allowEmpty: false);
-        if (validation is not null)
-        {
-            CheckSet(validation, nameof(validation), allowEmpty: true);
-        }
-        CheckTrainingMagnitude(Math.Abs(TensorPrimitives.MaxMagnitude(train.Data)));
-        CheckTrainingCount(train.Count);
+        CheckFitInputs(train, validation, cancellationToken);
         FitCore(train, validation, progress, cancellationToken);
     }
 
@@ -118,11 +112,7 @@ public abstract class QuantizerBase : IQuantizer
             Fit(set, validation, progress, cancellationToken);
             return;
         }
-        if (validation is not null)
-        {
-            CheckSet(validation, nameof(validation), allowEmpty: true);
-        }
-        CheckTrainingSource(train, cancellationToken);
+        CheckFitInputs(train, validation, cancellationToken);
         FitCore(train, validation, progress, cancellationToken);
     }
 
@@ -137,10 +127,11 @@ public abstract class QuantizerBase : IQuantizer
     private protected abstract int FitSeed { get; }
 
     /// <summary>
-    /// Checks a training source before any work: the dimension, at least <see cref="MinimumTrainingVectors"/> rows, every
-    /// value finite (read chunk by chunk; the first bad row is named) and the largest magnitude.
+    /// Checks the inputs of a fit before any work, in memory or streamed alike: the training vectors' dimension, that there
+    /// are some, every value finite (read chunk by chunk; the first bad vector is named), then the validation set (may be
+    /// empty), then the training vectors' largest magnitude and that there are at least <see cref="MinimumTrainingVectors"/>.
     /// </summary>
-    private protected void CheckTrainingSource(IVectorSource train, CancellationToken cancellationToken)
+    private protected void CheckFitInputs(IVectorSource train, VectorSet? validation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(train);
         if (train.Dimension != Dimension)
@@ -149,21 +140,21 @@ public abstract class QuantizerBase : IQuantizer
         }
         if (train.Count == 0)
         {
-            throw new ArgumentException("The training set is empty.", nameof(train));
+            throw new ArgumentException("The vector set is empty.", nameof(train));
         }
-        CheckTrainingCount(train.Count);
         float largest = 0;
         VectorSources.ForEachChunk(train, train.Count, (first, chunk) =>
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int bad = FiniteCheck.IndexOfNonFinite(chunk);
-            if (bad >= 0)
-            {
-                throw new ArgumentException($"Vector {first + (bad / Dimension)}, component {bad % Dimension} is {chunk[bad]}: every value must be finite.", nameof(train));
-            }
+            CheckFinite(chunk, nameof(train), first);
             largest = Math.Max(largest, Math.Abs(TensorPrimitives.MaxMagnitude(chunk)));
         });
+        if (validation is not null)
+        {
+            CheckSet(validation, nameof(validation), allowEmpty: true);
+        }
         CheckTrainingMagnitude(largest);
+        CheckTrainingCount(train.Count);
     }
 
     private void CheckTrainingMagnitude(float largest)
@@ -384,12 +375,13 @@ public abstract class QuantizerBase : IQuantizer
         return codes.Length / CodeSize;
     }
 
-    private void CheckFinite(ReadOnlySpan<float> vectors, string parameterName)
+    /// <summary>Throws naming the first non-finite value; <paramref name="firstVector"/> numbers the span's first vector in the caller's set.</summary>
+    private void CheckFinite(ReadOnlySpan<float> vectors, string parameterName, int firstVector = 0)
     {
         int bad = FiniteCheck.IndexOfNonFinite(vectors);
         if (bad >= 0)
         {
-            throw new ArgumentException($"Vector {bad / Dimension}, component {bad % Dimension} is {vectors[bad]}: every value must be finite.", parameterName);
+            throw new ArgumentException($"Vector {firstVector + (bad / Dimension)}, component {bad % Dimension} is {vectors[bad]}: every value must be finite.", parameterName);
         }
     }
 

@@ -90,7 +90,9 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
         }
         using var lease = Pool.Lease(Dimension, out float[] normalised);
         model.Normalise(vector, normalised.AsSpan(0, Dimension));
-        int list = NearestLists(model, normalised.AsSpan(0, Dimension), 1)[0];
+        Span<int> nearest = stackalloc int[1];
+        AssignLists(model, normalised.AsSpan(0, Dimension), nearest);
+        int list = nearest[0];
         model.Codebook0.AsSpan(list * Dimension, Dimension).CopyTo(residual);
         model.Denormalise(residual);
         TensorPrimitives.Subtract(vector, residual, residual);
@@ -164,8 +166,7 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
             int count = chunk.Length / d;
             using var lease = Pool.Lease(chunk.Length, out float[] normalised);
             model.Normalise(chunk, normalised);
-            Distances.AssignNearest(normalised.AsSpan(0, chunk.Length), model.Codebook0, count, model.FirstCodebookSize, d, labels.AsSpan(first, count), new float[count],
-                Parallelism.MaxDegreeOfParallelism, DistanceForm.Direct);
+            AssignLists(model, normalised.AsSpan(0, chunk.Length), labels.AsSpan(first, count));
         });
         return (model, labels);
     }
@@ -214,11 +215,7 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
     /// <summary>Bits of a list number for <paramref name="lists"/> lists: ceil(log2 N), at least 1.</summary>
     private static int ListBits(int lists) => Math.Max(1, 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(lists - 1)));
 
-    /// <summary>The nearest centroid of each of <paramref name="n"/> normalised vectors, with the encoder's distance (direct form, ties to the smallest index).</summary>
-    private int[] NearestLists(QincoModel model, ReadOnlySpan<float> normalised, int n)
-    {
-        var labels = new int[n];
-        Distances.AssignNearest(normalised, model.Codebook0, n, model.FirstCodebookSize, Dimension, labels, new float[n], Parallelism.MaxDegreeOfParallelism, DistanceForm.Direct);
-        return labels;
-    }
+    /// <summary>The nearest centroid of each normalised vector into <paramref name="lists"/> (one per vector), with the encoder's distance (direct form, ties to the smallest index).</summary>
+    private void AssignLists(QincoModel model, ReadOnlySpan<float> normalised, Span<int> lists) =>
+        Distances.AssignNearest(normalised, model.Codebook0, lists.Length, model.FirstCodebookSize, Dimension, lists, new float[lists.Length], Parallelism.MaxDegreeOfParallelism, DistanceForm.Direct);
 }

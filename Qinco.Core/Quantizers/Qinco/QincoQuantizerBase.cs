@@ -101,17 +101,10 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     public void ResumeFit(IVectorSource train, VectorSet? validation, TrainingCheckpoint checkpoint, IProgress<FitProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        if (train is VectorSet set)
+        CheckFitInputs(train, validation, cancellationToken);
+        if (validation is { Count: 0 })
         {
-            CheckSet(set, nameof(train), allowEmpty: false);
-        }
-        else
-        {
-            CheckTrainingSource(train, cancellationToken);
-        }
-        if (validation is not null)
-        {
-            CheckSet(validation, nameof(validation), allowEmpty: false);
+            throw new ArgumentException("The vector set is empty.", nameof(validation));
         }
         var clock = Stopwatch.StartNew();
         (QincoModel model, int[]? lists) = InitializeForResume(train, progress, cancellationToken);
