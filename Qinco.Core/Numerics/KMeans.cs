@@ -225,7 +225,7 @@ public static class KMeans
         if (pca is not null)
         {
             rotated = new float[(long)m * r];
-            pca.Apply(train, m, rotated);
+            pca.Apply(train, m, rotated, options.Parallelism.MaxDegreeOfParallelism);
         }
         else
         {
@@ -243,7 +243,7 @@ public static class KMeans
                 // The full-dimension stage in the original coordinates (distances do not depend on the basis): the
                 // previous centroids, zero-padded, rotated back; the sample points outside the axes' span count fully.
                 var full = new float[k * d];
-                pca.Reverse(Padded(previous, previousD, k, r), k, full);
+                pca.Reverse(Padded(previous, previousD, k, r), k, full, options.Parallelism.MaxDegreeOfParallelism);
                 state.Run(train, d, full);
                 return full;
             }
@@ -274,7 +274,7 @@ public static class KMeans
             return previous;
         }
         var result = new float[k * d];
-        pca.Reverse(previous, k, result);
+        pca.Reverse(previous, k, result, options.Parallelism.MaxDegreeOfParallelism);
         return result;
     }
 

@@ -241,12 +241,14 @@ public sealed class Pca
     /// <param name="x">Shape: [n, d].</param>
     /// <param name="n">Rows.</param>
     /// <param name="destination">Shape: [n, r] (r = <see cref="Components"/>); must not overlap <paramref name="x"/>.</param>
+    /// <param name="maxDegreeOfParallelism">Threads of the product; -1 (default) for all processors. Results do not depend on it.</param>
     /// <exception cref="ArgumentException">A span is shorter than its shape needs.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> is negative.</exception>
-    public void Apply(ReadOnlySpan<float> x, int n, Span<float> destination)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> is negative, or <paramref name="maxDegreeOfParallelism"/> is 0 or below -1.</exception>
+    public void Apply(ReadOnlySpan<float> x, int n, Span<float> destination, int maxDegreeOfParallelism = -1)
     {
         int d = Dimension, r = Components;
         ArgumentOutOfRangeException.ThrowIfNegative(n);
+        Distances.CheckParallelism(maxDegreeOfParallelism, nameof(maxDegreeOfParallelism));
         CheckLength(x.Length, (long)n * d, nameof(x));
         CheckLength(destination.Length, (long)n * r, nameof(destination));
         float[] centred = new float[Math.Min(n, 256) * d];
@@ -260,7 +262,7 @@ public sealed class Pca
                     centred[p * d + j] = x[(start + p) * d + j] - _mean[j];
                 }
             }
-            Gemm.Multiply(centred.AsSpan(0, count * d), _matrix, destination.Slice(start * r, count * r), count, r, d, transposeB: true);
+            Gemm.Multiply(centred.AsSpan(0, count * d), _matrix, destination.Slice(start * r, count * r), count, r, d, transposeB: true, maxDegreeOfParallelism: maxDegreeOfParallelism);
         }
     }
 
@@ -268,15 +270,17 @@ public sealed class Pca
     /// <param name="y">Shape: [n, r] (r = <see cref="Components"/>).</param>
     /// <param name="n">Rows.</param>
     /// <param name="destination">Shape: [n, d]; must not overlap <paramref name="y"/>.</param>
+    /// <param name="maxDegreeOfParallelism">Threads of the product; -1 (default) for all processors. Results do not depend on it.</param>
     /// <exception cref="ArgumentException">A span is shorter than its shape needs.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> is negative.</exception>
-    public void Reverse(ReadOnlySpan<float> y, int n, Span<float> destination)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> is negative, or <paramref name="maxDegreeOfParallelism"/> is 0 or below -1.</exception>
+    public void Reverse(ReadOnlySpan<float> y, int n, Span<float> destination, int maxDegreeOfParallelism = -1)
     {
         int d = Dimension, r = Components;
         ArgumentOutOfRangeException.ThrowIfNegative(n);
+        Distances.CheckParallelism(maxDegreeOfParallelism, nameof(maxDegreeOfParallelism));
         CheckLength(y.Length, (long)n * r, nameof(y));
         CheckLength(destination.Length, (long)n * d, nameof(destination));
-        Gemm.Multiply(y.Slice(0, n * r), _matrix, destination.Slice(0, n * d), n, d, r, transposeB: false);
+        Gemm.Multiply(y.Slice(0, n * r), _matrix, destination.Slice(0, n * d), n, d, r, transposeB: false, maxDegreeOfParallelism: maxDegreeOfParallelism);
         for (int p = 0; p < n; p++)
         {
             for (int j = 0; j < d; j++)

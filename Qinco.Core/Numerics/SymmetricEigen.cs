@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Threading.Tasks;
@@ -21,6 +22,9 @@ public static class SymmetricEigen
 {
     /// <summary>Columns of Q per block when a batch of rotations is applied (a block of every row stays in cache).</summary>
     private const int RotationBlock = 64;
+
+    /// <summary>Rows of W per block while the reflectors are accumulated (32 rows of 1,024 doubles: 256 KiB, in L2).</summary>
+    private const int ReflectorRowBlock = 32;
 
     /// <summary>
     /// Eigenvalues and eigenvectors of the symmetric <c>[d, d]</c> matrix <paramref name="matrix"/>. Accurate to a
@@ -72,9 +76,10 @@ public static class SymmetricEigen
         var diagonal = new double[d];
         var offDiagonal = new double[d];
         var scales = new double[d];
-        Tridiagonalise(a, d, diagonal, offDiagonal, scales, options);
-        double[] q = AccumulateReflectors(a, d, scales, options);
-        QlImplicit(diagonal, offDiagonal, q, d, options);
+        KernelVariant variant = Kernels.Active;
+        Tridiagonalise(a, d, diagonal, offDiagonal, scales, options, variant);
+        double[] q = AccumulateReflectors(a, d, scales, options, variant);
+        QlImplicit(diagonal, offDiagonal, q, d, options, variant);
         SortAndSign(diagonal, q, d, eigenvalues, eigenvectors);
     }
 
@@ -84,50 +89,62 @@ public static class SymmetricEigen
     /// <paramref name="scales"/>[i] (h; 0 for none). Receives T's diagonal and its sub-diagonal (<c>off[i]</c> couples
     /// rows i-1 and i).
     /// </summary>
-    private static void Tridiagonalise(double[] a, int d, double[] diagonal, double[] off, double[] scales, ParallelOptions options)
+    /// <remarks>
+    /// The product <c>p = A u / h</c> that step <c>i - 1</c> needs is taken row by row while step <c>i</c>'s rank-two
+    /// update has the row in cache, so the shrinking block streams through memory once per step instead of twice; each
+    /// value is computed exactly as by separate passes.
+    /// </remarks>
+    private static void Tridiagonalise(double[] a, int d, double[] diagonal, double[] off, double[] scales, ParallelOptions options, KernelVariant variant)
     {
         var p = new double[d];
+        var pNext = new double[d];
+        int prepared = -1; // the row whose reflector PrepareReflector has already formed
+        bool productReady = false; // p holds A u / h for that reflector
         for (int i = d - 1; i >= 1; i--)
         {
-            Span<double> u = a.AsSpan((int)((long)i * d), i);
-            if (i == 1)
+            double h = prepared == i ? scales[i] : PrepareReflector(a, d, i, off, scales, variant);
+            if (h == 0)
             {
-                off[i] = u[0];
+                productReady = false;
                 continue;
             }
-            double scale = 0;
-            for (int k = 0; k < i; k++)
+            double[] pCurrent = p;
+            int uStart = i * d, n = i;
+            if (!productReady || prepared != i)
             {
-                scale += Math.Abs(u[k]);
+                ForRows(n, options, j => pCurrent[j] = Lanes.Dot(a.AsSpan(j * d, n), a.AsSpan(uStart, n), variant) / h);
             }
-            if (scale == 0)
-            {
-                off[i] = u[i - 1];
-                continue;
-            }
-            for (int k = 0; k < i; k++)
-            {
-                u[k] /= scale;
-            }
-            double sigma = Lanes.Dot(u, u);
-            double f = u[i - 1];
-            double g = f >= 0 ? -Math.Sqrt(sigma) : Math.Sqrt(sigma);
-            off[i] = scale * g;
-            double h = sigma - f * g;
-            u[i - 1] = f - g;
-            scales[i] = h;
-
-            // p = A u / h over the leading i x i block (one dot per row), then q = p - (uᵀp / 2h) u.
-            double[] uArray = a;
-            int uStart = (int)((long)i * d), n = i;
-            ForRows(n, options, j => p[j] = Lanes.Dot(uArray.AsSpan((int)((long)j * d), n), uArray.AsSpan(uStart, n)) / h);
-            double kappa = Lanes.Dot(u, p.AsSpan(0, n)) / (h + h);
+            ReadOnlySpan<double> u = a.AsSpan(uStart, n);
+            double kappa = Lanes.Dot(u, p.AsSpan(0, n), variant) / (h + h);
             for (int k = 0; k < n; k++)
             {
                 p[k] -= kappa * u[k];
             }
-            // A -= u qᵀ + q uᵀ on the block.
-            ForRows(n, options, j => Lanes.SubtractRankTwo(uArray.AsSpan((int)((long)j * d), n), uArray[uStart + j], p.AsSpan(0, n), p[j], uArray.AsSpan(uStart, n)));
+
+            // A -= u pᵀ + p uᵀ on the leading n x n block: row n - 1 first, because the next reflector is formed from
+            // it; then the other rows, each followed by its entry of the next step's product.
+            Lanes.SubtractRankTwo(a.AsSpan((n - 1) * d, n), a[uStart + n - 1], p.AsSpan(0, n), p[n - 1], u, variant);
+            int next = n - 1;
+            double hNext = next >= 1 ? PrepareReflector(a, d, next, off, scales, variant) : 0;
+            prepared = next;
+            double[] pOut = pNext;
+            if (hNext == 0)
+            {
+                ForRows(n - 1, options, j => Lanes.SubtractRankTwo(a.AsSpan(j * d, n), a[uStart + j], pCurrent.AsSpan(0, n), pCurrent[j], a.AsSpan(uStart, n), variant));
+                productReady = false;
+            }
+            else
+            {
+                int nextStart = next * d;
+                ForRows(n - 1, options, j =>
+                {
+                    Span<double> row = a.AsSpan(j * d, n);
+                    Lanes.SubtractRankTwo(row, a[uStart + j], pCurrent.AsSpan(0, n), pCurrent[j], a.AsSpan(uStart, n), variant);
+                    pOut[j] = Lanes.Dot(row[..next], a.AsSpan(nextStart, next), variant) / hNext;
+                });
+                (p, pNext) = (pNext, p);
+                productReady = true;
+            }
         }
         for (int i = 0; i < d; i++)
         {
@@ -136,31 +153,88 @@ public static class SymmetricEigen
     }
 
     /// <summary>
+    /// Forms the reflector of row <paramref name="i"/> in place (u in <c>a[i, 0..i-1]</c>, h in
+    /// <paramref name="scales"/>[i]) and T's coupling <c>off[i]</c>; returns h, or 0 when the row needs none.
+    /// </summary>
+    private static double PrepareReflector(double[] a, int d, int i, double[] off, double[] scales, KernelVariant variant)
+    {
+        Span<double> u = a.AsSpan(i * d, i);
+        if (i == 1)
+        {
+            off[i] = u[0];
+            return 0;
+        }
+        double scale = 0;
+        for (int k = 0; k < i; k++)
+        {
+            scale += Math.Abs(u[k]);
+        }
+        if (scale == 0)
+        {
+            off[i] = u[i - 1];
+            return 0;
+        }
+        for (int k = 0; k < i; k++)
+        {
+            u[k] /= scale;
+        }
+        double sigma = Lanes.Dot(u, u, variant);
+        double f = u[i - 1];
+        double g = f >= 0 ? -Math.Sqrt(sigma) : Math.Sqrt(sigma);
+        off[i] = scale * g;
+        double h = sigma - f * g;
+        u[i - 1] = f - g;
+        scales[i] = h;
+        return h;
+    }
+
+    /// <summary>
     /// Qᵀ = H_2 H_3 ... H_{d-1} (row-major, so row j is Q's column j): the reflectors of <see cref="Tridiagonalise"/>
     /// multiplied from the smallest, each touching only the leading block its vector spans.
     /// </summary>
-    private static double[] AccumulateReflectors(double[] a, int d, double[] scales, ParallelOptions options)
+    /// <remarks>
+    /// A row of W changes only through its own dot product with each reflector, so rows are independent: a block of
+    /// <see cref="ReflectorRowBlock"/> rows stays in cache while every reflector streams past it once (the same
+    /// operations per row, in the same order, as applying each reflector to all rows in turn).
+    /// </remarks>
+    private static double[] AccumulateReflectors(double[] a, int d, double[] scales, ParallelOptions options, KernelVariant variant)
     {
         var w = new double[(long)d * d];
         for (int i = 0; i < d; i++)
         {
             w[(long)i * d + i] = 1;
         }
-        for (int i = 2; i < d; i++)
+        int blocks = (d + ReflectorRowBlock - 1) / ReflectorRowBlock;
+        void ApplyToBlock(int block)
         {
-            double h = scales[i];
-            if (h == 0)
+            int r0 = block * ReflectorRowBlock, r1 = Math.Min(d, r0 + ReflectorRowBlock);
+            for (int i = Math.Max(2, r0 + 1); i < d; i++)
             {
-                continue;
+                double h = scales[i];
+                if (h == 0)
+                {
+                    continue;
+                }
+                ReadOnlySpan<double> u = a.AsSpan(i * d, i);
+                int rows = Math.Min(r1, i);
+                for (int r = r0; r < rows; r++)
+                {
+                    // W <- W H_i on rows 0..i-1 (rows >= i are unit vectors outside the block): w_r -= ((w_r . u) / h) u.
+                    Span<double> row = w.AsSpan(r * d, i);
+                    Lanes.SubtractScaled(row, Lanes.Dot(row, u, variant) / h, u, variant);
+                }
             }
-            int uStart = (int)((long)i * d), n = i;
-            // W <- W H_i on rows 0..i-1 (rows >= i are unit vectors outside the block): w_r -= ((w_r . u) / h) u.
-            ForRows(n, options, r =>
+        }
+        if (blocks == 1 || d < 256 || options.MaxDegreeOfParallelism == 1)
+        {
+            for (int b = 0; b < blocks; b++)
             {
-                Span<double> row = w.AsSpan((int)((long)r * d), n);
-                ReadOnlySpan<double> u = a.AsSpan(uStart, n);
-                Lanes.SubtractScaled(row, Lanes.Dot(row, u) / h, u);
-            });
+                ApplyToBlock(b);
+            }
+        }
+        else
+        {
+            Parallel.For(0, blocks, options, ApplyToBlock);
         }
         return w;
     }
@@ -170,7 +244,7 @@ public static class SymmetricEigen
     /// each rotation of coordinates (i, i+1) is applied to rows i and i+1 of <paramref name="q"/>. Overwrites the
     /// diagonal with the eigenvalues (unsorted).
     /// </summary>
-    private static void QlImplicit(double[] diagonal, double[] off, double[] q, int d, ParallelOptions options)
+    private static void QlImplicit(double[] diagonal, double[] off, double[] q, int d, ParallelOptions options, KernelVariant variant)
     {
         // e[i] couples i and i+1.
         var e = new double[d];
@@ -178,7 +252,7 @@ public static class SymmetricEigen
         {
             e[i - 1] = off[i];
         }
-        var log = new RotationLog(q, d, options);
+        var log = new RotationLog(q, d, options, variant);
         double norm = 0;
         for (int l = 0; l < d; l++)
         {
@@ -315,7 +389,7 @@ public static class SymmetricEigen
     /// The Givens rotations of QL sweeps, recorded in order and applied to Q in batches: one block of
     /// <see cref="RotationBlock"/> columns of every row at a time, for all recorded sweeps, so the block stays in cache.
     /// </summary>
-    private sealed class RotationLog(double[] q, int d, ParallelOptions options)
+    private sealed class RotationLog(double[] q, int d, ParallelOptions options, KernelVariant variant)
     {
         private readonly List<(int Top, int Start, int Count)> _sweeps = [];
         private readonly int _budget = Math.Max(4096, 64 * d);
@@ -381,29 +455,155 @@ public static class SymmetricEigen
             int c0 = block * RotationBlock, width = Math.Min(RotationBlock, d - c0);
             foreach ((int top, int start, int count) in _sweeps)
             {
-                for (int t = 0; t < count; t++)
+                int k = 0;
+                if (variant >= KernelVariant.Vector512)
                 {
-                    int i = top - 1 - t;
-                    double c = _rotations[2 * (start + t)], s = _rotations[2 * (start + t) + 1];
-                    Span<double> lower = q.AsSpan((int)((long)i * d + c0), width);
-                    Span<double> upper = q.AsSpan((int)((long)(i + 1) * d + c0), width);
-                    Lanes.Rotate(lower, upper, c, s);
+                    for (; k <= width - 64; k += 64)
+                    {
+                        Sweep512x8(c0 + k, top, start, count);
+                    }
+                    for (; k <= width - 8; k += 8)
+                    {
+                        Sweep512(c0 + k, top, start, count);
+                    }
+                }
+                if (variant >= KernelVariant.Vector256)
+                {
+                    for (; k <= width - 4; k += 4)
+                    {
+                        Sweep256(c0 + k, top, start, count);
+                    }
+                }
+                if (variant >= KernelVariant.Vector128)
+                {
+                    for (; k <= width - 2; k += 2)
+                    {
+                        Sweep128(c0 + k, top, start, count);
+                    }
+                }
+                for (; k < width; k++)
+                {
+                    SweepScalar(c0 + k, top, start, count);
                 }
             }
         }
+
+        // A sweep's rotation t turns rows (i, i + 1), i = top - 1 - t, into (c x - s y, s x + c y) with x = row i and
+        // y = row i + 1. Row i + 1 is final after it (the next rotation acts on rows i - 1 and i), so a column chunk
+        // walks down the sweep carrying row i's new value in registers: one load and one store per rotation instead
+        // of two each, with the same operations per element as rotating the two rows in memory.
+
+        private void Sweep512x8(int column, int top, int start, int count)
+        {
+            ref double q0 = ref MemoryMarshal.GetArrayDataReference(q);
+            ref double row = ref Unsafe.Add(ref q0, (nint)((long)top * d + column));
+            Vector512<double> c0 = Vector512.LoadUnsafe(ref row, 0), c1 = Vector512.LoadUnsafe(ref row, 8);
+            Vector512<double> c2 = Vector512.LoadUnsafe(ref row, 16), c3 = Vector512.LoadUnsafe(ref row, 24);
+            Vector512<double> c4 = Vector512.LoadUnsafe(ref row, 32), c5 = Vector512.LoadUnsafe(ref row, 40);
+            Vector512<double> c6 = Vector512.LoadUnsafe(ref row, 48), c7 = Vector512.LoadUnsafe(ref row, 56);
+            for (int t = 0; t < count; t++)
+            {
+                ref double upper = ref row;
+                row = ref Unsafe.Subtract(ref row, d);
+                Vector512<double> c = Vector512.Create(_rotations[2 * (start + t)]), s = Vector512.Create(_rotations[2 * (start + t) + 1]);
+                Vector512<double> x;
+                x = Vector512.LoadUnsafe(ref row, 0); (s * x + c * c0).StoreUnsafe(ref upper, 0); c0 = c * x - s * c0;
+                x = Vector512.LoadUnsafe(ref row, 8); (s * x + c * c1).StoreUnsafe(ref upper, 8); c1 = c * x - s * c1;
+                x = Vector512.LoadUnsafe(ref row, 16); (s * x + c * c2).StoreUnsafe(ref upper, 16); c2 = c * x - s * c2;
+                x = Vector512.LoadUnsafe(ref row, 24); (s * x + c * c3).StoreUnsafe(ref upper, 24); c3 = c * x - s * c3;
+                x = Vector512.LoadUnsafe(ref row, 32); (s * x + c * c4).StoreUnsafe(ref upper, 32); c4 = c * x - s * c4;
+                x = Vector512.LoadUnsafe(ref row, 40); (s * x + c * c5).StoreUnsafe(ref upper, 40); c5 = c * x - s * c5;
+                x = Vector512.LoadUnsafe(ref row, 48); (s * x + c * c6).StoreUnsafe(ref upper, 48); c6 = c * x - s * c6;
+                x = Vector512.LoadUnsafe(ref row, 56); (s * x + c * c7).StoreUnsafe(ref upper, 56); c7 = c * x - s * c7;
+            }
+            c0.StoreUnsafe(ref row, 0); c1.StoreUnsafe(ref row, 8); c2.StoreUnsafe(ref row, 16); c3.StoreUnsafe(ref row, 24);
+            c4.StoreUnsafe(ref row, 32); c5.StoreUnsafe(ref row, 40); c6.StoreUnsafe(ref row, 48); c7.StoreUnsafe(ref row, 56);
+        }
+
+        private void Sweep512(int column, int top, int start, int count)
+        {
+            ref double q0 = ref MemoryMarshal.GetArrayDataReference(q);
+            Vector512<double> carry = Vector512.LoadUnsafe(ref q0, (nuint)((long)top * d + column));
+            for (int t = 0; t < count; t++)
+            {
+                nuint lower = (nuint)((long)(top - 1 - t) * d + column);
+                Vector512<double> c = Vector512.Create(_rotations[2 * (start + t)]), s = Vector512.Create(_rotations[2 * (start + t) + 1]);
+                Vector512<double> x = Vector512.LoadUnsafe(ref q0, lower);
+                (s * x + c * carry).StoreUnsafe(ref q0, lower + (nuint)d);
+                carry = c * x - s * carry;
+            }
+            carry.StoreUnsafe(ref q0, (nuint)((long)(top - count) * d + column));
+        }
+
+        private void Sweep256(int column, int top, int start, int count)
+        {
+            ref double q0 = ref MemoryMarshal.GetArrayDataReference(q);
+            Vector256<double> carry = Vector256.LoadUnsafe(ref q0, (nuint)((long)top * d + column));
+            for (int t = 0; t < count; t++)
+            {
+                nuint lower = (nuint)((long)(top - 1 - t) * d + column);
+                Vector256<double> c = Vector256.Create(_rotations[2 * (start + t)]), s = Vector256.Create(_rotations[2 * (start + t) + 1]);
+                Vector256<double> x = Vector256.LoadUnsafe(ref q0, lower);
+                (s * x + c * carry).StoreUnsafe(ref q0, lower + (nuint)d);
+                carry = c * x - s * carry;
+            }
+            carry.StoreUnsafe(ref q0, (nuint)((long)(top - count) * d + column));
+        }
+
+        private void Sweep128(int column, int top, int start, int count)
+        {
+            ref double q0 = ref MemoryMarshal.GetArrayDataReference(q);
+            Vector128<double> carry = Vector128.LoadUnsafe(ref q0, (nuint)((long)top * d + column));
+            for (int t = 0; t < count; t++)
+            {
+                nuint lower = (nuint)((long)(top - 1 - t) * d + column);
+                Vector128<double> c = Vector128.Create(_rotations[2 * (start + t)]), s = Vector128.Create(_rotations[2 * (start + t) + 1]);
+                Vector128<double> x = Vector128.LoadUnsafe(ref q0, lower);
+                (s * x + c * carry).StoreUnsafe(ref q0, lower + (nuint)d);
+                carry = c * x - s * carry;
+            }
+            carry.StoreUnsafe(ref q0, (nuint)((long)(top - count) * d + column));
+        }
+
+        private void SweepScalar(int column, int top, int start, int count)
+        {
+            double carry = q[(long)top * d + column];
+            for (int t = 0; t < count; t++)
+            {
+                long lower = (long)(top - 1 - t) * d + column;
+                double c = _rotations[2 * (start + t)], s = _rotations[2 * (start + t) + 1];
+                double x = q[lower];
+                q[lower + d] = s * x + c * carry;
+                carry = c * x - s * carry;
+            }
+            q[(long)(top - count) * d + column] = carry;
+        }
     }
 
-    /// <summary>Double-precision kernels whose results do not depend on the SIMD width.</summary>
+    /// <summary>
+    /// Double-precision kernels whose results do not depend on the SIMD width: the element-wise ones use no fused
+    /// multiply-add, and the dot product keeps 8 lanes (j mod 8) at every width. The variant is read once per
+    /// decomposition (<see cref="Kernels.Active"/>) and passed down.
+    /// </summary>
     internal static class Lanes
     {
         /// <summary>Sum of x_j y_j in 8 interleaved lanes (lane = j mod 8), combined as ((0+1)+(2+3))+((4+5)+(6+7)).</summary>
-        public static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+        public static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y, KernelVariant variant)
         {
             int n = x.Length, j = 0;
             ref double xr = ref MemoryMarshal.GetReference(x);
             ref double yr = ref MemoryMarshal.GetReference(y);
             Span<double> lanes = stackalloc double[8];
-            if (Vector256.IsHardwareAccelerated && n >= 8)
+            if (variant >= KernelVariant.Vector512 && n >= 8)
+            {
+                Vector512<double> sum = Vector512<double>.Zero;
+                for (; j <= n - 8; j += 8)
+                {
+                    sum += Vector512.LoadUnsafe(ref xr, (nuint)j) * Vector512.LoadUnsafe(ref yr, (nuint)j);
+                }
+                sum.CopyTo(lanes);
+            }
+            else if (variant >= KernelVariant.Vector256 && n >= 8)
             {
                 Vector256<double> lo = Vector256<double>.Zero, hi = Vector256<double>.Zero;
                 for (; j <= n - 8; j += 8)
@@ -413,6 +613,21 @@ public static class SymmetricEigen
                 }
                 lo.CopyTo(lanes);
                 hi.CopyTo(lanes[4..]);
+            }
+            else if (variant >= KernelVariant.Vector128 && n >= 8)
+            {
+                Vector128<double> l0 = Vector128<double>.Zero, l1 = l0, l2 = l0, l3 = l0;
+                for (; j <= n - 8; j += 8)
+                {
+                    l0 += Vector128.LoadUnsafe(ref xr, (nuint)j) * Vector128.LoadUnsafe(ref yr, (nuint)j);
+                    l1 += Vector128.LoadUnsafe(ref xr, (nuint)(j + 2)) * Vector128.LoadUnsafe(ref yr, (nuint)(j + 2));
+                    l2 += Vector128.LoadUnsafe(ref xr, (nuint)(j + 4)) * Vector128.LoadUnsafe(ref yr, (nuint)(j + 4));
+                    l3 += Vector128.LoadUnsafe(ref xr, (nuint)(j + 6)) * Vector128.LoadUnsafe(ref yr, (nuint)(j + 6));
+                }
+                l0.CopyTo(lanes);
+                l1.CopyTo(lanes[2..]);
+                l2.CopyTo(lanes[4..]);
+                l3.CopyTo(lanes[6..]);
             }
             else
             {
@@ -433,19 +648,37 @@ public static class SymmetricEigen
         }
 
         /// <summary>row_k -= (uj q_k + qj u_k).</summary>
-        public static void SubtractRankTwo(Span<double> row, double uj, ReadOnlySpan<double> q, double qj, ReadOnlySpan<double> u)
+        public static void SubtractRankTwo(Span<double> row, double uj, ReadOnlySpan<double> q, double qj, ReadOnlySpan<double> u, KernelVariant variant)
         {
             int n = row.Length, k = 0;
-            if (Vector256.IsHardwareAccelerated)
+            ref double rr = ref MemoryMarshal.GetReference(row);
+            ref double qr = ref MemoryMarshal.GetReference(q);
+            ref double ur = ref MemoryMarshal.GetReference(u);
+            if (variant >= KernelVariant.Vector512)
             {
-                ref double rr = ref MemoryMarshal.GetReference(row);
-                ref double qr = ref MemoryMarshal.GetReference(q);
-                ref double ur = ref MemoryMarshal.GetReference(u);
+                Vector512<double> vu = Vector512.Create(uj), vq = Vector512.Create(qj);
+                for (; k <= n - 8; k += 8)
+                {
+                    Vector512<double> t = vu * Vector512.LoadUnsafe(ref qr, (nuint)k) + vq * Vector512.LoadUnsafe(ref ur, (nuint)k);
+                    (Vector512.LoadUnsafe(ref rr, (nuint)k) - t).StoreUnsafe(ref rr, (nuint)k);
+                }
+            }
+            if (variant >= KernelVariant.Vector256)
+            {
                 Vector256<double> vu = Vector256.Create(uj), vq = Vector256.Create(qj);
                 for (; k <= n - 4; k += 4)
                 {
                     Vector256<double> t = vu * Vector256.LoadUnsafe(ref qr, (nuint)k) + vq * Vector256.LoadUnsafe(ref ur, (nuint)k);
                     (Vector256.LoadUnsafe(ref rr, (nuint)k) - t).StoreUnsafe(ref rr, (nuint)k);
+                }
+            }
+            if (variant >= KernelVariant.Vector128)
+            {
+                Vector128<double> vu = Vector128.Create(uj), vq = Vector128.Create(qj);
+                for (; k <= n - 2; k += 2)
+                {
+                    Vector128<double> t = vu * Vector128.LoadUnsafe(ref qr, (nuint)k) + vq * Vector128.LoadUnsafe(ref ur, (nuint)k);
+                    (Vector128.LoadUnsafe(ref rr, (nuint)k) - t).StoreUnsafe(ref rr, (nuint)k);
                 }
             }
             for (; k < n; k++)
@@ -455,46 +688,38 @@ public static class SymmetricEigen
         }
 
         /// <summary>row_k -= a u_k.</summary>
-        public static void SubtractScaled(Span<double> row, double a, ReadOnlySpan<double> u)
+        public static void SubtractScaled(Span<double> row, double a, ReadOnlySpan<double> u, KernelVariant variant)
         {
             int n = row.Length, k = 0;
-            if (Vector256.IsHardwareAccelerated)
+            ref double rr = ref MemoryMarshal.GetReference(row);
+            ref double ur = ref MemoryMarshal.GetReference(u);
+            if (variant >= KernelVariant.Vector512)
             {
-                ref double rr = ref MemoryMarshal.GetReference(row);
-                ref double ur = ref MemoryMarshal.GetReference(u);
+                Vector512<double> va = Vector512.Create(a);
+                for (; k <= n - 8; k += 8)
+                {
+                    (Vector512.LoadUnsafe(ref rr, (nuint)k) - va * Vector512.LoadUnsafe(ref ur, (nuint)k)).StoreUnsafe(ref rr, (nuint)k);
+                }
+            }
+            if (variant >= KernelVariant.Vector256)
+            {
                 Vector256<double> va = Vector256.Create(a);
                 for (; k <= n - 4; k += 4)
                 {
                     (Vector256.LoadUnsafe(ref rr, (nuint)k) - va * Vector256.LoadUnsafe(ref ur, (nuint)k)).StoreUnsafe(ref rr, (nuint)k);
                 }
             }
-            for (; k < n; k++)
+            if (variant >= KernelVariant.Vector128)
             {
-                row[k] -= a * u[k];
-            }
-        }
-
-        /// <summary>(lower, upper) becomes (c lower - s upper, s lower + c upper).</summary>
-        public static void Rotate(Span<double> lower, Span<double> upper, double c, double s)
-        {
-            int n = lower.Length, k = 0;
-            if (Vector256.IsHardwareAccelerated)
-            {
-                ref double lr = ref MemoryMarshal.GetReference(lower);
-                ref double ur = ref MemoryMarshal.GetReference(upper);
-                Vector256<double> vc = Vector256.Create(c), vs = Vector256.Create(s);
-                for (; k <= n - 4; k += 4)
+                Vector128<double> va = Vector128.Create(a);
+                for (; k <= n - 2; k += 2)
                 {
-                    Vector256<double> x = Vector256.LoadUnsafe(ref lr, (nuint)k), y = Vector256.LoadUnsafe(ref ur, (nuint)k);
-                    (vc * x - vs * y).StoreUnsafe(ref lr, (nuint)k);
-                    (vs * x + vc * y).StoreUnsafe(ref ur, (nuint)k);
+                    (Vector128.LoadUnsafe(ref rr, (nuint)k) - va * Vector128.LoadUnsafe(ref ur, (nuint)k)).StoreUnsafe(ref rr, (nuint)k);
                 }
             }
             for (; k < n; k++)
             {
-                double x = lower[k], y = upper[k];
-                lower[k] = c * x - s * y;
-                upper[k] = s * x + c * y;
+                row[k] -= a * u[k];
             }
         }
     }

@@ -120,6 +120,41 @@ public sealed class PcaEigenRngTests
         Assert.That(e4, Is.EqualTo(e1));
     }
 
+    [TestCase(KernelVariant.Scalar)]
+    [TestCase(KernelVariant.Vector128)]
+    [TestCase(KernelVariant.Vector256)]
+    [TestCase(KernelVariant.Vector512)]
+    public void Eigen_ResultsDoNotDependOnTheKernelWidth(KernelVariant variant)
+    {
+        if (!Kernels.IsSupported(variant))
+        {
+            Assert.Ignore($"{variant} is not accelerated on this CPU.");
+        }
+        // 203 = 3 x 64 + 11: full rotation blocks, a partial one, and every tail length of the row kernels.
+        const int d = 203;
+        var rng = new Random(11);
+        var a = new double[d * d];
+        for (int i = 0; i < d; i++)
+        {
+            for (int j = i; j < d; j++)
+            {
+                a[i * d + j] = a[j * d + i] = rng.NextDouble() - 0.5;
+            }
+        }
+        var (expectedValues, expectedVectors) = (new double[d], new double[d * d]);
+        using (Kernels.Force(KernelVariant.Scalar))
+        {
+            SymmetricEigen.Decompose(a, d, expectedValues, expectedVectors, maxDegreeOfParallelism: 1);
+        }
+        var (values, vectors) = (new double[d], new double[d * d]);
+        using (Kernels.Force(variant))
+        {
+            SymmetricEigen.Decompose(a, d, values, vectors, maxDegreeOfParallelism: 2);
+        }
+        Assert.That(values, Is.EqualTo(expectedValues));
+        Assert.That(vectors, Is.EqualTo(expectedVectors));
+    }
+
     [Test]
     public void Eigen_RefusesNonFiniteEntries()
     {
