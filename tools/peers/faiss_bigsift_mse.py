@@ -14,7 +14,8 @@ Keys are separated by ';' when one contains a comma ("IVF1024,RQ8x8;RQ8x8"). --b
 nearest centroid, faiss.ResidualQuantizer(d, m, b) with the beam trained on those residuals, and encoding as
 IndexIVFResidualQuantizer does (residual to the nearest centroid, then the RQ's beam search); code_bytes counts the RQ
 code only (the list number adds ceil(log2 n) bits). Faiss 1.7.3's own IVF-RQ training ran over 35 minutes on 100,000 rows here without
-finishing, the composition trains in about the time of the plain RQ. Ground truth: bigsift_groundtruth_base100k.ivecs for base rows 0:100000, else the full file.
+finishing, the composition trains in about the time of the plain RQ. Checked against index_factory on 20,000 rows,
+"IVF64,RQ4x8", beam 5: MSE 39,226 composed, 39,219 from the factory index. Ground truth: bigsift_groundtruth_base100k.ivecs for base rows 0:100000, else the full file.
 """
 import argparse
 import json
@@ -66,12 +67,13 @@ def main():
             report(a, key, *composed_ivf_rq(learn, base, a.beam, *(int(g) for g in composed.groups())), queries, truth)
             continue
         index = faiss.index_factory(learn.shape[1], key)
-        if isinstance(index, faiss.IndexIVF):
-            ivf = faiss.extract_index_ivf(index)
-            if hasattr(ivf, "rq"):
-                ivf.rq.max_beam_size = a.beam
-        elif hasattr(index, "rq"):
-            index.rq.max_beam_size = a.beam
+        # extract_index_ivf returns the IndexIVF base class: downcast it, or its rq is invisible and the beam stays
+        # at Faiss' default of 5 whatever --beam says.
+        target = faiss.downcast_index(faiss.extract_index_ivf(index)) if isinstance(index, faiss.IndexIVF) else index
+        if "RQ" in key:
+            if not hasattr(target, "rq"):
+                raise SystemExit(f"{key}: no residual quantizer found to set the beam on")
+            target.rq.max_beam_size = a.beam
         t0 = time.time()
         index.train(learn)
         train_s = time.time() - t0
