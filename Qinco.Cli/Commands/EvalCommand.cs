@@ -24,6 +24,7 @@ internal static class EvalCommand
         // No defaults: absent means "the model's own search".
         var beam = CliOptions.Int("--beam", "Encode with this beam width instead of the model's own (codes stay decodable by the model).", null);
         var candidates = CliOptions.Int("--candidates", "qinco: encode with this many pre-selected codewords per beam instead of the model's own (0 = all K).", null);
+        var probedLists = CliOptions.Int("--probed-lists", "ivf-qinco: start the encoder's beams from this many nearest lists instead of the model's own (codes stay decodable by the model).", null);
 
         var command = new Command("eval", "Evaluate a model: reconstruction MSE, encode/decode time and 1-recall@1/10/100.");
         command.Options.Add(model);
@@ -35,6 +36,7 @@ internal static class EvalCommand
         command.Options.Add(json);
         command.Options.Add(beam);
         command.Options.Add(candidates);
+        command.Options.Add(probedLists);
         command.Validators.Add(result =>
         {
             if (CliOptions.IsGiven(result, queries) != CliOptions.IsGiven(result, groundTruth))
@@ -49,8 +51,8 @@ internal static class EvalCommand
             int? beamWidth = CliOptions.ValueIfGiven(parse, beam), candidateCount = CliOptions.ValueIfGiven(parse, candidates);
             var flags = new Dictionary<string, string>(StringComparer.Ordinal) { ["BeamWidth"] = "--beam", ["Candidates"] = "--candidates" };
             CliOptions.ValidateWithLibrary(flags, () => { new EncoderSearch(beamWidth ?? 1, candidateCount ?? 0).Validate(); return true; }); // before loading anything
-            IQuantizer quantizer = WithSearch(Quantizer.Load(parse.GetRequiredValue(model), threadCount),
-                beamWidth, candidateCount);
+            IQuantizer quantizer = WithProbedLists(WithSearch(Quantizer.Load(parse.GetRequiredValue(model), threadCount),
+                beamWidth, candidateCount), CliOptions.ValueIfGiven(parse, probedLists));
             VectorSet database = VectorFile.Read(parse.GetRequiredValue(baseFile), parse.GetValue(baseRows));
             if (database.Dimension != quantizer.Dimension)
             {
@@ -87,6 +89,26 @@ internal static class EvalCommand
             return CliApp.Success;
         }, parse));
         return command;
+    }
+
+    private static IQuantizer WithProbedLists(IQuantizer quantizer, int? probedLists)
+    {
+        if (probedLists is not { } lists)
+        {
+            return quantizer;
+        }
+        if (quantizer is not IvfQincoQuantizer ivf)
+        {
+            throw new CliException($"--probed-lists applies to ivf-qinco models only; {quantizer.Description} has no lists.");
+        }
+        try
+        {
+            return ivf.WithProbedLists(lists);
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new CliException($"--probed-lists {lists}: {ex.Message.Split(" (Parameter")[0]}");
+        }
     }
 
     private static IQuantizer WithSearch(IQuantizer quantizer, int? beam, int? candidates)

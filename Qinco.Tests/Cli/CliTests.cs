@@ -262,6 +262,12 @@ public sealed class CliTests : TempFiles
         Assert.That(train.Out, Does.Contain("IVF8-QINCo"));
         CliOutcome eval = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--threads", "1", "--json");
         Assert.That(eval.ExitCode, Is.EqualTo(0), eval.Error);
+        CliOutcome spanning = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--probed-lists", "3", "--threads", "1", "--json");
+        Assert.That(spanning.ExitCode, Is.EqualTo(0), spanning.Error);
+        Assert.That(spanning.Out, Does.Contain("over 3 lists"));
+        CliOutcome tooMany = Run("eval", "--model", model, "--base", data, "--base-rows", "600:700", "--probed-lists", "9");
+        Assert.That(tooMany.ExitCode, Is.Not.EqualTo(0));
+        Assert.That(tooMany.Error, Does.Contain("--probed-lists 9").And.Contain("8 lists"));
         string codes = PathOf("ivf-codes.npy"), centroids = PathOf("centroids.fvecs");
         Assert.That(Run("encode", "--model", model, "--input", data, "--rows", "600:700", "--out", codes).ExitCode, Is.EqualTo(0));
         CliOutcome decode = Run("decode", "--model", model, "--codes", codes, "--steps", "0", "--out", centroids);

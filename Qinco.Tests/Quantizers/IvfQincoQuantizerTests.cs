@@ -144,6 +144,42 @@ public sealed class IvfQincoQuantizerTests
         Assert.That(bad!.Message, Does.Contain("list 12").And.Contain("10 lists").And.Contain("Code 1"));
     }
 
+    [Test]
+    public void WithProbedLists_StartsTheBeamsFromTheNearestLists_AndItsCodesDecodeWithTheModel()
+    {
+        IvfQincoQuantizer ivf = Small(lists: 16).WithTraining(t => t.MaxEpochs(1)).Build();
+        ivf.Fit(s_train);
+        IvfQincoQuantizer wide = ivf.WithProbedLists(4);
+        Assert.That((wide.Options.ProbedLists, ivf.Options.ProbedLists), Is.EqualTo((4, 1)), "a copy; the original keeps its setting");
+        CodeSet nearest = ivf.Encode(s_test), spanning = wide.Encode(s_test);
+        float[] centroids = ivf.GetCentroids();
+        var steps = new int[ivf.Steps];
+        int otherList = 0;
+        for (int i = 0; i < s_test.Count; i++)
+        {
+            int list = wide.SplitCode(spanning.Row(i), steps);
+            float Distance(int c)
+            {
+                float sum = 0;
+                for (int j = 0; j < D; j++)
+                {
+                    float e = s_test[i][j] - centroids[c * D + j];
+                    sum += e * e;
+                }
+                return sum;
+            }
+            int closer = Enumerable.Range(0, 16).Count(c => Distance(c) < Distance(list));
+            Assert.That(closer, Is.LessThan(4), $"vector {i} was coded in a list that is not among its 4 nearest");
+            otherList += list != ivf.SplitCode(nearest.Row(i), steps) ? 1 : 0;
+        }
+        Assert.That(otherList, Is.GreaterThan(0), "some vectors are coded better from a farther list");
+        Assert.That(ivf.Decode(spanning).Data, Is.EqualTo(wide.Decode(spanning).Data), "the codes decode with the same model");
+        Assert.Throws<ArgumentOutOfRangeException>(() => ivf.WithProbedLists(0));
+        var tooMany = Assert.Throws<ArgumentOutOfRangeException>(() => ivf.WithProbedLists(17));
+        Assert.That(tooMany!.Message, Does.Contain("16 lists"));
+        Assert.Throws<InvalidOperationException>(() => Small(lists: 16).Build().WithProbedLists(2));
+    }
+
     private static IvfQincoQuantizerBuilder Small(int? lists) =>
         Quantizer.IvfQinco(D).WithLists(lists).WithSteps(4).WithCodebookBits(5).WithResidualBlocks(2).WithHiddenSize(16).WithThreads(2);
 

@@ -79,9 +79,16 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     /// <exception cref="ArgumentOutOfRangeException">The search is invalid (the field is named).</exception>
     public override IQuantizer WithSearch(EncoderSearch search)
     {
-        QincoModel model = RequireModel();
+        RequireModel();
         search.Validate();
-        QincoQuantizerBase copy = WithOptions(Settings with { Search = search });
+        return CopyWithSettings(Settings with { Search = search });
+    }
+
+    /// <summary>A copy of this trained quantizer that shares its model and encodes with other settings.</summary>
+    private protected QincoQuantizerBase CopyWithSettings(QincoOptions settings)
+    {
+        QincoModel model = RequireModel();
+        QincoQuantizerBase copy = WithOptions(settings);
         copy.Layout = Layout;
         copy.Use(model, _tables);
         return copy;
