@@ -40,9 +40,9 @@ internal static class TrainCommand
             HelpName = "rq|qinco|qinco2|ivf-qinco|ivf-qinco2",
         };
         method.AcceptOnlyFromAmong("rq", "qinco", "qinco2", "ivf-qinco", "ivf-qinco2");
-        var train = CliOptions.File("--train", "Training vectors (.fvecs, .bvecs or .npy).", required: true);
+        var train = PathOptions.Input("--train", "Training vectors (.fvecs, .bvecs or .npy).", required: true, "vector");
         var trainRows = CliOptions.Rows("--train-rows", "Rows of --train to train on.");
-        var val = CliOptions.File("--val", "Validation vectors (early stopping for qinco; reported MSE).", required: false);
+        var val = PathOptions.Input("--val", "Validation vectors (early stopping for qinco; reported MSE).", required: false, "vector");
         var valRows = CliOptions.Rows("--val-rows", "Rows of --val to validate on.");
         var rqDefaults = new ResidualQuantizerOptions();
         var defaults = new QincoOptions();
@@ -53,9 +53,9 @@ internal static class TrainCommand
         var seed = CliOptions.Int("--seed", "Random seed.", defaults.Seed);
         var progressive = CliOptions.Bool("--progressive-dims", "rq: k-means of each step on growing PCA prefixes of the dimensions, as Faiss (true|false); false clusters in all dimensions at once, without a PCA.", rqDefaults.ProgressiveDimensions);
         var threads = CliOptions.Threads();
-        var output = CliOptions.File("--out", "Where to save the model (written atomically).", required: true);
+        var output = PathOptions.Output("--out", "Where to save the model (written atomically).", required: true);
         output.HelpName = "MODEL";
-        var residualsOf = CliOptions.File("--residuals-of", "Train on the residuals of the vectors to their nearest of these centroids (from 'index centroids'), for an IVF index.", required: false);
+        var residualsOf = PathOptions.Input("--residuals-of", "Train on the residuals of the vectors to their nearest of these centroids (from 'index centroids'), for an IVF index.", required: false, "centroid");
         residualsOf.HelpName = "CENTROIDS";
 
         var blocks = CliOptions.Int("--blocks", $"qinco: residual blocks per step, L (default {defaults.ResidualBlocks}; qinco2: the preset's).", null);
@@ -229,7 +229,6 @@ internal static class TrainCommand
         {
             CliOptions.ValidateWithLibrary(flags, () => Build(parse.CommandResult, dimension: 1, trainingRows: 0)); // before reading any data
             string outPath = parse.GetRequiredValue(output), trainPath = parse.GetRequiredValue(train);
-            OutputPath.RequireWritable(outPath, "--out");
             if (parse.GetValue(device) is string devices)
             {
                 // Load libtorch and check the devices before reading any data: a missing runtime or GPU fails here, with the fix.
