@@ -19,6 +19,9 @@ internal static class TrainCommand
     /// <summary>QINCo1's reference shuffles epoch e with NumPy's <c>RandomState(123 + e)</c> (ALGORITHM.md §1.8).</summary>
     private const int ReferenceShuffleSeed = 123;
 
+    /// <summary>Rows QINCo training validates on without a validation set: the first 2,048 training rows (QincoQuantizerBase).</summary>
+    private const int DefaultValidationRows = 2048;
+
     private static string Describe(StopReason reason) => reason switch
     {
         StopReason.MaxEpochsReached => "the epoch limit (--max-epochs) was reached",
@@ -284,7 +287,10 @@ internal static class TrainCommand
             }
             catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
             {
-                context.Error.WriteLine("interrupted before any epoch of training ended: no model was saved.");
+                // RQ fits its codebooks step by step, with no epochs and no model to keep until the last step is fitted.
+                context.Error.WriteLine(quantizer is QincoQuantizerBase
+                    ? "interrupted before any epoch of training ended: no model was saved."
+                    : "interrupted: RQ training keeps no partial model (its codebooks are fitted step by step, not in epochs); nothing was saved.");
                 return CliApp.Interrupted;
             }
             double seconds = watch.Elapsed.TotalSeconds;
@@ -297,6 +303,12 @@ internal static class TrainCommand
                 validation = string.Create(CultureInfo.InvariantCulture, $", validation MSE {QuantizerEvaluation.MeanSquaredError(valSet, decoded):G6}");
             }
             TrainingResult? run = (quantizer as QincoQuantizerBase)?.LastTraining;
+            if (valSet is null && run is not null && (run.BestEpoch is null ? run.InitialValidationMetric : run.BestValidationMetric) is double trainingRowsMse)
+            {
+                // Without --val the kept model was chosen on training rows: say so, rather than pass that MSE off as a validation MSE.
+                validation = string.Create(CultureInfo.InvariantCulture,
+                    $", no validation MSE (no --val; MSE {trainingRowsMse:G6} on the first {Math.Min(trainSet.Count, DefaultValidationRows)} training rows, which chose the model kept)");
+            }
             if (run is not null)
             {
                 context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -234,6 +234,45 @@ public sealed class CliRobustnessTests : TempFiles
         Assert.That(File.Exists(PathOf("none.qinco")), Is.False);
     }
 
+    [Test]
+    public void InterruptedRqTraining_SaysNothingWasSaved_WithoutMentioningEpochs_AndExits130()
+    {
+        string data = WriteData(600);
+        string model = PathOf("rq.qinco");
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        int code = CliApp.Run(["train", "--method", "rq", "--train", data, "--steps", "2", "--codebook-bits", "4", "--out", model], stdout, stderr, cancelled.Token);
+        Assert.That(code, Is.EqualTo(CliApp.Interrupted), stderr.ToString());
+        Assert.That(stderr.ToString(), Does.Contain("interrupted: RQ training keeps no partial model").And.Contain("nothing was saved"));
+        Assert.That(stderr.ToString(), Does.Not.Contain("before any epoch"));
+        Assert.That(stdout.ToString(), Is.Empty);
+        Assert.That(File.Exists(model), Is.False);
+    }
+
+    [Test]
+    public void InterruptedTrainingWithoutValidationSet_SaysTheKeptModelsMseIsOnTrainingRows()
+    {
+        string data = WriteData(600);
+        string model = PathOf("interrupted.qinco");
+        using var cts = new CancellationTokenSource();
+        using var stdout = new StringWriter();
+        using var stderr = new CallbackWriter(line =>
+        {
+            if (line.Contains("batch 3/3", StringComparison.Ordinal))
+            {
+                cts.Cancel();
+            }
+        });
+        int code = CliApp.Run(["train", "--method", "qinco", "--train", data, "--steps", "2", "--codebook-bits", "4",
+            "--blocks", "1", "--hidden", "8", "--batch-size", "200", "--max-epochs", "50", "--workers", "1", "--threads", "1", "--out", model], stdout, stderr, cts.Token);
+        Assert.That(code, Is.EqualTo(CliApp.Interrupted), stderr.ToString());
+        Assert.That(stdout.ToString(), Does.StartWith("interrupted; saved the best model so far"));
+        Assert.That(stdout.ToString(), Does.Contain("no validation MSE (no --val; MSE ").And.Contain(" on the first 600 training rows, which chose the model kept)"));
+        Assert.That(File.Exists(model));
+    }
+
     private Outcome Run(params string[] args)
     {
         using var stdout = new StringWriter();
