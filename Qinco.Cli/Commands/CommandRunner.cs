@@ -57,6 +57,12 @@ internal static class CommandRunner
         {
             return Fail(context, ex.Message);
         }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C or SIGTERM: every file is written whole at the end (atomically), so an interrupted command wrote none.
+            context.Error.WriteLine("interrupted: nothing was written.");
+            return CliApp.Interrupted;
+        }
         catch (OperationCanceledException)
         {
             return Fail(context, "cancelled.");

@@ -273,6 +273,21 @@ public sealed class CliRobustnessTests : TempFiles
         Assert.That(File.Exists(model));
     }
 
+    [Test]
+    public void InterruptedIndexCommand_ExitsWith130_AndWritesNothing()
+    {
+        string data = WriteData(600);
+        string centroids = PathOf("c.npy");
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        int code = CliApp.Run(["index", "centroids", "--train", data, "--lists", "8", "--threads", "1", "--out", centroids], stdout, stderr, cancelled.Token);
+        Assert.That(code, Is.EqualTo(CliApp.Interrupted), stderr.ToString());
+        Assert.That(stderr.ToString(), Does.Contain("interrupted: nothing was written."));
+        Assert.That(File.Exists(centroids), Is.False);
+    }
+
     private Outcome Run(params string[] args)
     {
         using var stdout = new StringWriter();
