@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.IO;
@@ -42,17 +43,27 @@ internal static class PathOptions
     /// </summary>
     public static void CheckGiven(ParseResult parse)
     {
-        var given = parse.CommandResult.Children.OfType<OptionResult>()
-            .Select(result => (Option: result.Option, Role: Roles.TryGetValue(result.Option, out Role? role) ? role : null, Path: result.Option is Option<string> text ? parse.GetValue(text) : null))
-            .Where(entry => entry.Role is not null && entry.Path is not null)
-            .ToList();
-        foreach ((Option option, Role? role, string? path) in given.Where(entry => entry.Role!.InputKind is not null))
+        var given = new List<(string Flag, string Path, Role Role)>();
+        foreach (OptionResult result in parse.CommandResult.Children.OfType<OptionResult>())
         {
-            RequireNotDirectory(path!, option.Name, role!.InputKind!);
+            if (result.Option is Option<string> pathOption && Roles.TryGetValue(pathOption, out Role? role) && parse.GetValue(pathOption) is string path)
+            {
+                given.Add((pathOption.Name, path, role));
+            }
         }
-        foreach ((Option option, Role? role, string? path) in given.Where(entry => entry.Role!.InputKind is null))
+        foreach ((string flag, string path, Role role) in given)
         {
-            OutputPath.RequireWritable(path!, option.Name, role!.OutputExtensions);
+            if (role.InputKind is string kind)
+            {
+                RequireNotDirectory(path, flag, kind);
+            }
+        }
+        foreach ((string flag, string path, Role role) in given)
+        {
+            if (role.InputKind is null)
+            {
+                OutputPath.RequireWritable(path, flag, role.OutputExtensions);
+            }
         }
     }
 
