@@ -9,10 +9,18 @@ namespace Qinco.Cli.Commands;
 /// <summary>Runs a command body, turning the failures a user can cause into a one-line message and exit code 1.</summary>
 internal static class CommandRunner
 {
+    /// <summary>
+    /// Runs <paramref name="body"/> once the path options given in <paramref name="parse"/> are checked
+    /// (<see cref="PathOptions.CheckGiven"/>); a failure becomes <c>error: message</c> and its exit code.
+    /// </summary>
     public static int Execute(CliContext context, Func<int> body, ParseResult? parse = null)
     {
         try
         {
+            if (parse is not null)
+            {
+                PathOptions.CheckGiven(parse);
+            }
             return body();
         }
         catch (CliUsageException ex)
@@ -48,6 +56,12 @@ internal static class CommandRunner
         catch (UnauthorizedAccessException ex)
         {
             return Fail(context, ex.Message);
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C or SIGTERM: every file is written whole at the end (atomically), so an interrupted command wrote none.
+            context.Error.WriteLine("interrupted: nothing was written.");
+            return CliApp.Interrupted;
         }
         catch (OperationCanceledException)
         {

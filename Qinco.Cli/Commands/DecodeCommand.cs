@@ -11,12 +11,12 @@ internal static class DecodeCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = CliOptions.File("--model", "The model file that wrote the codes.", required: true);
+        var model = PathOptions.Input("--model", "The model file that wrote the codes.", required: true, "model");
         model.HelpName = "MODEL";
-        var codesOption = CliOptions.File("--codes", "The codes: a 2-D uint8 .npy written by 'qinco encode'.", required: true);
+        var codesOption = PathOptions.Input("--codes", "The codes: a 2-D uint8 .npy written by 'qinco encode'.", required: true, "codes");
         codesOption.HelpName = "CODES.npy";
         var steps = CliOptions.Int("--steps", "Decode only the first m steps of each code (a coarser reconstruction; 0 gives the IVF centroid, or zeros); default: all.", null, min: 0);
-        var output = CliOptions.File("--out", "Where to write the vectors (.fvecs or .npy, by extension).", required: true);
+        var output = PathOptions.Output("--out", "Where to write the vectors (.fvecs or .npy, by extension).", required: true, "FILE", ".fvecs", ".npy");
         var threads = CliOptions.Threads();
         var trust = new Option<bool>("--trust-codes") { Description = "Decode codes that have no model record beside them (codes not written by 'qinco encode'); codes whose record names another model are refused regardless." };
 
@@ -30,7 +30,6 @@ internal static class DecodeCommand
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
             string outPath = parse.GetRequiredValue(output);
-            OutputPath.RequireWritable(outPath, "--out", ".fvecs", ".npy");
             string modelPath = parse.GetRequiredValue(model), codesPath = parse.GetRequiredValue(codesOption);
             IQuantizer quantizer = Quantizer.Load(modelPath, parse.GetValue(threads));
             VectorFile.ReadCodes(codesPath, quantizer.Layout, new RowRange(0, 0)); // the file's code size against the model's, before anything else
@@ -54,7 +53,7 @@ internal static class DecodeCommand
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"decoded {count} vectors of dimension {quantizer.Dimension}{(m is null ? string.Empty : $" from the first {m} steps")}; wrote {outPath}"));
             return CliApp.Success;
-        }));
+        }, parse));
         return command;
     }
 }

@@ -11,12 +11,11 @@ internal static class EncodeCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = CliOptions.File("--model", "The model file written by 'qinco train'.", required: true);
+        var model = PathOptions.Input("--model", "The model file written by 'qinco train'.", required: true, "model");
         model.HelpName = "MODEL";
-        var input = CliOptions.File("--input", "Vectors to encode (.fvecs, .bvecs or .npy).", required: true);
+        var input = PathOptions.Input("--input", "Vectors to encode (.fvecs, .bvecs or .npy).", required: true, "vector");
         var rows = CliOptions.Rows("--rows", "Rows of --input to encode.");
-        var output = CliOptions.File("--out", "Where to write the codes: a 2-D uint8 .npy of shape [vectors, code size] (plus CODES.npy.model.json, the record of the model).", required: true);
-        output.HelpName = "CODES.npy";
+        var output = PathOptions.Output("--out", "Where to write the codes: a 2-D uint8 .npy of shape [vectors, code size] (plus CODES.npy.model.json, the record of the model).", required: true, "CODES.npy", ".npy");
         var threads = CliOptions.Threads();
 
         var command = new Command("encode", "Encode vectors into compact codes.");
@@ -28,7 +27,6 @@ internal static class EncodeCommand
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
             string outPath = parse.GetRequiredValue(output);
-            OutputPath.RequireWritable(outPath, "--out", ".npy");
             string modelPath = parse.GetRequiredValue(model);
             IQuantizer quantizer = Quantizer.Load(modelPath, parse.GetValue(threads));
             string inputPath = parse.GetRequiredValue(input);
@@ -52,7 +50,7 @@ internal static class EncodeCommand
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"encoded {count} vectors into {quantizer.CodeSize} bytes each; wrote {outPath} and its model record {CodeProvenance.RecordPath(outPath)}"));
             return CliApp.Success;
-        }));
+        }, parse));
         return command;
     }
 }

@@ -13,12 +13,12 @@ internal static class EvalCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = CliOptions.File("--model", "The model file to evaluate.", required: true);
+        var model = PathOptions.Input("--model", "The model file to evaluate.", required: true, "model");
         model.HelpName = "MODEL";
-        var baseFile = CliOptions.File("--base", "Database vectors to encode, decode and search.", required: true);
+        var baseFile = PathOptions.Input("--base", "Database vectors to encode, decode and search.", required: true, "vector");
         var baseRows = CliOptions.Rows("--base-rows", "Rows of --base forming the database.");
-        var queries = CliOptions.File("--queries", "Query vectors for recall (needs --groundtruth).", required: false);
-        var groundTruth = CliOptions.File("--groundtruth", "Each query's true neighbours (.ivecs or int .npy), ids counted from the first row of the base range.", required: false);
+        var queries = PathOptions.Input("--queries", "Query vectors for recall (needs --groundtruth).", required: false, "vector");
+        var groundTruth = PathOptions.Input("--groundtruth", "Each query's true neighbours (.ivecs or int .npy), ids counted from the first row of the base range.", required: false, "ground-truth");
         var threads = CliOptions.Threads();
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         // No defaults: absent means "the model's own search".

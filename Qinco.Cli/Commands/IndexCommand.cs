@@ -24,14 +24,14 @@ internal static class IndexCommand
 
     private static Command Centroids(CliContext context)
     {
-        var train = CliOptions.File("--train", "Vectors to cluster (.fvecs, .bvecs or .npy).", required: true);
+        var train = PathOptions.Input("--train", "Vectors to cluster (.fvecs, .bvecs or .npy).", required: true, "vector");
         var trainRows = CliOptions.Rows("--train-rows", "Rows of --train to cluster.");
         var lists = CliOptions.Int("--lists", "Number of centroids (inverted lists).", null, min: 1);
         lists.Required = true;
         var iterations = CliOptions.Int("--iterations", "k-means iterations.", new KMeansOptions().Iterations, min: 1);
         var seed = CliOptions.Int("--seed", "Random seed of the k-means sampling and initialisation.", new KMeansOptions().Seed);
         var threads = CliOptions.Threads();
-        var output = CliOptions.File("--out", "Where to write the centroids (.fvecs or .npy).", required: true);
+        var output = PathOptions.Output("--out", "Where to write the centroids (.fvecs or .npy).", required: true, "FILE", ".fvecs", ".npy");
         var command = new Command("centroids", "Train a k-means coarse quantizer; train the model on --residuals-of it, then 'index build --centroids' it.");
         foreach (Option option in new Option[] { train, trainRows, lists, iterations, seed, threads, output })
         {
@@ -58,13 +58,12 @@ internal static class IndexCommand
 
     private static Command Build(CliContext context)
     {
-        var model = CliOptions.File("--model", "The quantizer (trained on residuals of --centroids when given; an IVF-QINCo model brings its own lists).", required: true);
-        model.HelpName = "MODEL";
-        var baseFile = CliOptions.File("--base", "Database vectors to index.", required: true);
+        var model = PathOptions.Input("--model", "The quantizer (trained on residuals of --centroids when given; an IVF-QINCo model brings its own lists).", required: true, "model", "MODEL");
+        var baseFile = PathOptions.Input("--base", "Database vectors to index.", required: true, "vector");
         var baseRows = CliOptions.Rows("--base-rows", "Rows of --base to index; ids count from the first (see --first-id).");
         var lists = CliOptions.Int("--lists", "Inverted lists trained by k-means on --train (or the base rows) when --centroids is absent; 1 builds a flat index.", 1, min: 1);
-        var centroids = CliOptions.File("--centroids", "Coarse centroids (from 'index centroids'), the ones the model's training residuals were taken to.", required: false);
-        var train = CliOptions.File("--train", "Vectors to fit the additive decoder and the 8-bit norm range on (default: the base rows' own codes).", required: false);
+        var centroids = PathOptions.Input("--centroids", "Coarse centroids (from 'index centroids'), the ones the model's training residuals were taken to.", required: false, "centroid");
+        var train = PathOptions.Input("--train", "Vectors to fit the additive decoder and the 8-bit norm range on (default: the base rows' own codes).", required: false, "vector");
         var trainRows = CliOptions.Rows("--train-rows", "Rows of --train.");
         var norms = new Option<string>("--norms") { Description = "Stored norm: float (4 bytes) or byte (8-bit, §4.2).", DefaultValueFactory = _ => "float", HelpName = "float|byte" };
         norms.AcceptOnlyFromAmong("float", "byte");
@@ -75,8 +74,7 @@ internal static class IndexCommand
         var pairwise = CliOptions.Bool("--pairwise", "Also fit QINCo2's pairwise decoder (§4.4) on the fit set, for search --middle-shortlist (true|false).", false);
         var pairwiseMegabytes = CliOptions.Int("--pairwise-max-mb", "Memory bound of the pairwise codebooks, in MiB (32 MiB each at D = 128).", 1024, min: 1);
         var threads = CliOptions.Threads();
-        var output = CliOptions.File("--out", "Where to save the index (written atomically).", required: true);
-        output.HelpName = "INDEX";
+        var output = PathOptions.Output("--out", "Where to save the index (written atomically).", required: true, "INDEX");
         var command = new Command("build", "Encode a database and save it as an IVF (or flat) index of codes with the model inside.");
         foreach (Option option in new Option[] { model, baseFile, baseRows, lists, centroids, train, trainRows, norms, firstId, seed, beam, candidates, pairwise, pairwiseMegabytes, threads, output })
         {
@@ -177,13 +175,12 @@ internal static class IndexCommand
 
     private static Command Add(CliContext context)
     {
-        var indexFile = CliOptions.File("--index", "The index to extend.", required: true);
-        indexFile.HelpName = "INDEX";
-        var baseFile = CliOptions.File("--base", "Vectors to add.", required: true);
+        var indexFile = PathOptions.Input("--index", "The index to extend.", required: true, "index", "INDEX");
+        var baseFile = PathOptions.Input("--base", "Vectors to add.", required: true, "vector");
         var baseRows = CliOptions.Rows("--base-rows", "Rows of --base to add.");
         var firstId = CliOptions.Int("--first-id", "Id of the first added row (default: one past the largest id in the index).", null, min: 0);
         var threads = CliOptions.Threads();
-        var output = CliOptions.File("--out", "Where to save the result (default: over --index, atomically).", required: false);
+        var output = PathOptions.Output("--out", "Where to save the result (default: over --index, atomically).", required: false, "INDEX");
         var command = new Command("add", "Encode vectors with the index's own model and add them.");
         foreach (Option option in new Option[] { indexFile, baseFile, baseRows, firstId, threads, output })
         {
@@ -192,6 +189,10 @@ internal static class IndexCommand
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
             string path = parse.GetRequiredValue(indexFile);
+            if (parse.GetValue(output) is null)
+            {
+                OutputPath.RequireWritable(path, "--index"); // written over in place: its folder must take the temporary file
+            }
             IvfIndex index = IvfIndex.Load(path, parse.GetValue(threads));
             VectorSet vectors = ReadMatching(parse.GetRequiredValue(baseFile), parse.GetValue(baseRows), index.Dimension, "added");
             long first = CliOptions.ValueIfGiven(parse, firstId) ?? (index.MaxId + 1);

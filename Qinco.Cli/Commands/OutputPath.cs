@@ -8,20 +8,21 @@ namespace Qinco.Cli.Commands;
 internal static class OutputPath
 {
     /// <summary>
-    /// Throws <see cref="CliException"/>, naming <paramref name="path"/> as the user gave it, when it has another
-    /// extension than <paramref name="extensions"/> (none given: any), is a directory, lies in a missing folder, or its
+    /// Throws <see cref="CliException"/>, naming <paramref name="path"/> as the user gave it, when it is a directory, has
+    /// another extension than <paramref name="extensions"/> (none given: any), lies in a missing folder, or its
     /// folder cannot be written (probed with a temporary file, removed at once).
     /// </summary>
     public static void RequireWritable(string path, string flag, params string[] extensions)
     {
+        // A directory first: its name usually has no extension, and "is a directory" is the fix the user needs.
+        if (Directory.Exists(path))
+        {
+            throw new CliException($"{flag} {path} is a directory; give a file name.");
+        }
         string extension = Path.GetExtension(path);
         if (extensions.Length > 0 && !extensions.Contains(extension, StringComparer.OrdinalIgnoreCase))
         {
             throw new CliException($"{flag} {path}: the extension '{extension}' is not one this command writes ({string.Join(", ", extensions)}).");
-        }
-        if (Directory.Exists(path))
-        {
-            throw new CliException($"{flag} {path} is a directory; give a file name.");
         }
         string folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
         if (!Directory.Exists(folder))

@@ -32,7 +32,7 @@ internal static class SearchCommand
         var nprobe = CliOptions.Int("--nprobe", "Inverted lists scanned per query (clamped to the list count).", new IvfSearchParameters().NProbe, min: 1);
         var shortlist = CliOptions.Int("--shortlist", "Codes kept by the look-up-table stage for decoding and exact re-ranking; 0 keeps all.", new IvfSearchParameters().Shortlist, min: 0);
         var middle = CliOptions.Int("--middle-shortlist", "Codes the table stage keeps for the pairwise decoder, which passes --shortlist of them on (needs an index built with --pairwise); 0: no middle stage.", 0, min: 0);
-        var output = CliOptions.File("--out", "Write the result ids (int64 .npy [queries, k]; -1 where fewer than k).", required: false);
+        var output = PathOptions.Output("--out", "Write the result ids (int64 .npy [queries, k]; -1 where fewer than k).", required: false, "IDS.npy", ".npy");
         var command = new Command("search", "Search an index: R@1/10/100 against ground truth and microseconds per query.");
         shared.AddTo(command, nprobe, shortlist, middle, output);
         command.SetAction(parse => CommandRunner.Execute(context, () =>
@@ -147,10 +147,10 @@ internal static class SearchCommand
 /// <summary>The options <c>search</c> and <c>tune</c> share: index, queries, ground truth, k, threads, repeats, JSON.</summary>
 internal sealed class SearchOptions
 {
-    private readonly Option<string> _index = CliOptions.File("--index", "The index written by 'qinco index build'.", required: true);
-    private readonly Option<string> _queries = CliOptions.File("--queries", "Query vectors (.fvecs, .bvecs or .npy).", required: true);
+    private readonly Option<string> _index = PathOptions.Input("--index", "The index written by 'qinco index build'.", required: true, "index", "INDEX");
+    private readonly Option<string> _queries = PathOptions.Input("--queries", "Query vectors (.fvecs, .bvecs or .npy).", required: true, "vector");
     private readonly Option<Core.IO.RowRange?> _queryRows = CliOptions.Rows("--query-rows", "Rows of --queries to search.");
-    private readonly Option<string> _groundTruth = CliOptions.File("--groundtruth", "Each query's true neighbours (.ivecs or int .npy), in the index's ids; rows follow --query-rows.", required: false);
+    private readonly Option<string> _groundTruth = PathOptions.Input("--groundtruth", "Each query's true neighbours (.ivecs or int .npy), in the index's ids; rows follow --query-rows.", required: false, "ground-truth");
     private readonly Option<int> _k = CliOptions.Int("--k", "Results per query.", 100, min: 1);
     private readonly Option<int> _threads = CliOptions.Threads();
     private readonly Option<int> _repeat = CliOptions.Int("--repeat", "Timed searches of all queries; the median time is reported.", 1, min: 1);

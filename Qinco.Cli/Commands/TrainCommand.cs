@@ -19,6 +19,9 @@ internal static class TrainCommand
     /// <summary>QINCo1's reference shuffles epoch e with NumPy's <c>RandomState(123 + e)</c> (ALGORITHM.md §1.8).</summary>
     private const int ReferenceShuffleSeed = 123;
 
+    /// <summary>Rows QINCo training validates on without a validation set: the first 2,048 training rows (QincoQuantizerBase).</summary>
+    private const int DefaultValidationRows = 2048;
+
     private static string Describe(StopReason reason) => reason switch
     {
         StopReason.MaxEpochsReached => "the epoch limit (--max-epochs) was reached",
@@ -40,9 +43,9 @@ internal static class TrainCommand
             HelpName = "rq|qinco|qinco2|ivf-qinco|ivf-qinco2",
         };
         method.AcceptOnlyFromAmong("rq", "qinco", "qinco2", "ivf-qinco", "ivf-qinco2");
-        var train = CliOptions.File("--train", "Training vectors (.fvecs, .bvecs or .npy).", required: true);
+        var train = PathOptions.Input("--train", "Training vectors (.fvecs, .bvecs or .npy).", required: true, "vector");
         var trainRows = CliOptions.Rows("--train-rows", "Rows of --train to train on.");
-        var val = CliOptions.File("--val", "Validation vectors (early stopping for qinco; reported MSE).", required: false);
+        var val = PathOptions.Input("--val", "Validation vectors (early stopping for qinco; reported MSE).", required: false, "vector");
         var valRows = CliOptions.Rows("--val-rows", "Rows of --val to validate on.");
         var rqDefaults = new ResidualQuantizerOptions();
         var defaults = new QincoOptions();
@@ -53,9 +56,9 @@ internal static class TrainCommand
         var seed = CliOptions.Int("--seed", "Random seed.", defaults.Seed);
         var progressive = CliOptions.Bool("--progressive-dims", "rq: k-means of each step on growing PCA prefixes of the dimensions, as Faiss (true|false); false clusters in all dimensions at once, without a PCA.", rqDefaults.ProgressiveDimensions);
         var threads = CliOptions.Threads();
-        var output = CliOptions.File("--out", "Where to save the model (written atomically).", required: true);
+        var output = PathOptions.Output("--out", "Where to save the model (written atomically).", required: true);
         output.HelpName = "MODEL";
-        var residualsOf = CliOptions.File("--residuals-of", "Train on the residuals of the vectors to their nearest of these centroids (from 'index centroids'), for an IVF index.", required: false);
+        var residualsOf = PathOptions.Input("--residuals-of", "Train on the residuals of the vectors to their nearest of these centroids (from 'index centroids'), for an IVF index.", required: false, "centroid");
         residualsOf.HelpName = "CENTROIDS";
 
         var blocks = CliOptions.Int("--blocks", $"qinco: residual blocks per step, L (default {defaults.ResidualBlocks}; qinco2: the preset's).", null);
@@ -229,7 +232,6 @@ internal static class TrainCommand
         {
             CliOptions.ValidateWithLibrary(flags, () => Build(parse.CommandResult, dimension: 1, trainingRows: 0)); // before reading any data
             string outPath = parse.GetRequiredValue(output), trainPath = parse.GetRequiredValue(train);
-            OutputPath.RequireWritable(outPath, "--out");
             if (parse.GetValue(device) is string devices)
             {
                 // Load libtorch and check the devices before reading any data: a missing runtime or GPU fails here, with the fix.
@@ -285,7 +287,10 @@ internal static class TrainCommand
             }
             catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
             {
-                context.Error.WriteLine("interrupted before any epoch of training ended: no model was saved.");
+                // RQ fits its codebooks step by step, with no epochs and no model to keep until the last step is fitted.
+                context.Error.WriteLine(quantizer is QincoQuantizerBase
+                    ? "interrupted before any epoch of training ended: no model was saved."
+                    : "interrupted: RQ training keeps no partial model (its codebooks are fitted step by step, not in epochs); nothing was saved.");
                 return CliApp.Interrupted;
             }
             double seconds = watch.Elapsed.TotalSeconds;
@@ -298,6 +303,12 @@ internal static class TrainCommand
                 validation = string.Create(CultureInfo.InvariantCulture, $", validation MSE {QuantizerEvaluation.MeanSquaredError(valSet, decoded):G6}");
             }
             TrainingResult? run = (quantizer as QincoQuantizerBase)?.LastTraining;
+            if (valSet is null && run is not null && (run.BestEpoch is null ? run.InitialValidationMetric : run.BestValidationMetric) is double trainingRowsMse)
+            {
+                // Without --val the kept model was chosen on training rows: say so, rather than pass that MSE off as a validation MSE.
+                validation = string.Create(CultureInfo.InvariantCulture,
+                    $", no validation MSE (no --val; MSE {trainingRowsMse:G6} on the first {Math.Min(trainSet.Count, DefaultValidationRows)} training rows, which chose the model kept)");
+            }
             if (run is not null)
             {
                 context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,

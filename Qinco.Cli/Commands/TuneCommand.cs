@@ -26,8 +26,7 @@ internal static class TuneCommand
         var nprobes = IntList("--nprobe", "nprobe values to try, comma-separated (values above the list count scan every list).", "1,4,16,64,256", min: 1);
         var shortlists = IntList("--shortlist", "Shortlist sizes to try, comma-separated (0 keeps all).", "10,20,50,100,200,500,1000", min: 0);
         var middles = IntList("--middle-shortlist", "Middle-stage sizes to try (0: none; others need an index built with --pairwise).", "0", min: 0);
-        var plot = CliOptions.File("--plot", "Write the curve (every point and the Pareto front, R@1 against us/query) as an SVG.", required: false);
-        plot.HelpName = "FILE.svg";
+        var plot = PathOptions.Output("--plot", "Write the curve (every point and the Pareto front, R@1 against us/query) as an SVG.", required: false, "FILE.svg", ".svg");
         var command = new Command("tune", "Sweep nprobe x shortlist; print the Pareto-optimal operating points (R@1 against us/query) and plot them.");
         shared.AddTo(command, nprobes, shortlists, middles, plot);
         command.Validators.Add(result =>
@@ -39,10 +38,6 @@ internal static class TuneCommand
         });
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {
-            if (parse.GetValue(plot) is string plotTarget)
-            {
-                OutputPath.RequireWritable(plotTarget, "--plot", ".svg"); // before the sweep, not after minutes of it
-            }
             (IvfIndex index, VectorSet queries, Matrix<long>? truth) = shared.Load(parse);
             var points = new List<SearchMeasurement>();
             bool warm = false;

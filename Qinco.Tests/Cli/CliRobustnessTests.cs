@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using NUnit.Framework;
 using Qinco.Cli;
@@ -62,6 +63,134 @@ public sealed class CliRobustnessTests : TempFiles
         Assert.That(modelIsDirectory.Error, Does.Contain("is a directory"));
     }
 
+    /// <summary>Every command that writes a file, with the arguments that make it write <c>{0}</c>; its inputs exist, so only the output can fail.</summary>
+    private string[][] WritingCommands(string data, string model, string index) =>
+    [
+        ["index", "centroids", "--train", data, "--lists", "4", "--out", "{0}"],
+        ["index", "build", "--model", model, "--base", data, "--out", "{0}"],
+        ["index", "add", "--index", index, "--base", data, "--out", "{0}"],
+        ["search", "--index", index, "--queries", data, "--k", "5", "--out", "{0}"],
+        ["import", "--from", data, "--out", "{0}"],
+        ["export", "--model", model, "--out", "{0}"],
+    ];
+
+    [Test]
+    public void EveryWritingCommand_RefusesAMissingFolderOrADirectory_BeforeAnyWork_NamingThePathGiven()
+    {
+        (string data, string model, string index) = WriteModelAndIndex();
+        foreach (string[] command in WritingCommands(data, model, index))
+        {
+            string name = string.Join(' ', command[..2]);
+            // Extensions each command accepts, so that the folder, not the extension, is what fails.
+            string file = command[1] switch { "centroids" => "c.npy", "--index" => "ids.npy", "export" => "m.safetensors", _ => "out.bin" };
+            string missing = Path.Combine(Directory, "no-such-folder", file);
+            Outcome inMissingFolder = Run(Array.ConvertAll(command, a => a == "{0}" ? missing : a));
+            Assert.That(inMissingFolder.ExitCode, Is.EqualTo(1), name);
+            Assert.That(inMissingFolder.Error, Does.Contain($"--out {missing}: the folder").And.Contain("does not exist"), name);
+            Assert.That(inMissingFolder.Error, Does.Not.Contain(".tmp"), $"{name}: names the user's path, not a temporary file");
+            Assert.That(inMissingFolder.Out, Is.Empty, $"{name}: refused before any work");
+
+            Outcome intoDirectory = Run(Array.ConvertAll(command, a => a == "{0}" ? Directory : a));
+            Assert.That(intoDirectory.ExitCode, Is.EqualTo(1), name);
+            Assert.That(intoDirectory.Error, Does.Contain($"--out {Directory} is a directory"), name);
+            Assert.That(intoDirectory.Out, Is.Empty, name);
+        }
+
+    }
+
+    [Test]
+    public void EveryWritingCommand_RefusesAReadOnlyFolder_BeforeAnyWork_NamingThePathGiven()
+    {
+        (string data, string model, string index) = WriteModelAndIndex();
+        string readOnly = PathOf("read-only");
+        System.IO.Directory.CreateDirectory(readOnly);
+        string indexInside = Path.Combine(readOnly, "i.idx");
+        File.Copy(index, indexInside);
+        SetWritable(readOnly, false);
+        try
+        {
+            if (FolderIsWritable(readOnly))
+            {
+                Assert.Ignore("running as a user (root) who writes into read-only folders");
+            }
+            foreach (string[] command in WritingCommands(data, model, index).Append(["train", "--method", "rq", "--train", data, "--out", "{0}"]))
+            {
+                string name = string.Join(' ', command[..2]);
+                string file = command[1] switch { "centroids" => "c.npy", "--index" => "ids.npy", "export" => "m.safetensors", _ => "out.bin" };
+                string target = Path.Combine(readOnly, file);
+                Outcome outcome = Run(Array.ConvertAll(command, a => a == "{0}" ? target : a));
+                Assert.That(outcome.ExitCode, Is.EqualTo(1), name);
+                Assert.That(outcome.Error, Does.Contain($"--out {target}: cannot write into"), name);
+                Assert.That(outcome.Out, Is.Empty, name);
+            }
+
+            // index add without --out writes over --index: its folder must take the new file.
+            Outcome overIndex = Run("index", "add", "--index", indexInside, "--base", data);
+            Assert.That(overIndex.ExitCode, Is.EqualTo(1));
+            Assert.That(overIndex.Error, Does.Contain($"--index {indexInside}: cannot write into"));
+        }
+        finally
+        {
+            SetWritable(readOnly, true);
+        }
+    }
+
+    [Test]
+    public void DirectoriesGivenAsInputs_AreNamedAsDirectories_BeforeAnyWork()
+    {
+        (string data, string model, string index) = WriteModelAndIndex();
+        string folder = PathOf("a-folder");
+        System.IO.Directory.CreateDirectory(folder);
+        (string[] Args, string Expected)[] cases =
+        [
+            (["search", "--index", folder, "--queries", data], $"--index {folder} is a directory, not an index file."),
+            (["search", "--index", index, "--queries", folder], $"--queries {folder} is a directory, not a vector file."),
+            (["search", "--index", index, "--queries", data, "--groundtruth", folder], $"--groundtruth {folder} is a directory, not a ground-truth file."),
+            (["encode", "--model", model, "--input", folder, "--out", PathOf("c.npy")], $"--input {folder} is a directory, not a vector file."),
+            (["train", "--method", "rq", "--train", folder, "--out", PathOf("m.qinco")], $"--train {folder} is a directory, not a vector file."),
+            (["decode", "--model", model, "--codes", folder, "--out", PathOf("d.npy")], $"--codes {folder} is a directory, not a codes file."),
+            (["index", "add", "--index", folder, "--base", data], $"--index {folder} is a directory, not an index file."),
+            (["import", "--from", folder, "--out", PathOf("m.qinco")], $"--from {folder} is a directory, not a checkpoint file."),
+        ];
+        foreach ((string[] args, string expected) in cases)
+        {
+            Outcome outcome = Run(args);
+            Assert.That(outcome.ExitCode, Is.EqualTo(1), string.Join(' ', args));
+            Assert.That(outcome.Error, Does.Contain(expected).And.Not.Contain("denied"), string.Join(' ', args));
+        }
+    }
+
+    [Test]
+    public void NonFiniteTrainingData_IsNamedByItsFile()
+    {
+        VectorSet bad = SyntheticData.Generate(300, 16, seed: 3);
+        bad[11][4] = float.NaN;
+        string train = PathOf("train-with-nan.fvecs");
+        VectorFile.WriteFvecs(train, bad);
+        foreach (string method in new[] { "rq", "qinco" })
+        {
+            Outcome outcome = Run("train", "--method", method, "--train", train, "--steps", "2", "--codebook-bits", "4", "--out", PathOf("m.qinco"));
+            Assert.That(outcome.ExitCode, Is.EqualTo(1), method);
+            Assert.That(outcome.Error, Does.Contain("train-with-nan.fvecs").And.Contain("Vector 11, component 4"), method);
+            Assert.That(File.Exists(PathOf("m.qinco")), Is.False, method);
+        }
+    }
+
+    [Test]
+    public void DecodingCodesWithAnUnknownExtension_IsRefused_NamingTheExtensionAsWritten()
+    {
+        string data = WriteData(600);
+        string model = Train(data, "m.qinco", seed: 1);
+        string codes = PathOf("codes.npy");
+        Assert.That(Run("encode", "--model", model, "--input", data, "--out", codes).ExitCode, Is.EqualTo(0));
+        string renamed = PathOf("codes.Bin");
+        File.Copy(codes, renamed);
+        Outcome outcome = Run("decode", "--model", model, "--codes", renamed, "--trust-codes", "--out", PathOf("d.npy"));
+        Assert.That(outcome.ExitCode, Is.EqualTo(1));
+        Assert.That(outcome.Error, Does.Contain("'.Bin'").And.Not.Contain("'.BIN'"));
+        Assert.That(File.Exists(PathOf("d.npy")), Is.False);
+    }
+
     [Test]
     public void NonFiniteValidationData_IsNamedByItsFile()
     {
@@ -105,12 +234,109 @@ public sealed class CliRobustnessTests : TempFiles
         Assert.That(File.Exists(PathOf("none.qinco")), Is.False);
     }
 
+    [Test]
+    public void InterruptedRqTraining_SaysNothingWasSaved_WithoutMentioningEpochs_AndExits130()
+    {
+        string data = WriteData(600);
+        string model = PathOf("rq.qinco");
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        int code = CliApp.Run(["train", "--method", "rq", "--train", data, "--steps", "2", "--codebook-bits", "4", "--out", model], stdout, stderr, cancelled.Token);
+        Assert.That(code, Is.EqualTo(CliApp.Interrupted), stderr.ToString());
+        Assert.That(stderr.ToString(), Does.Contain("interrupted: RQ training keeps no partial model").And.Contain("nothing was saved"));
+        Assert.That(stderr.ToString(), Does.Not.Contain("before any epoch"));
+        Assert.That(stdout.ToString(), Is.Empty);
+        Assert.That(File.Exists(model), Is.False);
+    }
+
+    [Test]
+    public void InterruptedTrainingWithoutValidationSet_SaysTheKeptModelsMseIsOnTrainingRows()
+    {
+        string data = WriteData(600);
+        string model = PathOf("interrupted.qinco");
+        using var cts = new CancellationTokenSource();
+        using var stdout = new StringWriter();
+        using var stderr = new CallbackWriter(line =>
+        {
+            if (line.Contains("batch 3/3", StringComparison.Ordinal))
+            {
+                cts.Cancel();
+            }
+        });
+        int code = CliApp.Run(["train", "--method", "qinco", "--train", data, "--steps", "2", "--codebook-bits", "4",
+            "--blocks", "1", "--hidden", "8", "--batch-size", "200", "--max-epochs", "50", "--workers", "1", "--threads", "1", "--out", model], stdout, stderr, cts.Token);
+        Assert.That(code, Is.EqualTo(CliApp.Interrupted), stderr.ToString());
+        Assert.That(stdout.ToString(), Does.StartWith("interrupted; saved the best model so far"));
+        Assert.That(stdout.ToString(), Does.Contain("no validation MSE (no --val; MSE ").And.Contain(" on the first 600 training rows, which chose the model kept)"));
+        Assert.That(File.Exists(model));
+    }
+
+    [Test]
+    public void InterruptedIndexCommand_ExitsWith130_AndWritesNothing()
+    {
+        string data = WriteData(600);
+        string centroids = PathOf("c.npy");
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        int code = CliApp.Run(["index", "centroids", "--train", data, "--lists", "8", "--threads", "1", "--out", centroids], stdout, stderr, cancelled.Token);
+        Assert.That(code, Is.EqualTo(CliApp.Interrupted), stderr.ToString());
+        Assert.That(stderr.ToString(), Does.Contain("interrupted: nothing was written."));
+        Assert.That(File.Exists(centroids), Is.False);
+    }
+
     private Outcome Run(params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
         int code = CliApp.Run(args, stdout, stderr);
         return new Outcome(code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>Writes data.fvecs, an RQ model m.qinco (2 x 8 bits) and a flat index i.idx of the data.</summary>
+    private (string Data, string Model, string Index) WriteModelAndIndex()
+    {
+        string data = WriteData(600);
+        string model = PathOf("m.qinco");
+        // 8-bit codebooks: the index's look-up-table search needs one byte per code index.
+        Outcome train = Run("train", "--method", "rq", "--train", data, "--steps", "2", "--codebook-bits", "8", "--threads", "1", "--out", model);
+        Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
+        string index = PathOf("i.idx");
+        Outcome build = Run("index", "build", "--model", model, "--base", data, "--threads", "1", "--out", index);
+        Assert.That(build.ExitCode, Is.EqualTo(0), build.Error);
+        return (data, model, index);
+    }
+
+    /// <summary>Makes <paramref name="folder"/> read-only (r-x) or writable again (rwx) for its owner.</summary>
+    private static void SetWritable(string folder, bool writable)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Ignore("read-only folders are set with Unix file modes here");
+        }
+        else
+        {
+            File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserExecute | (writable ? UnixFileMode.UserWrite : UnixFileMode.None));
+        }
+    }
+
+    /// <summary>Whether a file can be created in <paramref name="folder"/> (root writes into read-only folders).</summary>
+    private static bool FolderIsWritable(string folder)
+    {
+        string probe = Path.Combine(folder, "probe");
+        try
+        {
+            File.WriteAllText(probe, string.Empty);
+            File.Delete(probe);
+            return true;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private string WriteData(int count)
