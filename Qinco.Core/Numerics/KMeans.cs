@@ -150,6 +150,10 @@ public static class KMeans
         {
             throw new ArgumentException($"k-means needs at least as many points as centroids: got {n} points for k = {k} centroids.", nameof(n));
         }
+        long points = Math.Min(n, (long)options.MaxPointsPerCentroid * k);
+        ArraySizes.Require(ArraySizes.Product(points, dimension), sizeof(float),
+            FormattableString.Invariant($"k-means with k = {k} (MaxPointsPerCentroid {options.MaxPointsPerCentroid}) on {n} points of dimension {dimension} holds a sample of {points:N0} × {dimension} floats: that"),
+            "Use fewer centroids, a lower MaxPointsPerCentroid or fewer points, or reduce the dimension.", nameof(n));
         int[]? rows = SampleRows(n, k, options);
         float[] sample = new float[(long)(rows?.Length ?? n) * dimension];
         gather(rows, sample);

@@ -93,6 +93,32 @@ public sealed class RobustnessTests
     }
 
     [Test]
+    public void ResidualQuantizer_CodebooksBeyondOneArray_AreRefusedBeforeAnyWork()
+    {
+        // qinco train --method rq --steps 1024 --codebook-bits 12 on 4,096 × 512 vectors: M × K × D = 2^31 floats, every option in range.
+        VectorSet data = SyntheticData.Generate(4096, 512, seed: 1);
+        IQuantizer rq = Quantizer.Residual(512).WithSteps(1024).WithCodebookBits(12).WithThreads(2).Build();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var ex = Assert.Throws<ArgumentException>(() => rq.Fit(data));
+        Assert.That(ex!.Message, Does.Contain("Steps 1024").And.Contain("CodebookBits 12").And.Contain("dimension 512").And.Contain("8.0 GiB"));
+        Assert.That(ex.ParamName, Is.EqualTo("train"));
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "refused before k-means runs");
+        Assert.That(rq.IsTrained, Is.False);
+    }
+
+    [Test]
+    public void ResidualQuantizer_KMeansSampleBeyondOneArray_IsRefusedBeforeAnyWork()
+    {
+        // Step 2 clusters min(n × beam, 256 · K) = 65,536 residuals of dimension 32,768: 2^31 floats.
+        VectorSet data = SyntheticData.Generate(256, 32768, seed: 1);
+        IQuantizer rq = Quantizer.Residual(32768).WithSteps(2).WithCodebookBits(8).WithBeamWidth(1024).WithProgressiveDimensions(false).WithThreads(2).Build();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var ex = Assert.Throws<ArgumentException>(() => rq.Fit(data));
+        Assert.That(ex!.Message, Does.Contain("CodebookBits 8").And.Contain("BeamWidth 1024").And.Contain("dimension 32768").And.Contain("8.0 GiB"));
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "refused before k-means runs");
+    }
+
+    [Test]
     public void Qinco_CancelledBeforeItsFirstEpochEnds_StaysUntrained()
     {
         VectorSet train = SyntheticData.Generate(1000, 8, seed: 1);

@@ -94,11 +94,11 @@ public sealed partial class ResidualQuantizer : QuantizerBase
     {
         int n = train.Count, d = Dimension, k = CodebookSize, steps = Steps;
         var clock = Stopwatch.StartNew();
+        RequireBuffers(n);
         var codebooks = new float[steps * k * d];
         var norms = new float[steps * k];
         var search = new EncoderSearch(Options.BeamWidth);
         var beamSteps = new CodebookSteps(codebooks, norms, k, d);
-        RequireBeamState(n);
         if ((long)n < (long)MinVectorsPerCodeword * k)
         {
             string warning = FewVectorsWarning(n, k);
@@ -227,6 +227,25 @@ public sealed partial class ResidualQuantizer : QuantizerBase
     {
         float max = data.IsEmpty ? 0f : Math.Abs(TensorPrimitives.MaxMagnitude(data));
         return max == 0f || (max >= 9.5367431640625E-07f && max <= 1048576f) ? 1f : MathF.ScaleB(1f, MathF.ILogB(max));
+    }
+
+    /// <summary>
+    /// Refuses, before any work, a fit whose buffers one array cannot hold (sizes in 64 bits): the codebooks
+    /// (M × K × D floats), the beam state (n × beam × M code indices per buffer) and the largest k-means sample
+    /// (min(n × beam, 256 · K) × D floats).
+    /// </summary>
+    private void RequireBuffers(int n)
+    {
+        int d = Dimension, k = CodebookSize;
+        ArraySizes.Require(ArraySizes.Product(Steps, k, d), sizeof(float),
+            FormattableString.Invariant($"Training RQ with Steps {Steps} and CodebookBits {CodebookBits} (K = {k}) in dimension {d} keeps codebooks of M × K × D = {Steps} × {k} × {d} floats: that"),
+            "Use fewer Steps or CodebookBits, or reduce the dimension.", "train");
+        RequireBeamState(n);
+        long beams = Math.Min(Options.BeamWidth, (long)Math.Pow(k, Math.Min(Steps - 1, 3)));
+        long samplePoints = Math.Min((long)n * Math.Max(beams, 1), (long)new KMeansOptions().MaxPointsPerCentroid * k);
+        ArraySizes.Require(ArraySizes.Product(samplePoints, d), sizeof(float),
+            FormattableString.Invariant($"Training RQ with CodebookBits {CodebookBits} (K = {k}) and BeamWidth {Options.BeamWidth} on {n} vectors of dimension {d} clusters a k-means sample of {samplePoints:N0} residuals × {d} floats: that"),
+            "Use fewer CodebookBits, a smaller BeamWidth or fewer training vectors, or reduce the dimension.", "train");
     }
 
     /// <summary>Refuses, before any work, a fit whose beam state cannot be held: n × beam × M code indices per buffer.</summary>
