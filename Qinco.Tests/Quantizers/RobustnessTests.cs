@@ -137,6 +137,29 @@ public sealed class RobustnessTests
         Assert.That(qinco.LastTraining!.StopReason, Is.EqualTo(Qinco.Training.StopReason.Cancelled));
     }
 
+    [Test]
+    public void ResidualQuantizer_CancelledAtItsLastStep_ThrowsAndStaysUntrained()
+    {
+        // The cancel arrives once the last step's k-means has run (from the step's report, before Fit returns): the fit
+        // must throw, not return the model it was building.
+        VectorSet train = SyntheticData.Generate(2000, 8, seed: 1);
+        using var cts = new CancellationTokenSource();
+        ResidualQuantizer rq = Quantizer.Residual(8).WithSteps(3).WithCodebookBits(4).WithBeamWidth(4).WithThreads(2).Build();
+        int cancelledAt = -1;
+        var progress = new SynchronousProgress(p =>
+        {
+            if (p.Completed == p.Total && p.Total == 3)
+            {
+                cancelledAt = p.Completed;
+                cts.Cancel();
+            }
+        });
+        Assert.Throws<OperationCanceledException>(() => rq.Fit(train, null, progress, cts.Token));
+        Assert.That(cancelledAt, Is.EqualTo(3), "cancelled at the last step");
+        Assert.That(rq.IsTrained, Is.False);
+        Assert.Throws<InvalidOperationException>(() => rq.Encode(train));
+    }
+
     private static ResidualQuantizer TrainRq(VectorSet data)
     {
         ResidualQuantizer rq = Quantizer.Residual(data.Dimension).WithSteps(2).WithCodebookBits(6).WithThreads(2).Build();

@@ -128,12 +128,13 @@ public sealed partial class ResidualQuantizer : QuantizerBase
             int beamOut = (int)Math.Min((long)beam * k, Options.BeamWidth);
             var nextCodes = new int[checked(n * beamOut * steps)];
             var errors = new float[n * beamOut];
-            AdvanceAll(beamSteps, search, codebooks, x, n, m, beam, beamOut, codes, nextCodes, errors);
+            AdvanceAll(beamSteps, search, codebooks, x, n, m, beam, beamOut, codes, nextCodes, errors, cancellationToken);
             (codes, beam) = (nextCodes, beamOut);
             double mse = MeanOfBest(errors, n, beam);
             LogStepTrained(m + 1, steps, mse, clock.Elapsed.TotalSeconds);
             progress?.Report(new FitProgress($"k-means step {m + 1}/{steps}", m + 1, steps, clock.Elapsed, FormattableString.Invariant($"train MSE {mse:G6}")));
         }
+        cancellationToken.ThrowIfCancellationRequested(); // a fit cancelled at any point before it returns keeps no model
         _codewordNorms = norms;
         _codebooks = codebooks;
         _scale = scale;
@@ -292,14 +293,20 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         }
     }
 
-    private void AdvanceAll(CodebookSteps steps, EncoderSearch search, float[] codebooks, float[] x, int n, int step, int beam, int beamOut, int[] codes, int[] nextCodes, float[] errors)
+    /// <summary>Advances every vector's beams by one step, block by block in parallel; the token is checked before each block (an <see cref="OperationCanceledException"/>, not an AggregateException).</summary>
+    private void AdvanceAll(CodebookSteps steps, EncoderSearch search, float[] codebooks, float[] x, int n, int step, int beam, int beamOut, int[] codes, int[] nextCodes, float[] errors, CancellationToken cancellationToken)
     {
         int d = Dimension, m = Steps;
         // Vectors per task: about 4096 beam states, and at most 16 M floats of recomputed states per task.
         int block = (int)Math.Max(1, Math.Min(Math.Max(16, 4096 / beam), (1L << 24) / ((long)Math.Max(beam, beamOut) * d)));
         int blocks = (n + block - 1) / block;
-        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxDegreeOfParallelism }, () => new BeamScratch(), (b, _, scratch) =>
+        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxDegreeOfParallelism }, () => new BeamScratch(), (b, loop, scratch) =>
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                loop.Stop();
+                return scratch;
+            }
             int first = b * block, count = Math.Min(block, n - first);
             using var statesLease = Pool.Lease(count * beam * d, out float[] states);
             using var nextLease = Pool.Lease(count * beamOut * d, out float[] nextStates);
@@ -311,6 +318,7 @@ public sealed partial class ResidualQuantizer : QuantizerBase
                 errors.AsSpan(first * beamOut, count * beamOut), scratch, threads: 1);
             return scratch;
         }, scratch => scratch.Dispose());
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     private void TrainCodebook(int points, Action<int[]?, Span<float>> gather, Span<float> codebook, CancellationToken cancellationToken)
