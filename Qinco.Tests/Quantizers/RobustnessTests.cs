@@ -3,6 +3,7 @@ using System.Threading;
 using NUnit.Framework;
 using Qinco.Core;
 using Qinco.Core.IO;
+using Qinco.Core.Numerics;
 
 namespace Qinco.Tests.Quantizers;
 
@@ -160,6 +161,36 @@ public sealed class RobustnessTests
         Assert.Throws<InvalidOperationException>(() => rq.Encode(train));
     }
 
+    [TestCase("1e18")]
+    [TestCase("1e19")]
+    [TestCase("1e20")]
+    public void KMeansAndCoarseQuantizer_ErrorDoesNotDependOnTheDataScale(string scale)
+    {
+        // Before: relative error 0.534 at S = 1, 0.58 at 1e19 and 0.71 at 1e20 (float32 squared norms overflow), silently.
+        VectorSet unit = VectorFile.Read(TestData.RequireCase("magnitude/mag_1.fvecs"));
+        VectorSet scaled = VectorFile.Read(TestData.RequireCase($"magnitude/mag_{scale}.fvecs"));
+        var options = new KMeansOptions { Parallelism = new Parallelism(2) };
+        double unitError = ClusteringError(KMeans.Train(unit, 16, options).Centroids, unit);
+        double scaledError = ClusteringError(KMeans.Train(scaled, 16, options).Centroids, scaled);
+        Assert.That(scaledError, Is.EqualTo(unitError).Within(2).Percent, $"unit scale {unitError}");
+        double coarseError = ClusteringError(Qinco.Search.CoarseQuantizer.Train(scaled, 16, options).Centroids.ToArray(), scaled);
+        Assert.That(coarseError, Is.EqualTo(unitError).Within(2).Percent, "qinco index centroids trains the same k-means");
+    }
+
+    [TestCase(66)]
+    [TestCase(-70)]
+    public void KMeans_PowerOfTwoScaledData_GivesTheScaledCentroidsExactly(int exponent)
+    {
+        VectorSet data = SyntheticData.Generate(2000, 8, seed: 5);
+        float factor = MathF.ScaleB(1f, exponent);
+        VectorSet scaled = VectorSet.FromArray(Array.ConvertAll(data.Data, v => v * factor), 8);
+        var options = new KMeansOptions { Parallelism = new Parallelism(2) };
+        KMeansResult unitResult = KMeans.Train(data, 32, options);
+        KMeansResult scaledResult = KMeans.Train(scaled, 32, options);
+        Assert.That(scaledResult.Centroids, Is.EqualTo(Array.ConvertAll(unitResult.Centroids, v => v * factor)));
+        Assert.That(scaledResult.Objective[^1] / ((double)factor * factor), Is.EqualTo(unitResult.Objective[^1]).Within(1e-9).Percent, "the objective is in the data's units");
+    }
+
     private static ResidualQuantizer TrainRq(VectorSet data)
     {
         ResidualQuantizer rq = Quantizer.Residual(data.Dimension).WithSteps(2).WithCodebookBits(6).WithThreads(2).Build();
@@ -173,6 +204,33 @@ public sealed class RobustnessTests
             .WithTraining(t => t.MaxEpochs(2).BatchSize(128)).Build();
         q.Fit(data);
         return q;
+    }
+
+    /// <summary>Sum over points of the squared distance to the nearest centroid / sum of squared norms, in double.</summary>
+    private static double ClusteringError(float[] centroids, VectorSet data)
+    {
+        int d = data.Dimension, k = centroids.Length / d;
+        double error = 0, norm = 0;
+        for (int i = 0; i < data.Count; i++)
+        {
+            double best = double.PositiveInfinity;
+            for (int c = 0; c < k; c++)
+            {
+                double distance = 0;
+                for (int j = 0; j < d; j++)
+                {
+                    double diff = (double)data.Data[i * d + j] - centroids[c * d + j];
+                    distance += diff * diff;
+                }
+                best = Math.Min(best, distance);
+            }
+            error += best;
+            for (int j = 0; j < d; j++)
+            {
+                norm += (double)data.Data[i * d + j] * data.Data[i * d + j];
+            }
+        }
+        return error / norm;
     }
 
     /// <summary>MSE / mean squared norm, in double.</summary>

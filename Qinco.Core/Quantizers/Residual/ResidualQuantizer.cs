@@ -219,16 +219,8 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         return quantizer;
     }
 
-    /// <summary>
-    /// The power of two the data is divided by inside the quantizer: 1 for data whose largest magnitude lies within
-    /// 2^-20..2^20 (results are bit-identical to no scaling), else about the largest magnitude, so float32 squared
-    /// distances never overflow or underflow whatever the data's scale (the scaling is exact).
-    /// </summary>
-    internal static float PowerOfTwoScale(ReadOnlySpan<float> data)
-    {
-        float max = data.IsEmpty ? 0f : Math.Abs(TensorPrimitives.MaxMagnitude(data));
-        return max == 0f || (max >= 9.5367431640625E-07f && max <= 1048576f) ? 1f : MathF.ScaleB(1f, MathF.ILogB(max));
-    }
+    /// <summary>The power of two the data is divided by inside the quantizer (<see cref="MagnitudeScale.PowerOfTwo"/>): 1 for data within 2^-20..2^20.</summary>
+    internal static float PowerOfTwoScale(ReadOnlySpan<float> data) => MagnitudeScale.PowerOfTwo(data);
 
     /// <summary>
     /// Refuses, before any work, a fit whose buffers one array cannot hold (sizes in 64 bits): the codebooks
