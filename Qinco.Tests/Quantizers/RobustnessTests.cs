@@ -191,6 +191,34 @@ public sealed class RobustnessTests
         Assert.That(scaledResult.Objective[^1] / ((double)factor * factor), Is.EqualTo(unitResult.Objective[^1]).Within(1e-9).Percent, "the objective is in the data's units");
     }
 
+    [TestCase(256)]
+    [TestCase(512)]
+    public void ResidualQuantizer_HighDimension_TrainsInATimeDominatedByKMeans(int dimension)
+    {
+        // shared/cases/highdim: `qinco train --method rq --steps 1` (default 8 bits, progressive dimensions on) took 3.3 s at
+        // d = 256 and 55 s at d = 512, nearly all of it the progressive-dimension PCA's eigen-solver. The same fit without
+        // progressive dimensions is k-means alone: with them it may cost a few times that plus 2 s of fixed work (the
+        // PCA: about 0.3 s here at both dimensions, 2 threads), which the old 3.3 s and 55 s both exceed.
+        VectorSet data = VectorFile.Read(TestData.RequireCase($"highdim/d{dimension}.fvecs"));
+        Assert.That(data.Dimension, Is.EqualTo(dimension));
+        ResidualQuantizer KMeansOnly() => Quantizer.Residual(dimension).WithSteps(1).WithProgressiveDimensions(false).WithThreads(2).Build();
+        ResidualQuantizer Progressive() => Quantizer.Residual(dimension).WithSteps(1).WithThreads(2).Build();
+        KMeansOnly().Fit(data); // warm-up (JIT)
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        ResidualQuantizer plain = KMeansOnly();
+        plain.Fit(data);
+        TimeSpan kmeans = watch.Elapsed;
+        watch.Restart();
+        ResidualQuantizer progressive = Progressive();
+        progressive.Fit(data);
+        TimeSpan total = watch.Elapsed;
+        TestContext.Out.WriteLine($"d = {dimension}: k-means alone {kmeans.TotalSeconds:F2} s, with progressive dimensions {total.TotalSeconds:F2} s; relative error {RelativeError(progressive, data):F4} / {RelativeError(plain, data):F4}");
+        Assert.That(total, Is.LessThan(kmeans * 3 + TimeSpan.FromSeconds(2)), $"k-means alone {kmeans.TotalSeconds:F2} s");
+        Assert.That(progressive.IsTrained, Is.True);
+        // 300 vectors, 256 codewords: k-means places most codewords on single vectors, so the error is far below the data's norm.
+        Assert.That(RelativeError(progressive, data), Is.LessThan(0.5).And.EqualTo(RelativeError(plain, data)).Within(25).Percent);
+    }
+
     private static ResidualQuantizer TrainRq(VectorSet data)
     {
         ResidualQuantizer rq = Quantizer.Residual(data.Dimension).WithSteps(2).WithCodebookBits(6).WithThreads(2).Build();
