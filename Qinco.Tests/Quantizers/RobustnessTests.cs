@@ -120,6 +120,25 @@ public sealed class RobustnessTests
     }
 
     [Test]
+    public void Qinco_BuffersBeyondOneArray_AreRefusedBeforeAnyWork()
+    {
+        VectorSet wide = SyntheticData.Generate(4096, 512, seed: 1);
+        QincoQuantizer big = Quantizer.Qinco(512).WithSteps(1024).WithCodebookBits(12).WithResidualBlocks(1).WithHiddenSize(8).WithThreads(2).Build();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var ex = Assert.Throws<ArgumentException>(() => big.Fit(wide));
+        Assert.That(ex!.Message, Does.Contain("Steps 1024").And.Contain("CodebookBits 12").And.Contain("dimension 512").And.Contain("8.0 GiB")
+            .And.Contain("initialises from RQ codebooks"));
+        Assert.That(big.IsTrained, Is.False);
+
+        VectorSet small = SyntheticData.Generate(600, 8, seed: 1);
+        QincoQuantizer batch = Quantizer.Qinco(8).WithSteps(2).WithCodebookBits(4).WithResidualBlocks(1).WithHiddenSize(8).WithThreads(2)
+            .WithTraining(t => t.BatchSize(1 << 30)).Build();
+        var batchEx = Assert.Throws<ArgumentException>(() => batch.Fit(small));
+        Assert.That(batchEx!.Message, Does.Contain("BatchSize 1073741824").And.Contain("32.0 GiB"));
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "refused before the RQ initialisation runs");
+    }
+
+    [Test]
     public void Qinco_CancelledBeforeItsFirstEpochEnds_StaysUntrained()
     {
         VectorSet train = SyntheticData.Generate(1000, 8, seed: 1);
