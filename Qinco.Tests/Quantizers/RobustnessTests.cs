@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using NUnit.Framework;
 using Qinco.Core;
@@ -236,6 +237,23 @@ public sealed class RobustnessTests
         Assert.That(progressive.IsTrained, Is.True);
         // 300 vectors, 256 codewords: k-means places most codewords on single vectors, so the error is far below the data's norm.
         Assert.That(RelativeError(progressive, data), Is.LessThan(0.5).And.EqualTo(RelativeError(plain, data)).Within(25).Percent);
+    }
+
+    [TestCase(66)]
+    [TestCase(-75)]
+    public void CoarseQuantizer_AtAnExtremeScale_AssignsTheListsOfTheUnscaledData(int exponent)
+    {
+        // qinco index: centroids, then every vector's nearest list; at 2^66 the float32 squared distances overflowed.
+        VectorSet data = SyntheticData.Generate(2000, 8, seed: 5);
+        float factor = MathF.ScaleB(1f, exponent);
+        VectorSet scaled = VectorSet.FromArray(Array.ConvertAll(data.Data, v => v * factor), 8);
+        var options = new KMeansOptions { Parallelism = new Parallelism(2) };
+        var unitLists = new int[data.Count];
+        var scaledLists = new int[data.Count];
+        Qinco.Search.CoarseQuantizer.Train(data, 32, options).Assign(data.Data, unitLists, 2);
+        Qinco.Search.CoarseQuantizer.Train(scaled, 32, options).Assign(scaled.Data, scaledLists, 2);
+        Assert.That(scaledLists, Is.EqualTo(unitLists));
+        Assert.That(unitLists.Distinct().Count(), Is.GreaterThan(16), "the lists are used");
     }
 
     private static ResidualQuantizer TrainRq(VectorSet data)
