@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Threading;
@@ -26,6 +27,10 @@ namespace Qinco.Core.Numerics;
 /// <see cref="KMeansOptions.Seed"/> (stream 0: subsample, 1: initial centroids, 2: PCA sample, 1000 + iteration:
 /// splitting), so the sequence is specified and stable across .NET versions. It is not Faiss' Mersenne twister:
 /// results match Faiss in behaviour, not bit for bit.</para>
+/// <para><b>Scale.</b> Data whose largest magnitude lies outside 2^-20..2^20 is divided by a power of two near it
+/// (exact) before clustering and the centroids (and objective) are multiplied back, so float32 squared distances
+/// neither overflow nor underflow and the result does not depend on the data's scale; data within that range is
+/// clustered as it is.</para>
 /// <para><b>Determinism.</b> Same seed, same kernel variant (ISA) and same data give bit-identical centroids for
 /// any <see cref="KMeansOptions.Parallelism"/>: assignment is per point with a fixed chunking, and every
 /// centroid sum is accumulated by one thread in point order.</para>
@@ -82,6 +87,16 @@ public static class KMeans
                 throw new ArgumentException($"Point {i / d}, component {i % d} is {data[i]}: every value must be finite.", nameof(data));
             }
         }
+        // Data far from unit magnitude is divided by a power of two (exact) and the centroids multiplied back, so float32
+        // squared distances neither overflow nor underflow: the result does not depend on the scale. Data within
+        // 2^-20..2^20 is used as it is (scale 1: bit-identical to clustering it directly).
+        float scale = MagnitudeScale.PowerOfTwo(data);
+        if (scale != 1f)
+        {
+            float[] scaled = new float[data.Length];
+            TensorPrimitives.Divide(data, scale, scaled);
+            data = scaled;
+        }
         var warnings = new List<string>();
         if ((long)n < (long)k * options.MinPointsPerCentroid)
         {
@@ -123,7 +138,16 @@ public static class KMeans
             var distances = new float[n];
             Distances.AssignNearest(data, centroids, n, k, d, labels, distances, options.Parallelism.MaxDegreeOfParallelism, options.DistanceForm);
         }
-        return new KMeansResult(k, d, centroids, state.Objective, state.Splits, state.Dimensions, m, labels, warnings);
+        List<double> objective = state.Objective;
+        if (scale != 1f)
+        {
+            // Back to the data's units; the split perturbation (1 + 2^-10) can push a centroid of data near float.MaxValue past it.
+            TensorPrimitives.Multiply(centroids, scale, centroids);
+            TensorPrimitives.Clamp(centroids, -float.MaxValue, float.MaxValue, centroids);
+            double squared = (double)scale * scale;
+            objective = state.Objective.ConvertAll(o => o * squared);
+        }
+        return new KMeansResult(k, d, centroids, objective, state.Splits, state.Dimensions, m, labels, warnings);
     }
 
     /// <summary>
@@ -150,6 +174,10 @@ public static class KMeans
         {
             throw new ArgumentException($"k-means needs at least as many points as centroids: got {n} points for k = {k} centroids.", nameof(n));
         }
+        long points = Math.Min(n, (long)options.MaxPointsPerCentroid * k);
+        ArraySizes.Require(ArraySizes.Product(points, dimension), sizeof(float),
+            FormattableString.Invariant($"k-means with k = {k} (MaxPointsPerCentroid {options.MaxPointsPerCentroid}) on {n} points of dimension {dimension} holds a sample of {points:N0} × {dimension} floats: that"),
+            "Use fewer centroids, a lower MaxPointsPerCentroid or fewer points, or reduce the dimension.", nameof(n));
         int[]? rows = SampleRows(n, k, options);
         float[] sample = new float[(long)(rows?.Length ?? n) * dimension];
         gather(rows, sample);

@@ -7,7 +7,16 @@ namespace Qinco.Core.Numerics;
 internal static class Pool
 {
     /// <summary>An array of at least <paramref name="length"/> (and at least one) elements.</summary>
-    public static T[] Rent<T>(long length) => ArrayPool<T>.Shared.Rent(checked((int)Math.Max(length, 1)));
+    /// <exception cref="ArgumentException">One array cannot hold <paramref name="length"/> elements (callers check the options that size their buffers before any work; this is the last guard, not an <see cref="OverflowException"/>).</exception>
+    public static T[] Rent<T>(long length)
+    {
+        if (length > Array.MaxLength)
+        {
+            ArraySizes.Require(length, System.Runtime.CompilerServices.Unsafe.SizeOf<T>(), $"A scratch buffer of {typeof(T).Name}",
+                "Use smaller options (beam width, batch size, tile) or a lower dimension.", nameof(length));
+        }
+        return ArrayPool<T>.Shared.Rent((int)Math.Max(length, 1));
+    }
 
     /// <summary>Replaces <paramref name="array"/> by a larger pooled one when it holds fewer than <paramref name="length"/> elements (contents are not kept).</summary>
     public static void Grow<T>(ref T[] array, long length)

@@ -87,6 +87,18 @@ public sealed class CoarseQuantizer
             return;
         }
         var distances = new float[n];
+        // As k-means does: far from unit magnitude, vectors and centroids are divided by one power of two (exact, so
+        // the nearest list does not change) and float32 squared distances neither overflow nor underflow.
+        ReadOnlySpan<float> x = vectors[..(n * Dimension)];
+        float scale = MagnitudeScale.ForLargest(Math.Max(MagnitudeScale.Largest(x), MagnitudeScale.Largest(_centroids)));
+        if (scale != 1f)
+        {
+            float[] scaledVectors = new float[x.Length], scaledCentroids = new float[_centroids.Length];
+            System.Numerics.Tensors.TensorPrimitives.Divide(x, scale, scaledVectors);
+            System.Numerics.Tensors.TensorPrimitives.Divide(_centroids, scale, scaledCentroids);
+            Distances.AssignNearest(scaledVectors, scaledCentroids, n, ListCount, Dimension, lists, distances, maxDegreeOfParallelism);
+            return;
+        }
         Distances.AssignNearest(vectors, _centroids, n, ListCount, Dimension, lists, distances, maxDegreeOfParallelism);
     }
 

@@ -135,6 +135,7 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
         {
             throw new ArgumentException("The validation set is empty: give vectors or no validation set.", nameof(validation));
         }
+        RequireBuffers(train.Count, validation?.Count);
         var clock = Stopwatch.StartNew();
         (QincoModel model, int[]? lists) = Initialize(train, progress, cancellationToken);
         QincoTrainingModel trainingModel = CreateTrainingModel(model, lists, train, validation);
@@ -143,6 +144,32 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
         LogInitialised(model.ParameterCount, clock.Elapsed.TotalSeconds);
         Train(model, trainingModel, null, progress, clock, ValidationLabel(train.Count, validation), cancellationToken);
         InitialValidationMse = initialMse ?? LastTraining!.InitialValidationMetric;
+    }
+
+    /// <summary>
+    /// Refuses, before any work, a fit whose buffers one array cannot hold (sizes in 64 bits): the largest tensor of a
+    /// step (K × max(D, De, Dh), De × max(De, Dh, D)), the RQ initialisation's codebooks (M × K × D), a batch's rows
+    /// (BatchSize × max(D, De, Dh)) and the validation codes (rows × M).
+    /// </summary>
+    private void RequireBuffers(int trainCount, int? validationCount)
+    {
+        QincoStepShape shape = Settings.StepShape;
+        int d = shape.Dimension, k = shape.CodebookSize, de = shape.Embedding, h = shape.Hidden;
+        long width = Math.Max(d, Math.Max(de, h));
+        string options = FormattableString.Invariant($"{Description} with Steps {Steps}, CodebookBits {CodebookBits} (K = {k}), dimension {d}, embedding {de}, hidden size {h}");
+        ArraySizes.Require(Math.Max(ArraySizes.Product(k, width), ArraySizes.Product(de, width)), sizeof(float),
+            options + " has a step tensor of max(K, embedding) × max(dimension, embedding, hidden size) floats: that",
+            "Use fewer CodebookBits or a smaller embedding or hidden size.", "train");
+        ArraySizes.Require(ArraySizes.Product(Steps, k, d), sizeof(float),
+            options + " initialises from RQ codebooks of Steps × K × dimension floats: that",
+            "Use fewer Steps or CodebookBits, or reduce the dimension.", "train");
+        ArraySizes.Require(ArraySizes.Product(Settings.Training.BatchSize, width), sizeof(float),
+            FormattableString.Invariant($"{options} and BatchSize {Settings.Training.BatchSize} holds a batch of BatchSize × max(dimension, embedding, hidden size) floats: that"),
+            "Use a smaller BatchSize.", "train");
+        long validationRows = validationCount ?? Math.Min(trainCount, 2048);
+        ArraySizes.Require(ArraySizes.Product(validationRows, Steps), sizeof(int),
+            FormattableString.Invariant($"{options} validates on {validationRows} vectors, whose codes are vectors × Steps indices: that"),
+            "Use a smaller validation set or fewer Steps.", "validation");
     }
 
     /// <summary>Initialises the model without training it and makes it usable: for benchmarks of encoding cost, and for tests of the untrained model.</summary>

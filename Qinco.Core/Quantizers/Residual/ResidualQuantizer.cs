@@ -94,11 +94,11 @@ public sealed partial class ResidualQuantizer : QuantizerBase
     {
         int n = train.Count, d = Dimension, k = CodebookSize, steps = Steps;
         var clock = Stopwatch.StartNew();
+        RequireBuffers(n);
         var codebooks = new float[steps * k * d];
         var norms = new float[steps * k];
         var search = new EncoderSearch(Options.BeamWidth);
         var beamSteps = new CodebookSteps(codebooks, norms, k, d);
-        RequireBeamState(n);
         if ((long)n < (long)MinVectorsPerCodeword * k)
         {
             string warning = FewVectorsWarning(n, k);
@@ -128,12 +128,13 @@ public sealed partial class ResidualQuantizer : QuantizerBase
             int beamOut = (int)Math.Min((long)beam * k, Options.BeamWidth);
             var nextCodes = new int[checked(n * beamOut * steps)];
             var errors = new float[n * beamOut];
-            AdvanceAll(beamSteps, search, codebooks, x, n, m, beam, beamOut, codes, nextCodes, errors);
+            AdvanceAll(beamSteps, search, codebooks, x, n, m, beam, beamOut, codes, nextCodes, errors, cancellationToken);
             (codes, beam) = (nextCodes, beamOut);
             double mse = MeanOfBest(errors, n, beam);
             LogStepTrained(m + 1, steps, mse, clock.Elapsed.TotalSeconds);
             progress?.Report(new FitProgress($"k-means step {m + 1}/{steps}", m + 1, steps, clock.Elapsed, FormattableString.Invariant($"train MSE {mse:G6}")));
         }
+        cancellationToken.ThrowIfCancellationRequested(); // a fit cancelled at any point before it returns keeps no model
         _codewordNorms = norms;
         _codebooks = codebooks;
         _scale = scale;
@@ -218,15 +219,26 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         return quantizer;
     }
 
+    /// <summary>The power of two the data is divided by inside the quantizer (<see cref="MagnitudeScale.PowerOfTwo"/>): 1 for data within 2^-20..2^20.</summary>
+    internal static float PowerOfTwoScale(ReadOnlySpan<float> data) => MagnitudeScale.PowerOfTwo(data);
+
     /// <summary>
-    /// The power of two the data is divided by inside the quantizer: 1 for data whose largest magnitude lies within
-    /// 2^-20..2^20 (results are bit-identical to no scaling), else about the largest magnitude, so float32 squared
-    /// distances never overflow or underflow whatever the data's scale (the scaling is exact).
+    /// Refuses, before any work, a fit whose buffers one array cannot hold (sizes in 64 bits): the codebooks
+    /// (M × K × D floats), the beam state (n × beam × M code indices per buffer) and the largest k-means sample
+    /// (min(n × beam, 256 · K) × D floats).
     /// </summary>
-    internal static float PowerOfTwoScale(ReadOnlySpan<float> data)
+    private void RequireBuffers(int n)
     {
-        float max = data.IsEmpty ? 0f : Math.Abs(TensorPrimitives.MaxMagnitude(data));
-        return max == 0f || (max >= 9.5367431640625E-07f && max <= 1048576f) ? 1f : MathF.ScaleB(1f, MathF.ILogB(max));
+        int d = Dimension, k = CodebookSize;
+        ArraySizes.Require(ArraySizes.Product(Steps, k, d), sizeof(float),
+            FormattableString.Invariant($"Training RQ with Steps {Steps} and CodebookBits {CodebookBits} (K = {k}) in dimension {d} keeps codebooks of M × K × D = {Steps} × {k} × {d} floats: that"),
+            "Use fewer Steps or CodebookBits, or reduce the dimension.", "train");
+        RequireBeamState(n);
+        long beams = Math.Min(Options.BeamWidth, (long)Math.Pow(k, Math.Min(Steps - 1, 3)));
+        long samplePoints = Math.Min((long)n * Math.Max(beams, 1), (long)new KMeansOptions().MaxPointsPerCentroid * k);
+        ArraySizes.Require(ArraySizes.Product(samplePoints, d), sizeof(float),
+            FormattableString.Invariant($"Training RQ with CodebookBits {CodebookBits} (K = {k}) and BeamWidth {Options.BeamWidth} on {n} vectors of dimension {d} clusters a k-means sample of {samplePoints:N0} residuals × {d} floats: that"),
+            "Use fewer CodebookBits, a smaller BeamWidth or fewer training vectors, or reduce the dimension.", "train");
     }
 
     /// <summary>Refuses, before any work, a fit whose beam state cannot be held: n × beam × M code indices per buffer.</summary>
@@ -273,14 +285,20 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         }
     }
 
-    private void AdvanceAll(CodebookSteps steps, EncoderSearch search, float[] codebooks, float[] x, int n, int step, int beam, int beamOut, int[] codes, int[] nextCodes, float[] errors)
+    /// <summary>Advances every vector's beams by one step, block by block in parallel; the token is checked before each block (an <see cref="OperationCanceledException"/>, not an AggregateException).</summary>
+    private void AdvanceAll(CodebookSteps steps, EncoderSearch search, float[] codebooks, float[] x, int n, int step, int beam, int beamOut, int[] codes, int[] nextCodes, float[] errors, CancellationToken cancellationToken)
     {
         int d = Dimension, m = Steps;
         // Vectors per task: about 4096 beam states, and at most 16 M floats of recomputed states per task.
         int block = (int)Math.Max(1, Math.Min(Math.Max(16, 4096 / beam), (1L << 24) / ((long)Math.Max(beam, beamOut) * d)));
         int blocks = (n + block - 1) / block;
-        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxDegreeOfParallelism }, () => new BeamScratch(), (b, _, scratch) =>
+        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxDegreeOfParallelism }, () => new BeamScratch(), (b, loop, scratch) =>
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                loop.Stop();
+                return scratch;
+            }
             int first = b * block, count = Math.Min(block, n - first);
             using var statesLease = Pool.Lease(count * beam * d, out float[] states);
             using var nextLease = Pool.Lease(count * beamOut * d, out float[] nextStates);
@@ -292,6 +310,7 @@ public sealed partial class ResidualQuantizer : QuantizerBase
                 errors.AsSpan(first * beamOut, count * beamOut), scratch, threads: 1);
             return scratch;
         }, scratch => scratch.Dispose());
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     private void TrainCodebook(int points, Action<int[]?, Span<float>> gather, Span<float> codebook, CancellationToken cancellationToken)
