@@ -29,7 +29,7 @@ internal static class TrainCommand
         StopReason.PlateauPatienceExhausted => "validation stopped improving (plateau rule)",
         StopReason.LearningRateBelowMinimum => "the learning rate fell below its minimum after repeated plateaus",
         StopReason.EarlyStopping => "early stopping",
-        StopReason.Cancelled => "it was interrupted (Ctrl+C)",
+        StopReason.Cancelled => "it was interrupted (Ctrl+C or SIGTERM)",
         StopReason.NonFiniteLoss => "the loss became NaN or infinite",
         _ => "it completed",
     };
@@ -312,7 +312,7 @@ internal static class TrainCommand
             if (run is not null)
             {
                 context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"training stopped: {Describe(run.StopReason)} after {run.EpochsCompleted} epochs{(run.StopReason == StopReason.MaxDurationReached && run.EpochsCompleted > 0 ? " (the last one ended early and was validated)" : string.Empty)}; kept {(run.BestEpoch is int best ? $"epoch {best + 1}" : run.InitialValidationMetric is null ? "the last parameters (no epoch was validated)" : "the initialisation, which no epoch beat")}."));
+                    $"training stopped: {Describe(run.StopReason)} after {run.EpochsCompleted} epoch{(run.EpochsCompleted == 1 ? string.Empty : "s")}{(run.StopReason == StopReason.MaxDurationReached && run.EpochsCompleted > 0 ? " (the last one ended early and was validated)" : string.Empty)}; kept {(run.BestEpoch is int best ? $"epoch {best + 1}" : run.InitialValidationMetric is null ? "the last parameters (no epoch was validated)" : "the initialisation, which no epoch beat")}."));
             }
             bool interrupted = run?.StopReason == StopReason.Cancelled;
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -223,7 +223,7 @@ public sealed class CliRobustnessTests : TempFiles
             "--blocks", "1", "--hidden", "8", "--batch-size", "200", "--max-epochs", "50", "--workers", "1", "--threads", "1", "--out", model], stdout, stderr, cts.Token);
         Assert.That(code, Is.EqualTo(CliApp.Interrupted), stderr.ToString());
         Assert.That(stdout.ToString(), Does.StartWith("interrupted; saved the best model so far"));
-        Assert.That(stderr.ToString(), Does.Contain("training stopped: it was interrupted (Ctrl+C) after 1 epochs; kept epoch 1"));
+        Assert.That(stderr.ToString(), Does.Contain("training stopped: it was interrupted (Ctrl+C or SIGTERM) after 1 epoch; kept epoch 1"));
         Assert.That(Quantizer.Load(model).IsTrained);
 
         using var early = new CancellationTokenSource();
