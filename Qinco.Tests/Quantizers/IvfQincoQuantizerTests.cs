@@ -144,13 +144,15 @@ public sealed class IvfQincoQuantizerTests
         Assert.That(bad!.Message, Does.Contain("list 12").And.Contain("10 lists").And.Contain("Code 1"));
     }
 
-    [Test]
-    public void WithProbedLists_StartsTheBeamsFromTheNearestLists_AndItsCodesDecodeWithTheModel()
+    [TestCase(4)]
+    [TestCase(8)] // more lists than the beam width (5): the first step keeps more beams than the later ones
+    public void WithProbedLists_StartsTheBeamsFromTheNearestLists_AndItsCodesDecodeWithTheModel(int probed)
     {
         IvfQincoQuantizer ivf = Small(lists: 16).WithTraining(t => t.MaxEpochs(1)).Build();
         ivf.Fit(s_train);
-        IvfQincoQuantizer wide = ivf.WithProbedLists(4);
-        Assert.That((wide.Options.ProbedLists, ivf.Options.ProbedLists), Is.EqualTo((4, 1)), "a copy; the original keeps its setting");
+        Assert.That(ivf.Search.BeamWidth, Is.EqualTo(5));
+        IvfQincoQuantizer wide = ivf.WithProbedLists(probed);
+        Assert.That((wide.Options.ProbedLists, ivf.Options.ProbedLists), Is.EqualTo((probed, 1)), "a copy; the original keeps its setting");
         CodeSet nearest = ivf.Encode(s_test), spanning = wide.Encode(s_test);
         float[] centroids = ivf.GetCentroids();
         var steps = new int[ivf.Steps];
@@ -169,7 +171,7 @@ public sealed class IvfQincoQuantizerTests
                 return sum;
             }
             int closer = Enumerable.Range(0, 16).Count(c => Distance(c) < Distance(list));
-            Assert.That(closer, Is.LessThan(4), $"vector {i} was coded in a list that is not among its 4 nearest");
+            Assert.That(closer, Is.LessThan(probed), $"vector {i} was coded in a list that is not among its {probed} nearest");
             otherList += list != ivf.SplitCode(nearest.Row(i), steps) ? 1 : 0;
         }
         Assert.That(otherList, Is.GreaterThan(0), "some vectors are coded better from a farther list");
@@ -178,6 +180,16 @@ public sealed class IvfQincoQuantizerTests
         var tooMany = Assert.Throws<ArgumentOutOfRangeException>(() => ivf.WithProbedLists(17));
         Assert.That(tooMany!.Message, Does.Contain("16 lists"));
         Assert.Throws<InvalidOperationException>(() => Small(lists: 16).Build().WithProbedLists(2));
+    }
+
+    [Test]
+    public void TrainingWithMoreProbedListsThanTheBeamWidth_Works()
+    {
+        IvfQincoQuantizer ivf = Small(lists: 16).WithProbedLists(8).WithTraining(t => t.MaxEpochs(1)).Build();
+        ivf.Fit(s_train);
+        Assert.That(ivf.Search.BeamWidth, Is.LessThan(ivf.Options.ProbedLists));
+        VectorSet decoded = ivf.Decode(ivf.Encode(s_test));
+        Assert.That(Mse(s_test, decoded), Is.LessThan(Mse(s_test, ivf.Decode(ivf.Encode(s_test), steps: 0))), "the steps refine the centroid");
     }
 
     private static IvfQincoQuantizerBuilder Small(int? lists) =>

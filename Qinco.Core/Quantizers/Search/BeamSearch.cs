@@ -34,7 +34,9 @@ internal static class BeamSearch<TSteps>
         ReadOnlySpan<float> start, Span<int> codes, Span<float> reconstruction, int threads, int? firstBeams = null)
     {
         int d = steps.Dimension;
-        using var buffers = new BeamBuffers((long)count * search.BeamWidth * d, (long)count * search.BeamWidth * totalSteps);
+        // An IVF encoder may probe more lists than the beam width: the first step then keeps more beams than the others.
+        long widest = Math.Max(search.BeamWidth, firstBeams ?? 0);
+        using var buffers = new BeamBuffers(count * widest * d, count * widest * totalSteps);
         Span<float> states = buffers.States.AsSpan(0, count * d);
         if (start.IsEmpty)
         {
