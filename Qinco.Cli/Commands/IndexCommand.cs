@@ -74,7 +74,7 @@ internal static class IndexCommand
         var pairwise = CliOptions.Bool("--pairwise", "Also fit QINCo2's pairwise decoder (§4.4) on the fit set, for search --middle-shortlist (true|false).", false);
         var pairwiseMegabytes = CliOptions.Int("--pairwise-max-mb", "Memory bound of the pairwise codebooks, in MiB (32 MiB each at D = 128).", 1024, min: 1);
         var threads = CliOptions.Threads();
-        var output = PathOptions.Output("--out", "Where to save the index (written atomically).", required: true, "INDEX");
+        var output = PathOptions.Output("--out", "Where to save the index (.qidx, written atomically).", required: true, "INDEX.qidx", ".qidx");
         var command = new Command("build", "Encode a database and save it as an IVF (or flat) index of codes with the model inside.");
         foreach (Option option in new Option[] { model, baseFile, baseRows, lists, centroids, train, trainRows, norms, firstId, seed, beam, candidates, pairwise, pairwiseMegabytes, threads, output })
         {
@@ -180,7 +180,7 @@ internal static class IndexCommand
         var baseRows = CliOptions.Rows("--base-rows", "Rows of --base to add.");
         var firstId = CliOptions.Int("--first-id", "Id of the first added row (default: one past the largest id in the index).", null, min: 0);
         var threads = CliOptions.Threads();
-        var output = PathOptions.Output("--out", "Where to save the result (default: over --index, atomically).", required: false, "INDEX");
+        var output = PathOptions.Output("--out", "Where to save the result (.qidx; default: over --index, atomically).", required: false, "INDEX.qidx", ".qidx");
         var command = new Command("add", "Encode vectors with the index's own model and add them.");
         foreach (Option option in new Option[] { indexFile, baseFile, baseRows, firstId, threads, output })
         {

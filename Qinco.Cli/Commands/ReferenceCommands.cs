@@ -17,7 +17,7 @@ internal static class ReferenceCommands
     public static Command Import(CliContext context)
     {
         Option<string> from = PathOptions.Input("--from", "The reference's model: a .pt (QINCo1 / IVF-QINCo1: torch.save(model); QINCo2 / IVF-QINCo2: the checkpoint dict), or a .safetensors written by 'qinco export'.", required: true, "checkpoint", "MODEL.pt");
-        Option<string> output = PathOptions.Output("--out", "Where to write the Qinco model file.", required: true, "MODEL");
+        Option<string> output = PathOptions.Output("--out", "Where to write the Qinco model file (.qinco).", required: true, "MODEL.qinco", ".qinco");
         Option<int> threads = CliOptions.Threads();
         Command command = CliOptions.Command("import", "Import a QINCo1 / QINCo2 model (IVF or not) trained with the PyTorch reference (no Python needed).", from, output, threads);
         command.SetAction(parse => CommandRunner.Execute(context, () =>
@@ -39,7 +39,7 @@ internal static class ReferenceCommands
     public static Command Export(CliContext context)
     {
         Option<string> model = PathOptions.Input("--model", "The QINCo or IVF-QINCo model file.", required: true, "model", "MODEL");
-        Option<string> output = PathOptions.Output("--out", "Where to write the state dict (.safetensors, F32 tensors under the reference's keys; the hyper-parameters in its metadata).", required: true, "MODEL.safetensors");
+        Option<string> output = PathOptions.Output("--out", "Where to write the state dict (.safetensors, F32 tensors under the reference's keys; the hyper-parameters in its metadata).", required: true, "MODEL.safetensors", ".safetensors");
         Command command = CliOptions.Command("export", "Export a QINCo / IVF-QINCo model (QINCo1 or QINCo2) as a safetensors state dict that the PyTorch reference loads.", model, output);
         command.SetAction(parse => CommandRunner.Execute(context, () =>
         {

@@ -56,7 +56,7 @@ internal static class TrainCommand
         var seed = CliOptions.Int("--seed", "Random seed.", defaults.Seed);
         var progressive = CliOptions.Bool("--progressive-dims", "rq: k-means of each step on growing PCA prefixes of the dimensions, as Faiss (true|false); false clusters in all dimensions at once, without a PCA.", rqDefaults.ProgressiveDimensions);
         var threads = CliOptions.Threads();
-        var output = PathOptions.Output("--out", "Where to save the model (written atomically).", required: true);
+        var output = PathOptions.Output("--out", "Where to save the model (.qinco, written atomically).", required: true, "MODEL.qinco", ".qinco");
         output.HelpName = "MODEL";
         var residualsOf = PathOptions.Input("--residuals-of", "Train on the residuals of the vectors to their nearest of these centroids (from 'index centroids'), for an IVF index.", required: false, "centroid");
         residualsOf.HelpName = "CENTROIDS";

@@ -82,7 +82,7 @@ public sealed class CliRobustnessTests : TempFiles
         {
             string name = string.Join(' ', command[..2]);
             // Extensions each command accepts, so that the folder, not the extension, is what fails.
-            string file = command[1] switch { "centroids" => "c.npy", "--index" => "ids.npy", "export" => "m.safetensors", _ => "out.bin" };
+            string file = OutputFileFor(command);
             string missing = Path.Combine(Directory, "no-such-folder", file);
             Outcome inMissingFolder = Run(Array.ConvertAll(command, a => a == "{0}" ? missing : a));
             Assert.That(inMissingFolder.ExitCode, Is.EqualTo(1), name);
@@ -98,13 +98,37 @@ public sealed class CliRobustnessTests : TempFiles
 
     }
 
+    /// <summary>A file name with an extension the command writes, so that the folder, not the extension, is what fails.</summary>
+    private static string OutputFileFor(string[] command) => (command[0], command[1]) switch
+    {
+        (_, "centroids") => "c.npy",
+        ("search", _) => "ids.npy",
+        ("export", _) => "m.safetensors",
+        ("index", _) => "out.qidx",
+        _ => "out.qinco",
+    };
+
+    [Test]
+    public void ModelAndIndexOutputs_NeedTheirExtension_SoAMistypedOutCannotOverwriteAnotherKindOfFile()
+    {
+        (string data, string model, string index) = WriteModelAndIndex();
+        Outcome indexOverModel = Run("index", "add", "--index", index, "--base", data, "--base-rows", "0:10", "--out", model);
+        Assert.That(indexOverModel.ExitCode, Is.EqualTo(1));
+        Assert.That(indexOverModel.Error, Does.Contain($"--out {model}: the extension '.qinco'").And.Contain(".qidx"));
+        Assert.That(Quantizer.Load(model), Is.Not.Null, "the model is untouched");
+        Outcome modelAsText = Run("train", "--method", "rq", "--train", data, "--out", PathOf("m.xyz"));
+        Assert.That(modelAsText.ExitCode, Is.EqualTo(1));
+        Assert.That(modelAsText.Error, Does.Contain("'.xyz'").And.Contain(".qinco"));
+        Assert.That(modelAsText.Out, Is.Empty, "refused before training");
+    }
+
     [Test]
     public void EveryWritingCommand_RefusesAReadOnlyFolder_BeforeAnyWork_NamingThePathGiven()
     {
         (string data, string model, string index) = WriteModelAndIndex();
         string readOnly = PathOf("read-only");
         System.IO.Directory.CreateDirectory(readOnly);
-        string indexInside = Path.Combine(readOnly, "i.idx");
+        string indexInside = Path.Combine(readOnly, "i.qidx");
         File.Copy(index, indexInside);
         SetWritable(readOnly, false);
         try
@@ -116,7 +140,7 @@ public sealed class CliRobustnessTests : TempFiles
             foreach (string[] command in WritingCommands(data, model, index).Append(["train", "--method", "rq", "--train", data, "--out", "{0}"]))
             {
                 string name = string.Join(' ', command[..2]);
-                string file = command[1] switch { "centroids" => "c.npy", "--index" => "ids.npy", "export" => "m.safetensors", _ => "out.bin" };
+                string file = OutputFileFor(command);
                 string target = Path.Combine(readOnly, file);
                 Outcome outcome = Run(Array.ConvertAll(command, a => a == "{0}" ? target : a));
                 Assert.That(outcome.ExitCode, Is.EqualTo(1), name);
@@ -304,7 +328,7 @@ public sealed class CliRobustnessTests : TempFiles
         // 8-bit codebooks: the index's look-up-table search needs one byte per code index.
         Outcome train = Run("train", "--method", "rq", "--train", data, "--steps", "2", "--codebook-bits", "8", "--threads", "1", "--out", model);
         Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
-        string index = PathOf("i.idx");
+        string index = PathOf("i.qidx");
         Outcome build = Run("index", "build", "--model", model, "--base", data, "--threads", "1", "--out", index);
         Assert.That(build.ExitCode, Is.EqualTo(0), build.Error);
         return (data, model, index);

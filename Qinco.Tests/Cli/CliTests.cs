@@ -222,15 +222,15 @@ public sealed class CliTests : TempFiles
         Assert.That(outcome.Error, Does.Contain("--recipe applies only to --method qinco"));
     }
 
-    [TestCase("train", "--method", "pq", "--train", "a.fvecs", "--out", "m")]
-    [TestCase("train", "--method", "rq", "--out", "m")]
+    [TestCase("train", "--method", "pq", "--train", "a.fvecs", "--out", "m.qinco")]
+    [TestCase("train", "--method", "rq", "--out", "m.qinco")]
     [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--out", "m", "--blocks", "2")]
-    [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--train-rows", "9:3", "--out", "m")]
-    [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--steps", "zero", "--out", "m")]
-    [TestCase("train", "--method", "qinco", "--train", "a.fvecs", "--lr", "-1", "--out", "m")]
-    [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--steps", "0", "--out", "m")]
-    [TestCase("train", "--method", "qinco", "--train", "a.fvecs", "--encode-beam", "5000", "--out", "m")]
-    [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--threads", "0", "--out", "m")]
+    [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--train-rows", "9:3", "--out", "m.qinco")]
+    [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--steps", "zero", "--out", "m.qinco")]
+    [TestCase("train", "--method", "qinco", "--train", "a.fvecs", "--lr", "-1", "--out", "m.qinco")]
+    [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--steps", "0", "--out", "m.qinco")]
+    [TestCase("train", "--method", "qinco", "--train", "a.fvecs", "--encode-beam", "5000", "--out", "m.qinco")]
+    [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--threads", "0", "--out", "m.qinco")]
     [TestCase("eval", "--model", "m", "--base", "b.fvecs", "--beam", "0")]
     [TestCase("eval", "--model", "m", "--base", "b.fvecs", "--queries", "q.fvecs")]
     [TestCase("frobnicate")]
