@@ -133,6 +133,13 @@ internal static class IndexCommand
             IvfIndex index = IvfIndex.Create(codec, fitVectors, fitLists, fitCodes, storage, threadCount, context.CancellationToken);
             double fitSeconds = clock.Elapsed.TotalSeconds;
             (double aqMse, double fullMse) = DecoderErrors(index, fitVectors, fitLists, fitCodes);
+            long unknowns = (long)index.Decoder.Steps * index.Decoder.CodebookSize;
+            if (!index.Decoder.IsExact && fitCodes.Count < unknowns)
+            {
+                // Least squares with fewer equations than codewords fits the fit set (a low MSE there) and nothing else.
+                context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"warning: the additive decoder has {unknowns:N0} codewords ({index.Decoder.Steps} x {index.Decoder.CodebookSize}) but was fitted on {fitCodes.Count:N0} vectors: it reproduces them (MSE {aqMse:G4} there) and ranks other vectors badly; fit it on several times {unknowns:N0} vectors (--train)."));
+            }
             string pairwiseText = string.Empty;
             if (parse.GetValue(pairwise))
             {

@@ -60,6 +60,7 @@ public sealed class IndexCliTests : TempFiles
         Assert.That(b.ExitCode, Is.EqualTo(0), b.Error);
         Assert.That(b.Error, Does.Contain("warning: --pairwise fits codebooks of 65,536 cells").And.Contain("on 300 fit vectors"));
         Assert.That(b.Out, Does.Contain("pairwise"));
+        Assert.That(b.Error, Does.Not.Contain("additive decoder has"), "RQ's own codebooks are the additive decoder: nothing is fitted");
     }
 
     [Test]
@@ -85,6 +86,8 @@ public sealed class IndexCliTests : TempFiles
         CliOutcome b = Run("index", "build", "--model", model, "--base", data, "--base-rows", "1000:1400", "--threads", "1", "--out", index);
         Assert.That(b.ExitCode, Is.EqualTo(0), b.Error);
         Assert.That(b.Out, Does.Contain("indexed 400 vectors in 4 lists, 14 bytes/vector"));
+        Assert.That(b.Error, Does.Contain("warning: the additive decoder has 512 codewords (2 x 256) but was fitted on 400 vectors"),
+            "least squares with fewer fit vectors than codewords");
         CliOutcome s = Run("search", "--index", index, "--queries", queries, "--groundtruth", truth, "--nprobe", "4", "--shortlist", "0", "--threads", "1", "--json");
         Assert.That(s.ExitCode, Is.EqualTo(0), s.Error);
         using JsonDocument json = JsonDocument.Parse(s.Out);
