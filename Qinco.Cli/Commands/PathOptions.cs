@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.CommandLine;
 using System.CommandLine.Parsing;
@@ -63,6 +64,23 @@ internal static class PathOptions
             if (role.InputKind is null)
             {
                 OutputPath.RequireWritable(path, flag, role.OutputExtensions);
+                RequireNotAnInput(flag, path, given);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Throws when an output is one of the command's inputs (decode --out over its --codes): the result would replace
+    /// what it was computed from. Writing an index over its own --index is the documented in-place update, so allowed.
+    /// </summary>
+    private static void RequireNotAnInput(string outputFlag, string outputPath, List<(string Flag, string Path, Role Role)> given)
+    {
+        string output = Path.GetFullPath(outputPath);
+        foreach ((string flag, string path, Role role) in given)
+        {
+            if (role.InputKind is not null && flag != "--index" && string.Equals(Path.GetFullPath(path), output, StringComparison.Ordinal))
+            {
+                throw new CliException($"{outputFlag} {outputPath} is also the {flag} input: writing it would replace what the command reads; choose another file.");
             }
         }
     }

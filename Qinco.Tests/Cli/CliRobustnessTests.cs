@@ -109,6 +109,19 @@ public sealed class CliRobustnessTests : TempFiles
     };
 
     [Test]
+    public void AnOutputThatIsAlsoAnInput_IsRefused_BeforeAnyWork()
+    {
+        (string data, string model, _) = WriteModelAndIndex();
+        string codes = PathOf("same.npy");
+        Assert.That(Run("encode", "--model", model, "--input", data, "--rows", "0:20", "--out", codes).ExitCode, Is.EqualTo(0));
+        byte[] before = File.ReadAllBytes(codes);
+        Outcome overItsCodes = Run("decode", "--model", model, "--codes", codes, "--out", codes);
+        Assert.That(overItsCodes.ExitCode, Is.EqualTo(1));
+        Assert.That(overItsCodes.Error, Does.Contain($"--out {codes} is also the --codes input"));
+        Assert.That(File.ReadAllBytes(codes), Is.EqualTo(before), "the codes are untouched");
+    }
+
+    [Test]
     public void ModelAndIndexOutputs_NeedTheirExtension_SoAMistypedOutCannotOverwriteAnotherKindOfFile()
     {
         (string data, string model, string index) = WriteModelAndIndex();
