@@ -462,24 +462,15 @@ public static class SymmetricEigen
                     {
                         Sweep512x8(c0 + k, top, start, count);
                     }
-                    for (; k <= width - 8; k += 8)
-                    {
-                        Sweep512(c0 + k, top, start, count);
-                    }
+                    k = SweepChunks<Vector512DoubleOps, Vector512<double>>(k, c0, width, top, start, count);
                 }
                 if (variant >= KernelVariant.Vector256)
                 {
-                    for (; k <= width - 4; k += 4)
-                    {
-                        Sweep256(c0 + k, top, start, count);
-                    }
+                    k = SweepChunks<Vector256DoubleOps, Vector256<double>>(k, c0, width, top, start, count);
                 }
                 if (variant >= KernelVariant.Vector128)
                 {
-                    for (; k <= width - 2; k += 2)
-                    {
-                        Sweep128(c0 + k, top, start, count);
-                    }
+                    k = SweepChunks<Vector128DoubleOps, Vector128<double>>(k, c0, width, top, start, count);
                 }
                 for (; k < width; k++)
                 {
@@ -520,49 +511,27 @@ public static class SymmetricEigen
             c4.StoreUnsafe(ref row, 32); c5.StoreUnsafe(ref row, 40); c6.StoreUnsafe(ref row, 48); c7.StoreUnsafe(ref row, 56);
         }
 
-        private void Sweep512(int column, int top, int start, int count)
+        /// <summary>Sweeps the columns from <paramref name="k"/> on in chunks of <typeparamref name="TOps"/>' width while whole chunks fit; returns where it stopped.</summary>
+        private int SweepChunks<TOps, TVec>(int k, int c0, int width, int top, int start, int count)
+            where TOps : struct, IDoubleOps<TVec>
+            where TVec : struct
         {
             ref double q0 = ref MemoryMarshal.GetArrayDataReference(q);
-            Vector512<double> carry = Vector512.LoadUnsafe(ref q0, (nuint)((long)top * d + column));
-            for (int t = 0; t < count; t++)
+            for (; k <= width - TOps.Count; k += TOps.Count)
             {
-                nuint lower = (nuint)((long)(top - 1 - t) * d + column);
-                Vector512<double> c = Vector512.Create(_rotations[2 * (start + t)]), s = Vector512.Create(_rotations[2 * (start + t) + 1]);
-                Vector512<double> x = Vector512.LoadUnsafe(ref q0, lower);
-                (s * x + c * carry).StoreUnsafe(ref q0, lower + (nuint)d);
-                carry = c * x - s * carry;
+                int column = c0 + k;
+                TVec carry = TOps.LoadUnsafe(ref q0, (nuint)((long)top * d + column));
+                for (int t = 0; t < count; t++)
+                {
+                    nuint lower = (nuint)((long)(top - 1 - t) * d + column);
+                    TVec c = TOps.Broadcast(_rotations[2 * (start + t)]), s = TOps.Broadcast(_rotations[2 * (start + t) + 1]);
+                    TVec x = TOps.LoadUnsafe(ref q0, lower);
+                    TOps.StoreUnsafe(TOps.Add(TOps.Multiply(s, x), TOps.Multiply(c, carry)), ref q0, lower + (nuint)d);
+                    carry = TOps.Subtract(TOps.Multiply(c, x), TOps.Multiply(s, carry));
+                }
+                TOps.StoreUnsafe(carry, ref q0, (nuint)((long)(top - count) * d + column));
             }
-            carry.StoreUnsafe(ref q0, (nuint)((long)(top - count) * d + column));
-        }
-
-        private void Sweep256(int column, int top, int start, int count)
-        {
-            ref double q0 = ref MemoryMarshal.GetArrayDataReference(q);
-            Vector256<double> carry = Vector256.LoadUnsafe(ref q0, (nuint)((long)top * d + column));
-            for (int t = 0; t < count; t++)
-            {
-                nuint lower = (nuint)((long)(top - 1 - t) * d + column);
-                Vector256<double> c = Vector256.Create(_rotations[2 * (start + t)]), s = Vector256.Create(_rotations[2 * (start + t) + 1]);
-                Vector256<double> x = Vector256.LoadUnsafe(ref q0, lower);
-                (s * x + c * carry).StoreUnsafe(ref q0, lower + (nuint)d);
-                carry = c * x - s * carry;
-            }
-            carry.StoreUnsafe(ref q0, (nuint)((long)(top - count) * d + column));
-        }
-
-        private void Sweep128(int column, int top, int start, int count)
-        {
-            ref double q0 = ref MemoryMarshal.GetArrayDataReference(q);
-            Vector128<double> carry = Vector128.LoadUnsafe(ref q0, (nuint)((long)top * d + column));
-            for (int t = 0; t < count; t++)
-            {
-                nuint lower = (nuint)((long)(top - 1 - t) * d + column);
-                Vector128<double> c = Vector128.Create(_rotations[2 * (start + t)]), s = Vector128.Create(_rotations[2 * (start + t) + 1]);
-                Vector128<double> x = Vector128.LoadUnsafe(ref q0, lower);
-                (s * x + c * carry).StoreUnsafe(ref q0, lower + (nuint)d);
-                carry = c * x - s * carry;
-            }
-            carry.StoreUnsafe(ref q0, (nuint)((long)(top - count) * d + column));
+            return k;
         }
 
         private void SweepScalar(int column, int top, int start, int count)
@@ -656,30 +625,15 @@ public static class SymmetricEigen
             ref double ur = ref MemoryMarshal.GetReference(u);
             if (variant >= KernelVariant.Vector512)
             {
-                Vector512<double> vu = Vector512.Create(uj), vq = Vector512.Create(qj);
-                for (; k <= n - 8; k += 8)
-                {
-                    Vector512<double> t = vu * Vector512.LoadUnsafe(ref qr, (nuint)k) + vq * Vector512.LoadUnsafe(ref ur, (nuint)k);
-                    (Vector512.LoadUnsafe(ref rr, (nuint)k) - t).StoreUnsafe(ref rr, (nuint)k);
-                }
+                k = SubtractRankTwo<Vector512DoubleOps, Vector512<double>>(ref rr, uj, ref qr, qj, ref ur, k, n);
             }
             if (variant >= KernelVariant.Vector256)
             {
-                Vector256<double> vu = Vector256.Create(uj), vq = Vector256.Create(qj);
-                for (; k <= n - 4; k += 4)
-                {
-                    Vector256<double> t = vu * Vector256.LoadUnsafe(ref qr, (nuint)k) + vq * Vector256.LoadUnsafe(ref ur, (nuint)k);
-                    (Vector256.LoadUnsafe(ref rr, (nuint)k) - t).StoreUnsafe(ref rr, (nuint)k);
-                }
+                k = SubtractRankTwo<Vector256DoubleOps, Vector256<double>>(ref rr, uj, ref qr, qj, ref ur, k, n);
             }
             if (variant >= KernelVariant.Vector128)
             {
-                Vector128<double> vu = Vector128.Create(uj), vq = Vector128.Create(qj);
-                for (; k <= n - 2; k += 2)
-                {
-                    Vector128<double> t = vu * Vector128.LoadUnsafe(ref qr, (nuint)k) + vq * Vector128.LoadUnsafe(ref ur, (nuint)k);
-                    (Vector128.LoadUnsafe(ref rr, (nuint)k) - t).StoreUnsafe(ref rr, (nuint)k);
-                }
+                k = SubtractRankTwo<Vector128DoubleOps, Vector128<double>>(ref rr, uj, ref qr, qj, ref ur, k, n);
             }
             for (; k < n; k++)
             {
@@ -695,32 +649,47 @@ public static class SymmetricEigen
             ref double ur = ref MemoryMarshal.GetReference(u);
             if (variant >= KernelVariant.Vector512)
             {
-                Vector512<double> va = Vector512.Create(a);
-                for (; k <= n - 8; k += 8)
-                {
-                    (Vector512.LoadUnsafe(ref rr, (nuint)k) - va * Vector512.LoadUnsafe(ref ur, (nuint)k)).StoreUnsafe(ref rr, (nuint)k);
-                }
+                k = SubtractScaled<Vector512DoubleOps, Vector512<double>>(ref rr, a, ref ur, k, n);
             }
             if (variant >= KernelVariant.Vector256)
             {
-                Vector256<double> va = Vector256.Create(a);
-                for (; k <= n - 4; k += 4)
-                {
-                    (Vector256.LoadUnsafe(ref rr, (nuint)k) - va * Vector256.LoadUnsafe(ref ur, (nuint)k)).StoreUnsafe(ref rr, (nuint)k);
-                }
+                k = SubtractScaled<Vector256DoubleOps, Vector256<double>>(ref rr, a, ref ur, k, n);
             }
             if (variant >= KernelVariant.Vector128)
             {
-                Vector128<double> va = Vector128.Create(a);
-                for (; k <= n - 2; k += 2)
-                {
-                    (Vector128.LoadUnsafe(ref rr, (nuint)k) - va * Vector128.LoadUnsafe(ref ur, (nuint)k)).StoreUnsafe(ref rr, (nuint)k);
-                }
+                k = SubtractScaled<Vector128DoubleOps, Vector128<double>>(ref rr, a, ref ur, k, n);
             }
             for (; k < n; k++)
             {
                 row[k] -= a * u[k];
             }
+        }
+
+        /// <summary>The whole vectors of <see cref="SubtractRankTwo(Span{double}, double, ReadOnlySpan{double}, double, ReadOnlySpan{double}, KernelVariant)"/> from <paramref name="k"/> on; returns where it stopped.</summary>
+        private static int SubtractRankTwo<TOps, TVec>(ref double row, double uj, ref double q, double qj, ref double u, int k, int n)
+            where TOps : struct, IDoubleOps<TVec>
+            where TVec : struct
+        {
+            TVec vu = TOps.Broadcast(uj), vq = TOps.Broadcast(qj);
+            for (; k <= n - TOps.Count; k += TOps.Count)
+            {
+                TVec t = TOps.Add(TOps.Multiply(vu, TOps.LoadUnsafe(ref q, (nuint)k)), TOps.Multiply(vq, TOps.LoadUnsafe(ref u, (nuint)k)));
+                TOps.StoreUnsafe(TOps.Subtract(TOps.LoadUnsafe(ref row, (nuint)k), t), ref row, (nuint)k);
+            }
+            return k;
+        }
+
+        /// <summary>The whole vectors of <see cref="SubtractScaled(Span{double}, double, ReadOnlySpan{double}, KernelVariant)"/> from <paramref name="k"/> on; returns where it stopped.</summary>
+        private static int SubtractScaled<TOps, TVec>(ref double row, double a, ref double u, int k, int n)
+            where TOps : struct, IDoubleOps<TVec>
+            where TVec : struct
+        {
+            TVec va = TOps.Broadcast(a);
+            for (; k <= n - TOps.Count; k += TOps.Count)
+            {
+                TOps.StoreUnsafe(TOps.Subtract(TOps.LoadUnsafe(ref row, (nuint)k), TOps.Multiply(va, TOps.LoadUnsafe(ref u, (nuint)k))), ref row, (nuint)k);
+            }
+            return k;
         }
     }
 }
