@@ -246,21 +246,10 @@ public sealed class CliRobustnessTests : TempFiles
     {
         string data = WriteData(600);
         string model = PathOf("interrupted.qinco");
-        using var cts = new CancellationTokenSource();
-        using var stdout = new StringWriter();
-        // Ctrl+C once the first epoch has ended (its progress line is printed at once).
-        using var stderr = new CallbackWriter(line =>
-        {
-            if (line.Contains("batch 3/3", StringComparison.Ordinal))
-            {
-                cts.Cancel();
-            }
-        });
-        int code = CliApp.Run(["train", "--method", "qinco", "--train", data, "--val", data, "--val-rows", "0:100", "--steps", "2", "--codebook-bits", "4",
-            "--blocks", "1", "--hidden", "8", "--batch-size", "200", "--max-epochs", "50", "--workers", "1", "--threads", "1", "--out", model], stdout, stderr, cts.Token);
-        Assert.That(code, Is.EqualTo(CliApp.Interrupted), stderr.ToString());
-        Assert.That(stdout.ToString(), Does.StartWith("interrupted; saved the best model so far"));
-        Assert.That(stderr.ToString(), Does.Contain("training stopped: it was interrupted (Ctrl+C or SIGTERM) after 1 epoch; kept epoch 1"));
+        Outcome outcome = TrainQincoInterruptedAfterItsFirstEpoch(data, model, "--val", data, "--val-rows", "0:100");
+        Assert.That(outcome.ExitCode, Is.EqualTo(CliApp.Interrupted), outcome.Error);
+        Assert.That(outcome.Out, Does.StartWith("interrupted; saved the best model so far"));
+        Assert.That(outcome.Error, Does.Contain("training stopped: it was interrupted (Ctrl+C or SIGTERM) after 1 epoch; kept epoch 1"));
         Assert.That(Quantizer.Load(model).IsTrained);
 
         using var early = new CancellationTokenSource();
@@ -293,20 +282,10 @@ public sealed class CliRobustnessTests : TempFiles
     {
         string data = WriteData(600);
         string model = PathOf("interrupted.qinco");
-        using var cts = new CancellationTokenSource();
-        using var stdout = new StringWriter();
-        using var stderr = new CallbackWriter(line =>
-        {
-            if (line.Contains("batch 3/3", StringComparison.Ordinal))
-            {
-                cts.Cancel();
-            }
-        });
-        int code = CliApp.Run(["train", "--method", "qinco", "--train", data, "--steps", "2", "--codebook-bits", "4",
-            "--blocks", "1", "--hidden", "8", "--batch-size", "200", "--max-epochs", "50", "--workers", "1", "--threads", "1", "--out", model], stdout, stderr, cts.Token);
-        Assert.That(code, Is.EqualTo(CliApp.Interrupted), stderr.ToString());
-        Assert.That(stdout.ToString(), Does.StartWith("interrupted; saved the best model so far"));
-        Assert.That(stdout.ToString(), Does.Contain("no validation MSE (no --val; MSE ").And.Contain(" on the first 600 training rows, which chose the model kept)"));
+        Outcome outcome = TrainQincoInterruptedAfterItsFirstEpoch(data, model);
+        Assert.That(outcome.ExitCode, Is.EqualTo(CliApp.Interrupted), outcome.Error);
+        Assert.That(outcome.Out, Does.StartWith("interrupted; saved the best model so far"));
+        Assert.That(outcome.Out, Does.Contain("no validation MSE (no --val; MSE ").And.Contain(" on the first 600 training rows, which chose the model kept)"));
         Assert.That(File.Exists(model));
     }
 
@@ -392,6 +371,23 @@ public sealed class CliRobustnessTests : TempFiles
     }
 
     /// <summary>A writer that keeps the text and hands every completed line to a callback as it is written.</summary>
+    /// <summary>Runs a small QINCo training and cancels it (as Ctrl+C does) once its first epoch's progress line is printed.</summary>
+    private static Outcome TrainQincoInterruptedAfterItsFirstEpoch(string data, string model, params string[] extra)
+    {
+        using var cts = new CancellationTokenSource();
+        using var stdout = new StringWriter();
+        using var stderr = new CallbackWriter(line =>
+        {
+            if (line.Contains("batch 3/3", StringComparison.Ordinal))
+            {
+                cts.Cancel();
+            }
+        });
+        int code = CliApp.Run(["train", "--method", "qinco", "--train", data, .. extra, "--steps", "2", "--codebook-bits", "4",
+            "--blocks", "1", "--hidden", "8", "--batch-size", "200", "--max-epochs", "50", "--workers", "1", "--threads", "1", "--out", model], stdout, stderr, cts.Token);
+        return new Outcome(code, stdout.ToString(), stderr.ToString());
+    }
+
     private sealed class CallbackWriter(Action<string> onLine) : StringWriter
     {
         public override void WriteLine(string? value)

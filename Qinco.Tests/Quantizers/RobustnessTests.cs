@@ -39,7 +39,7 @@ public sealed class RobustnessTests
     public void Fit_RefusesMagnitudesWhoseScaleAModelFileCannotRecord(float factor)
     {
         VectorSet data = SyntheticData.Generate(600, 8, seed: 3);
-        VectorSet scaled = VectorSet.FromArray(Array.ConvertAll(data.Data, v => v * factor), 8);
+        VectorSet scaled = Scaled(data, factor);
         var ex = Assert.Throws<ArgumentException>(() => Quantizer.Residual(8).WithSteps(2).WithCodebookBits(4).Build().Fit(scaled));
         Assert.That(ex!.Message, Does.Contain("largest magnitude").And.Contain("2^-120..2^120"));
     }
@@ -203,7 +203,7 @@ public sealed class RobustnessTests
     {
         VectorSet data = SyntheticData.Generate(2000, 8, seed: 5);
         float factor = MathF.ScaleB(1f, exponent);
-        VectorSet scaled = VectorSet.FromArray(Array.ConvertAll(data.Data, v => v * factor), 8);
+        VectorSet scaled = Scaled(data, factor);
         var options = new KMeansOptions { Parallelism = new Parallelism(2) };
         KMeansResult unitResult = KMeans.Train(data, 32, options);
         KMeansResult scaledResult = KMeans.Train(scaled, 32, options);
@@ -246,7 +246,7 @@ public sealed class RobustnessTests
         // qinco index: centroids, then every vector's nearest list; at 2^66 the float32 squared distances overflowed.
         VectorSet data = SyntheticData.Generate(2000, 8, seed: 5);
         float factor = MathF.ScaleB(1f, exponent);
-        VectorSet scaled = VectorSet.FromArray(Array.ConvertAll(data.Data, v => v * factor), 8);
+        VectorSet scaled = Scaled(data, factor);
         var options = new KMeansOptions { Parallelism = new Parallelism(2) };
         var unitLists = new int[data.Count];
         var scaledLists = new int[data.Count];
@@ -255,6 +255,9 @@ public sealed class RobustnessTests
         Assert.That(scaledLists, Is.EqualTo(unitLists));
         Assert.That(unitLists.Distinct().Count(), Is.GreaterThan(16), "the lists are used");
     }
+
+    /// <summary>Every value of <paramref name="data"/> times <paramref name="factor"/>.</summary>
+    private static VectorSet Scaled(VectorSet data, float factor) => VectorSet.FromArray(Array.ConvertAll(data.Data, v => v * factor), data.Dimension);
 
     private static ResidualQuantizer TrainRq(VectorSet data)
     {
