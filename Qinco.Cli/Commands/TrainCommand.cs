@@ -19,9 +19,6 @@ internal static class TrainCommand
     /// <summary>QINCo1's reference shuffles epoch e with NumPy's <c>RandomState(123 + e)</c> (ALGORITHM.md §1.8).</summary>
     private const int ReferenceShuffleSeed = 123;
 
-    /// <summary>Rows QINCo training validates on without a validation set: the first 2,048 training rows (QincoQuantizerBase).</summary>
-    private const int DefaultValidationRows = 2048;
-
     private static string Describe(StopReason reason) => reason switch
     {
         StopReason.MaxEpochsReached => "the epoch limit (--max-epochs) was reached",
@@ -307,7 +304,7 @@ internal static class TrainCommand
             {
                 // Without --val the kept model was chosen on training rows: say so, rather than pass that MSE off as a validation MSE.
                 validation = string.Create(CultureInfo.InvariantCulture,
-                    $", no validation MSE (no --val; MSE {trainingRowsMse:G6} on the first {Math.Min(trainSet.Count, DefaultValidationRows)} training rows, which chose the model kept)");
+                    $", no validation MSE (no --val; MSE {trainingRowsMse:G6} on the first {Math.Min(trainSet.Count, QincoQuantizerBase.DefaultValidationRows)} training rows, which chose the model kept)");
             }
             if (run is not null)
             {

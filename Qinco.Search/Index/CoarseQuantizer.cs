@@ -89,17 +89,17 @@ public sealed class CoarseQuantizer
         var distances = new float[n];
         // As k-means does: far from unit magnitude, vectors and centroids are divided by one power of two (exact, so
         // the nearest list does not change) and float32 squared distances neither overflow nor underflow.
-        ReadOnlySpan<float> x = vectors[..(n * Dimension)];
-        float scale = MagnitudeScale.ForLargest(Math.Max(MagnitudeScale.Largest(x), MagnitudeScale.Largest(_centroids)));
+        ReadOnlySpan<float> x = vectors[..(n * Dimension)], centroids = _centroids;
+        float scale = MagnitudeScale.ForLargest(Math.Max(MagnitudeScale.Largest(x), MagnitudeScale.Largest(centroids)));
         if (scale != 1f)
         {
-            float[] scaledVectors = new float[x.Length], scaledCentroids = new float[_centroids.Length];
+            float[] scaledVectors = new float[x.Length], scaledCentroids = new float[centroids.Length];
             System.Numerics.Tensors.TensorPrimitives.Divide(x, scale, scaledVectors);
-            System.Numerics.Tensors.TensorPrimitives.Divide(_centroids, scale, scaledCentroids);
-            Distances.AssignNearest(scaledVectors, scaledCentroids, n, ListCount, Dimension, lists, distances, maxDegreeOfParallelism);
-            return;
+            System.Numerics.Tensors.TensorPrimitives.Divide(centroids, scale, scaledCentroids);
+            x = scaledVectors;
+            centroids = scaledCentroids;
         }
-        Distances.AssignNearest(vectors, _centroids, n, ListCount, Dimension, lists, distances, maxDegreeOfParallelism);
+        Distances.AssignNearest(x, centroids, n, ListCount, Dimension, lists, distances, maxDegreeOfParallelism);
     }
 
     /// <summary>Writes <c>x − centroid[list]</c> for every vector.</summary>

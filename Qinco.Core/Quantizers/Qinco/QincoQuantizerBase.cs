@@ -61,6 +61,9 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     /// <summary>Validation MSE of the RQ initialisation measured by the last fit, before any training.</summary>
     public double? InitialValidationMse { get; private set; }
 
+    /// <summary>Training rows that stand in for a validation set when a fit is given none: the first min(n, 2,048).</summary>
+    public const int DefaultValidationRows = 2048;
+
     private protected QincoOptions Settings { get; }
 
     private protected QincoModel? Model { get; private set; }
@@ -119,7 +122,7 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     }
 
     /// <remarks>
-    /// Without <paramref name="validation"/>, the first min(n, 2048) training vectors serve as the validation set
+    /// Without <paramref name="validation"/>, the first min(n, <see cref="DefaultValidationRows"/>) training vectors serve as the validation set
     /// (early stopping then watches training error). Cancellation stops training between optimiser steps and keeps
     /// the best model so far once at least one epoch has ended and been validated (the quantizer is trained
     /// afterwards, <see cref="LastTraining"/> says it was cancelled); a cancellation before that, or during the
@@ -166,7 +169,7 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
         ArraySizes.Require(ArraySizes.Product(Settings.Training.BatchSize, width), sizeof(float),
             FormattableString.Invariant($"{options} and BatchSize {Settings.Training.BatchSize} holds a batch of BatchSize × max(dimension, embedding, hidden size) floats: that"),
             "Use a smaller BatchSize.", "train");
-        long validationRows = validationCount ?? Math.Min(trainCount, 2048);
+        long validationRows = validationCount ?? Math.Min(trainCount, DefaultValidationRows);
         ArraySizes.Require(ArraySizes.Product(validationRows, Steps), sizeof(int),
             FormattableString.Invariant($"{options} validates on {validationRows} vectors, whose codes are vectors × Steps indices: that"),
             "Use a smaller validation set or fewer Steps.", "validation");
@@ -377,14 +380,14 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
 
     private QincoTrainingModel CreateTrainingModel(QincoModel model, int[]? lists, IVectorSource train, VectorSet? validation)
     {
-        VectorSet validationSet = validation ?? VectorSources.Read(train, [.. Enumerable.Range(0, Math.Min(train.Count, 2048))]);
+        VectorSet validationSet = validation ?? VectorSources.Read(train, [.. Enumerable.Range(0, Math.Min(train.Count, DefaultValidationRows))]);
         return new QincoTrainingModel(model, train, Normalise(model, validationSet.Data), Parallelism.Threads,
             Settings.Search, FirstBeams, Settings.Loss == QincoLoss.FinalStep, lists, Settings.Seed);
     }
 
     /// <summary>What the validation metric is measured on, for progress lines.</summary>
     private static string ValidationLabel(int trainingRows, VectorSet? validation) =>
-        validation is null ? FormattableString.Invariant($"MSE on the first {Math.Min(trainingRows, 2048)} training rows") : "val MSE";
+        validation is null ? FormattableString.Invariant($"MSE on the first {Math.Min(trainingRows, DefaultValidationRows)} training rows") : "val MSE";
 
     private void Train(QincoModel model, QincoTrainingModel trainingModel, TrainingCheckpoint? checkpoint, IProgress<FitProgress>? progress, Stopwatch clock, string validationLabel, CancellationToken cancellationToken)
     {

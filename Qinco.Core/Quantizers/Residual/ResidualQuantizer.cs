@@ -105,7 +105,7 @@ public sealed partial class ResidualQuantizer : QuantizerBase
             LogFewVectors(warning);
             progress?.Report(new FitProgress("warning: " + warning, 0, 0, clock.Elapsed));
         }
-        float scale = PowerOfTwoScale(train.Data);
+        float scale = MagnitudeScale.PowerOfTwo(train.Data);
         float[] x = train.Data;
         if (scale != 1f)
         {
@@ -201,7 +201,7 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         var quantizer = new ResidualQuantizer(options);
         float[] codebooks = file.GetFiniteFloats("codebooks", options.Steps, options.CodebookSize, options.Dimension);
         // Files of earlier versions have no scale: take the one fitting would have chosen for codebooks of this size (exact).
-        double scale = file.Has("scale") ? file.GetFloat64("scale") : PowerOfTwoScale(codebooks);
+        double scale = file.Has("scale") ? file.GetFloat64("scale") : MagnitudeScale.PowerOfTwo(codebooks);
         if (!(scale > 0) || !double.IsFinite(scale) || Math.ScaleB(1, Math.ILogB(scale)) != scale || Math.Abs(Math.ILogB(scale)) > 120)
         {
             throw new ModelFormatException($"Model field 'scale' is {scale}; it must be a power of two between 2^-120 and 2^120.");
@@ -218,9 +218,6 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         quantizer._scale = (float)scale;
         return quantizer;
     }
-
-    /// <summary>The power of two the data is divided by inside the quantizer (<see cref="MagnitudeScale.PowerOfTwo"/>): 1 for data within 2^-20..2^20.</summary>
-    internal static float PowerOfTwoScale(ReadOnlySpan<float> data) => MagnitudeScale.PowerOfTwo(data);
 
     /// <summary>
     /// Refuses, before any work, a fit whose buffers one array cannot hold (sizes in 64 bits): the codebooks
