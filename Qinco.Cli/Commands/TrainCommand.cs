@@ -213,6 +213,10 @@ internal static class TrainCommand
             }
             // Read the token, not the value: an invalid --method already carries its own error.
             string? chosen = result.GetResult(method)?.Tokens is [{ Value: var value }] ? value : null;
+            if (chosen is "qinco2" or "ivf-qinco2" && CliOptions.IsGiven(result, device))
+            {
+                result.AddError($"--device: Qinco.TorchSharp trains QINCo1 models (--method qinco or ivf-qinco) only; train --method {chosen} on the managed CPU workers (without --device).");
+            }
             foreach (Option option in qincoOnly.Concat(ivfOnly).Concat(qinco2Only))
             {
                 (bool applies, string methods) = ivfOnly.Contains(option) ? (chosen is "ivf-qinco" or "ivf-qinco2", "ivf-qinco or ivf-qinco2")

@@ -301,6 +301,9 @@ public sealed class CliTests : TempFiles
         Assert.That(wrongMethod.Error, Does.Contain("--preset applies only to --method qinco2 or ivf-qinco2"));
         CliOutcome badPreset = Run("train", "--method", "qinco2", "--train", data, "--preset", "XL", "--out", model);
         Assert.That(badPreset.ExitCode, Is.EqualTo(2));
+        CliOutcome onDevice = Run("train", "--method", "qinco2", "--train", data, "--device", "cpu", "--out", model);
+        Assert.That(onDevice.ExitCode, Is.EqualTo(2), "refused while parsing, before libtorch is looked for");
+        Assert.That(onDevice.Error, Does.Contain("--device: Qinco.TorchSharp trains QINCo1 models"));
     }
 
     [Test]
