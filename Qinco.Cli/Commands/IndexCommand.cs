@@ -125,10 +125,10 @@ internal static class IndexCommand
             }
             double coarseSeconds = clock.Elapsed.TotalSeconds;
             clock.Restart();
-            (int[] baseLists, CodeSet baseCodes) = Encode(codec, database);
+            (int[] baseLists, CodeSet baseCodes) = IvfIndex.EncodeAll(codec, database, context.CancellationToken);
             double encodeSeconds = clock.Elapsed.TotalSeconds;
             clock.Restart();
-            (VectorSet fitVectors, int[] fitLists, CodeSet fitCodes) = fitSet is null ? (database, baseLists, baseCodes) : With(fitSet, Encode(codec, fitSet));
+            (VectorSet fitVectors, int[] fitLists, CodeSet fitCodes) = fitSet is null ? (database, baseLists, baseCodes) : With(fitSet, IvfIndex.EncodeAll(codec, fitSet, context.CancellationToken));
             NormStorage storage = parse.GetValue(norms) == "byte" ? NormStorage.Byte : NormStorage.Float;
             IvfIndex index = IvfIndex.Create(codec, fitVectors, fitLists, fitCodes, storage, threadCount, context.CancellationToken);
             double fitSeconds = clock.Elapsed.TotalSeconds;
@@ -204,7 +204,7 @@ internal static class IndexCommand
             VectorSet vectors = ReadMatching(parse.GetRequiredValue(baseFile), parse.GetValue(baseRows), index.Dimension, "added");
             long first = CliOptions.ValueIfGiven(parse, firstId) ?? (index.MaxId + 1);
             var watch = Stopwatch.StartNew();
-            index.Add(vectors, Enumerable.Range(0, vectors.Count).Select(i => first + i).ToArray());
+            index.Add(vectors, Enumerable.Range(0, vectors.Count).Select(i => first + i).ToArray(), context.CancellationToken);
             string outPath = parse.GetValue(output) ?? path;
             index.Save(outPath);
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -227,14 +227,6 @@ internal static class IndexCommand
 
     private static KMeansOptions KMeansOptionsFor(int iterations, int seed, int threads) =>
         new() { Iterations = iterations, Seed = seed, Parallelism = new Parallelism(threads) };
-
-    private static (int[] Lists, CodeSet Codes) Encode(IIvfCodec codec, VectorSet vectors)
-    {
-        var lists = new int[vectors.Count];
-        var codes = new CodeSet(vectors.Count, codec.Layout);
-        codec.Encode(vectors.Data, lists, codes.Data);
-        return (lists, codes);
-    }
 
     private static (VectorSet, int[], CodeSet) With(VectorSet vectors, (int[] Lists, CodeSet Codes) encoded) => (vectors, encoded.Lists, encoded.Codes);
 

@@ -159,7 +159,7 @@ public sealed partial class IvfIndex
         {
             throw new ArgumentException($"The training set ({train.Count} x {train.Dimension}) must be non-empty and of dimension {codec.Dimension}.", nameof(train));
         }
-        (int[] lists, CodeSet codes) = EncodeAll(codec, train);
+        (int[] lists, CodeSet codes) = EncodeAll(codec, train, cancellationToken);
         return Create(codec, train, lists, codes, norms, maxDegreeOfParallelism, cancellationToken);
     }
 
@@ -290,8 +290,10 @@ public sealed partial class IvfIndex
     /// <summary>Encodes and adds vectors with their ids.</summary>
     /// <param name="vectors">Shape: [n, D], finite.</param>
     /// <param name="ids">Shape: [n]; non-negative, not in the index, no repeats.</param>
+    /// <param name="cancellationToken">Checked between chunks of <see cref="EncodeChunkRows"/> vectors while encoding; a cancelled add adds nothing.</param>
     /// <exception cref="ArgumentException">Another dimension, NaN/Inf, a count mismatch, a negative id, or an id already present or repeated (nothing is added).</exception>
-    public void Add(VectorSet vectors, ReadOnlySpan<long> ids)
+    /// <exception cref="OperationCanceledException">The token was cancelled (nothing is added).</exception>
+    public void Add(VectorSet vectors, ReadOnlySpan<long> ids, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(vectors);
         if (vectors.Dimension != Dimension)
@@ -308,7 +310,7 @@ public sealed partial class IvfIndex
             throw new ArgumentException($"Vector {bad / Dimension}, component {bad % Dimension} is {vectors.Data[bad]}: every value must be finite.", nameof(vectors));
         }
         CheckNewIds(ids);
-        (int[] lists, CodeSet codes) = EncodeAll(Codec, vectors);
+        (int[] lists, CodeSet codes) = EncodeAll(Codec, vectors, cancellationToken);
         Append(lists, codes.Data, ids);
     }
 
@@ -432,11 +434,36 @@ public sealed partial class IvfIndex
         return (scale, NormMin + (0.5f * scale));
     }
 
-    private static (int[] Lists, CodeSet Codes) EncodeAll(IIvfCodec codec, VectorSet vectors)
+    /// <summary>Rows per <see cref="IIvfCodec.Encode"/> call in <see cref="EncodeAll"/>: cancellation is observed between them.</summary>
+    public const int EncodeChunkRows = 16_384;
+
+    /// <summary>
+    /// Encodes vectors with a codec, <see cref="EncodeChunkRows"/> rows per call, checking the token before each: a
+    /// cancelled encoding of a large set stops within one chunk instead of running to the end.
+    /// </summary>
+    /// <param name="codec">The coarse quantizer and residual codes.</param>
+    /// <param name="vectors">Shape: [n, D], D the codec's dimension.</param>
+    /// <param name="cancellationToken">Checked before each chunk.</param>
+    /// <returns>Each vector's list (shape [n]) and its residual code (n codes of the codec's layout).</returns>
+    /// <exception cref="ArgumentException">Another dimension than the codec's.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; nothing is returned.</exception>
+    public static (int[] Lists, CodeSet Codes) EncodeAll(IIvfCodec codec, VectorSet vectors, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(codec);
+        ArgumentNullException.ThrowIfNull(vectors);
+        if (vectors.Dimension != codec.Dimension)
+        {
+            throw new ArgumentException($"The vectors have dimension {vectors.Dimension}, the codec {codec.Dimension}.", nameof(vectors));
+        }
         var lists = new int[vectors.Count];
         var codes = new CodeSet(vectors.Count, codec.Layout);
-        codec.Encode(vectors.Data, lists, codes.Data);
+        int d = vectors.Dimension, codeSize = codes.CodeSize;
+        for (int start = 0; start < vectors.Count; start += EncodeChunkRows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int rows = Math.Min(EncodeChunkRows, vectors.Count - start);
+            codec.Encode(vectors.Data.AsSpan(start * d, rows * d), lists.AsSpan(start, rows), codes.Data.AsSpan(start * codeSize, rows * codeSize));
+        }
         return (lists, codes);
     }
 

@@ -304,6 +304,21 @@ public sealed class CliRobustnessTests : TempFiles
         Assert.That(File.Exists(centroids), Is.False);
     }
 
+    [Test]
+    public void InterruptedIndexAdd_ExitsWith130_SaysSo_AndLeavesTheIndexUnchanged()
+    {
+        (string data, _, string index) = WriteModelAndIndex();
+        byte[] before = File.ReadAllBytes(index);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        int code = CliApp.Run(["index", "add", "--index", index, "--base", data, "--threads", "1"], stdout, stderr, cancelled.Token);
+        Assert.That(code, Is.EqualTo(CliApp.Interrupted), stderr.ToString());
+        Assert.That(stderr.ToString(), Does.Contain("interrupted: nothing was written."));
+        Assert.That(File.ReadAllBytes(index), Is.EqualTo(before));
+    }
+
     private Outcome Run(params string[] args)
     {
         using var stdout = new StringWriter();

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Threading;
 using System.Numerics.Tensors;
 using NUnit.Framework;
 using Qinco.Core;
@@ -226,6 +227,34 @@ public sealed class IvfIndexTests
         Assert.That(back.All(i => index.Contains(ids[i])), Is.True);
         SearchResult self = index.Search(readd, 1, new IvfSearchParameters { NProbe = 100, Shortlist = 50 });
         Assert.That(Enumerable.Range(0, back.Length).Count(r => self.NeighborsOf(r)[0] == ids[back[r]]), Is.GreaterThanOrEqualTo(back.Length * 3 / 4), "re-added vectors find themselves");
+    }
+
+    [Test]
+    public void Add_WithACancelledToken_Throws_AndAddsNothing()
+    {
+        var (_, database, _, _, _) = s_setup.Value;
+        IvfIndex index = FittedIndex(NormStorage.Float);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.Throws<OperationCanceledException>(() => index.Add(database, Ids(database.Count), cancelled.Token));
+        Assert.That(index.Count, Is.Zero);
+        index.Add(database, Ids(database.Count));
+        Assert.That(index.Count, Is.EqualTo(database.Count), "the ids of the cancelled add were not taken");
+    }
+
+    [Test]
+    public void EncodeAll_InChunks_EqualsOneEncodeCall()
+    {
+        var (train, _, _, coarse, rq) = s_setup.Value;
+        var codec = new ResidualIvfCodec(coarse, rq);
+        // More rows than one chunk, and a partial last chunk.
+        VectorSet rows = VectorSet.FromRows(Enumerable.Range(0, IvfIndex.EncodeChunkRows + 37).Select(i => train.Row(i % train.Count).ToArray()).ToArray());
+        var lists = new int[rows.Count];
+        var codes = new CodeSet(rows.Count, codec.Layout);
+        codec.Encode(rows.Data, lists, codes.Data);
+        (int[] chunkedLists, CodeSet chunkedCodes) = IvfIndex.EncodeAll(codec, rows);
+        Assert.That(chunkedLists, Is.EqualTo(lists));
+        Assert.That(chunkedCodes.Data, Is.EqualTo(codes.Data));
     }
 
     [Test]
