@@ -11,10 +11,8 @@ internal static class DecodeCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = PathOptions.Input("--model", "The model file that wrote the codes.", required: true, "model");
-        model.HelpName = "MODEL";
-        var codesOption = PathOptions.Input("--codes", "The codes: a 2-D uint8 .npy written by 'qinco encode'.", required: true, "codes");
-        codesOption.HelpName = "CODES.npy";
+        var model = PathOptions.Input("--model", "The model file that wrote the codes.", required: true, "model", "MODEL");
+        var codesOption = PathOptions.Input("--codes", "The codes: a 2-D uint8 .npy written by 'qinco encode'.", required: true, "codes", "CODES.npy");
         var steps = CliOptions.Int("--steps", "Decode only the first m steps of each code (a coarser reconstruction; 0 gives the IVF centroid, or zeros); default: all.", null, min: 0);
         var output = PathOptions.Output("--out", "Where to write the vectors (.fvecs or .npy, by extension).", required: true, "FILE", ".fvecs", ".npy");
         var threads = CliOptions.Threads();

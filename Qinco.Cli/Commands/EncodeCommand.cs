@@ -11,8 +11,7 @@ internal static class EncodeCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = PathOptions.Input("--model", "The model file written by 'qinco train'.", required: true, "model");
-        model.HelpName = "MODEL";
+        var model = PathOptions.Input("--model", "The model file written by 'qinco train'.", required: true, "model", "MODEL");
         var input = PathOptions.Input("--input", "Vectors to encode (.fvecs, .bvecs or .npy).", required: true, "vector");
         var rows = CliOptions.Rows("--rows", "Rows of --input to encode.");
         var output = PathOptions.Output("--out", "Where to write the codes: a 2-D uint8 .npy of shape [vectors, code size] (plus CODES.npy.model.json, the record of the model).", required: true, "CODES.npy", ".npy");

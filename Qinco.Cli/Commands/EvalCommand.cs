@@ -13,8 +13,7 @@ internal static class EvalCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = PathOptions.Input("--model", "The model file to evaluate.", required: true, "model");
-        model.HelpName = "MODEL";
+        var model = PathOptions.Input("--model", "The model file to evaluate.", required: true, "model", "MODEL");
         var baseFile = PathOptions.Input("--base", "Database vectors to encode, decode and search.", required: true, "vector");
         var baseRows = CliOptions.Rows("--base-rows", "Rows of --base forming the database.");
         var queries = PathOptions.Input("--queries", "Query vectors for recall (needs --groundtruth).", required: false, "vector");
@@ -107,7 +106,7 @@ internal static class EvalCommand
         }
         catch (ArgumentOutOfRangeException ex)
         {
-            throw new CliException($"--probed-lists {lists}: {ex.Message.Split(" (Parameter")[0]}");
+            throw new CliException($"--probed-lists {lists}: {CommandRunner.StripParameter(ex)}");
         }
     }
 

@@ -53,10 +53,8 @@ internal static class TrainCommand
         var seed = CliOptions.Int("--seed", "Random seed.", defaults.Seed);
         var progressive = CliOptions.Bool("--progressive-dims", "rq: k-means of each step on growing PCA prefixes of the dimensions, as Faiss (true|false); false clusters in all dimensions at once, without a PCA.", rqDefaults.ProgressiveDimensions);
         var threads = CliOptions.Threads();
-        var output = PathOptions.Output("--out", "Where to save the model (.qinco, written atomically).", required: true, "MODEL.qinco", ".qinco");
-        output.HelpName = "MODEL";
-        var residualsOf = PathOptions.Input("--residuals-of", "Train on the residuals of the vectors to their nearest of these centroids (from 'index centroids'), for an IVF index.", required: false, "centroid");
-        residualsOf.HelpName = "CENTROIDS";
+        var output = PathOptions.Output("--out", "Where to save the model (.qinco, written atomically).", required: true, "MODEL", ".qinco");
+        var residualsOf = PathOptions.Input("--residuals-of", "Train on the residuals of the vectors to their nearest of these centroids (from 'index centroids'), for an IVF index.", required: false, "centroid", "CENTROIDS");
 
         var blocks = CliOptions.Int("--blocks", $"qinco: residual blocks per step, L (default {defaults.ResidualBlocks}; qinco2: the preset's).", null);
         var hidden = CliOptions.Int("--hidden", $"qinco: hidden width of the residual blocks, h (default {defaults.HiddenSize}; qinco2: the preset's).", null);
