@@ -306,7 +306,7 @@ internal static class TrainCommand
             {
                 // Without --val the kept model was chosen on training rows: say so, rather than pass that MSE off as a validation MSE.
                 validation = string.Create(CultureInfo.InvariantCulture,
-                    $", no validation MSE (no --val; MSE {trainingRowsMse:G6} on the first {Math.Min(trainSet.Count, QincoQuantizerBase.DefaultValidationRows)} training rows, which chose the model kept)");
+                    $", no validation MSE (no --val; MSE {trainingRowsMse:G6} on the first {QincoQuantizerBase.DefaultValidationCount(trainSet.Count)} training rows, which chose the model kept)");
             }
             if (run is not null)
             {

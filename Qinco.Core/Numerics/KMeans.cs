@@ -93,9 +93,7 @@ public static class KMeans
         float scale = MagnitudeScale.PowerOfTwo(data);
         if (scale != 1f)
         {
-            float[] scaled = new float[data.Length];
-            TensorPrimitives.Divide(data, scale, scaled);
-            data = scaled;
+            data = MagnitudeScale.Divided(data, scale);
         }
         var warnings = new List<string>();
         if ((long)n < (long)k * options.MinPointsPerCentroid)

@@ -17,6 +17,14 @@ internal static class MagnitudeScale
     public static float ForLargest(float max) =>
         max == 0f || (max >= 9.5367431640625E-07f && max <= 1048576f) ? 1f : MathF.ScaleB(1f, MathF.ILogB(max));
 
+    /// <summary>A copy of <paramref name="data"/> divided by <paramref name="scale"/> (a power of two: exact).</summary>
+    public static float[] Divided(ReadOnlySpan<float> data, float scale)
+    {
+        var scaled = new float[data.Length];
+        TensorPrimitives.Divide(data, scale, scaled);
+        return scaled;
+    }
+
     /// <summary>The largest magnitude in <paramref name="data"/> (0 when empty).</summary>
     public static float Largest(ReadOnlySpan<float> data) => data.IsEmpty ? 0f : Math.Abs(TensorPrimitives.MaxMagnitude(data));
 }

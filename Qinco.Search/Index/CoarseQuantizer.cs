@@ -93,11 +93,8 @@ public sealed class CoarseQuantizer
         float scale = MagnitudeScale.ForLargest(Math.Max(MagnitudeScale.Largest(x), MagnitudeScale.Largest(centroids)));
         if (scale != 1f)
         {
-            float[] scaledVectors = new float[x.Length], scaledCentroids = new float[centroids.Length];
-            System.Numerics.Tensors.TensorPrimitives.Divide(x, scale, scaledVectors);
-            System.Numerics.Tensors.TensorPrimitives.Divide(centroids, scale, scaledCentroids);
-            x = scaledVectors;
-            centroids = scaledCentroids;
+            x = MagnitudeScale.Divided(x, scale);
+            centroids = MagnitudeScale.Divided(centroids, scale);
         }
         Distances.AssignNearest(x, centroids, n, ListCount, Dimension, lists, distances, maxDegreeOfParallelism);
     }

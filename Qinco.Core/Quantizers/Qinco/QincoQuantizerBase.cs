@@ -64,6 +64,9 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     /// <summary>Training rows that stand in for a validation set when a fit is given none: the first min(n, 2,048).</summary>
     public const int DefaultValidationRows = 2048;
 
+    /// <summary>How many training rows a fit without a validation set validates on: min(<paramref name="trainingRows"/>, <see cref="DefaultValidationRows"/>).</summary>
+    public static int DefaultValidationCount(int trainingRows) => Math.Min(trainingRows, DefaultValidationRows);
+
     private protected QincoOptions Settings { get; }
 
     private protected QincoModel? Model { get; private set; }
@@ -169,7 +172,7 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
         ArraySizes.Require(ArraySizes.Product(Settings.Training.BatchSize, width), sizeof(float),
             FormattableString.Invariant($"{options} and BatchSize {Settings.Training.BatchSize} holds a batch of BatchSize × max(dimension, embedding, hidden size) floats: that"),
             "Use a smaller BatchSize.", "train");
-        long validationRows = validationCount ?? Math.Min(trainCount, DefaultValidationRows);
+        long validationRows = validationCount ?? DefaultValidationCount(trainCount);
         ArraySizes.Require(ArraySizes.Product(validationRows, Steps), sizeof(int),
             FormattableString.Invariant($"{options} validates on {validationRows} vectors, whose codes are vectors × Steps indices: that"),
             "Use a smaller validation set or fewer Steps.", "validation");
@@ -380,14 +383,14 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
 
     private QincoTrainingModel CreateTrainingModel(QincoModel model, int[]? lists, IVectorSource train, VectorSet? validation)
     {
-        VectorSet validationSet = validation ?? VectorSources.Read(train, [.. Enumerable.Range(0, Math.Min(train.Count, DefaultValidationRows))]);
+        VectorSet validationSet = validation ?? VectorSources.Read(train, [.. Enumerable.Range(0, DefaultValidationCount(train.Count))]);
         return new QincoTrainingModel(model, train, Normalise(model, validationSet.Data), Parallelism.Threads,
             Settings.Search, FirstBeams, Settings.Loss == QincoLoss.FinalStep, lists, Settings.Seed);
     }
 
     /// <summary>What the validation metric is measured on, for progress lines.</summary>
     private static string ValidationLabel(int trainingRows, VectorSet? validation) =>
-        validation is null ? FormattableString.Invariant($"MSE on the first {Math.Min(trainingRows, DefaultValidationRows)} training rows") : "val MSE";
+        validation is null ? FormattableString.Invariant($"MSE on the first {DefaultValidationCount(trainingRows)} training rows") : "val MSE";
 
     private void Train(QincoModel model, QincoTrainingModel trainingModel, TrainingCheckpoint? checkpoint, IProgress<FitProgress>? progress, Stopwatch clock, string validationLabel, CancellationToken cancellationToken)
     {

@@ -109,8 +109,7 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         float[] x = train.Data;
         if (scale != 1f)
         {
-            x = new float[x.Length];
-            TensorPrimitives.Divide(train.Data, scale, x); // exact: the data's magnitude no longer matters
+            x = MagnitudeScale.Divided(train.Data, scale); // exact: the data's magnitude no longer matters
         }
         // The beams are kept as their codes only (n × beam × M ints); their residuals are recomputed block by block,
         // and only the k-means sample of them (at most 256 · K points) is ever materialised: memory is the data, the
