@@ -252,11 +252,8 @@ public sealed class CliRobustnessTests : TempFiles
         Assert.That(outcome.Error, Does.Contain("training stopped: it was interrupted (Ctrl+C or SIGTERM) after 1 epoch; kept epoch 1"));
         Assert.That(Quantizer.Load(model).IsTrained);
 
-        using var early = new CancellationTokenSource();
-        early.Cancel();
-        using var errors = new StringWriter();
-        int before = CliApp.Run(["train", "--method", "qinco", "--train", data, "--steps", "2", "--codebook-bits", "4", "--out", PathOf("none.qinco")], new StringWriter(), errors, early.Token);
-        Assert.That(before, Is.EqualTo(CliApp.Interrupted));
+        Outcome before = RunCancelled("train", "--method", "qinco", "--train", data, "--steps", "2", "--codebook-bits", "4", "--out", PathOf("none.qinco"));
+        Assert.That(before.ExitCode, Is.EqualTo(CliApp.Interrupted));
         Assert.That(File.Exists(PathOf("none.qinco")), Is.False);
     }
 
@@ -265,15 +262,11 @@ public sealed class CliRobustnessTests : TempFiles
     {
         string data = WriteData(600);
         string model = PathOf("rq.qinco");
-        using var cancelled = new CancellationTokenSource();
-        cancelled.Cancel();
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = CliApp.Run(["train", "--method", "rq", "--train", data, "--steps", "2", "--codebook-bits", "4", "--out", model], stdout, stderr, cancelled.Token);
-        Assert.That(code, Is.EqualTo(CliApp.Interrupted), stderr.ToString());
-        Assert.That(stderr.ToString(), Does.Contain("interrupted: RQ training keeps no partial model").And.Contain("nothing was saved"));
-        Assert.That(stderr.ToString(), Does.Not.Contain("before any epoch"));
-        Assert.That(stdout.ToString(), Is.Empty);
+        Outcome outcome = RunCancelled("train", "--method", "rq", "--train", data, "--steps", "2", "--codebook-bits", "4", "--out", model);
+        Assert.That(outcome.ExitCode, Is.EqualTo(CliApp.Interrupted), outcome.Error);
+        Assert.That(outcome.Error, Does.Contain("interrupted: RQ training keeps no partial model").And.Contain("nothing was saved"));
+        Assert.That(outcome.Error, Does.Not.Contain("before any epoch"));
+        Assert.That(outcome.Out, Is.Empty);
         Assert.That(File.Exists(model), Is.False);
     }
 
@@ -294,13 +287,9 @@ public sealed class CliRobustnessTests : TempFiles
     {
         string data = WriteData(600);
         string centroids = PathOf("c.npy");
-        using var cancelled = new CancellationTokenSource();
-        cancelled.Cancel();
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = CliApp.Run(["index", "centroids", "--train", data, "--lists", "8", "--threads", "1", "--out", centroids], stdout, stderr, cancelled.Token);
-        Assert.That(code, Is.EqualTo(CliApp.Interrupted), stderr.ToString());
-        Assert.That(stderr.ToString(), Does.Contain("interrupted: nothing was written."));
+        Outcome outcome = RunCancelled("index", "centroids", "--train", data, "--lists", "8", "--threads", "1", "--out", centroids);
+        Assert.That(outcome.ExitCode, Is.EqualTo(CliApp.Interrupted), outcome.Error);
+        Assert.That(outcome.Error, Does.Contain("interrupted: nothing was written."));
         Assert.That(File.Exists(centroids), Is.False);
     }
 
@@ -309,21 +298,27 @@ public sealed class CliRobustnessTests : TempFiles
     {
         (string data, _, string index) = WriteModelAndIndex();
         byte[] before = File.ReadAllBytes(index);
-        using var cancelled = new CancellationTokenSource();
-        cancelled.Cancel();
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = CliApp.Run(["index", "add", "--index", index, "--base", data, "--threads", "1"], stdout, stderr, cancelled.Token);
-        Assert.That(code, Is.EqualTo(CliApp.Interrupted), stderr.ToString());
-        Assert.That(stderr.ToString(), Does.Contain("interrupted: nothing was written."));
+        Outcome outcome = RunCancelled("index", "add", "--index", index, "--base", data, "--threads", "1");
+        Assert.That(outcome.ExitCode, Is.EqualTo(CliApp.Interrupted), outcome.Error);
+        Assert.That(outcome.Error, Does.Contain("interrupted: nothing was written."));
         Assert.That(File.ReadAllBytes(index), Is.EqualTo(before));
     }
 
-    private Outcome Run(params string[] args)
+    private static Outcome Run(params string[] args) => Execute(args, CancellationToken.None);
+
+    /// <summary>Runs a command whose cancellation (Ctrl+C or SIGTERM) was requested before it started.</summary>
+    private static Outcome RunCancelled(params string[] args)
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        return Execute(args, cancelled.Token);
+    }
+
+    private static Outcome Execute(string[] args, CancellationToken cancellationToken)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        int code = CliApp.Run(args, stdout, stderr);
+        int code = CliApp.Run(args, stdout, stderr, cancellationToken);
         return new Outcome(code, stdout.ToString(), stderr.ToString());
     }
 
@@ -385,7 +380,6 @@ public sealed class CliRobustnessTests : TempFiles
         return model;
     }
 
-    /// <summary>A writer that keeps the text and hands every completed line to a callback as it is written.</summary>
     /// <summary>Runs a small QINCo training and cancels it (as Ctrl+C does) once its first epoch's progress line is printed.</summary>
     private static Outcome TrainQincoInterruptedAfterItsFirstEpoch(string data, string model, params string[] extra)
     {
@@ -403,6 +397,7 @@ public sealed class CliRobustnessTests : TempFiles
         return new Outcome(code, stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>A writer that keeps the text and hands every completed line to a callback as it is written.</summary>
     private sealed class CallbackWriter(Action<string> onLine) : StringWriter
     {
         public override void WriteLine(string? value)
