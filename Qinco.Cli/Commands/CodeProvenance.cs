@@ -31,9 +31,11 @@ internal static class CodeProvenance
 
     /// <summary>
     /// Throws <see cref="CliException"/> unless the record beside <paramref name="codesPath"/> names the model at
-    /// <paramref name="modelPath"/>; codes without a record pass only when <paramref name="trustUnrecorded"/>.
+    /// <paramref name="modelPath"/> and the <paramref name="rows"/> codes the file holds now (a codes file cut short,
+    /// appended to or replaced after encoding no longer matches its record); codes without a record pass only when
+    /// <paramref name="trustUnrecorded"/>.
     /// </summary>
-    public static void Check(string codesPath, string modelPath, bool trustUnrecorded)
+    public static void Check(string codesPath, string modelPath, long rows, bool trustUnrecorded)
     {
         string recordPath = RecordPath(codesPath);
         if (!File.Exists(recordPath))
@@ -57,6 +59,10 @@ internal static class CodeProvenance
         if (record is null || !string.Equals(record.ModelSha256, actual, StringComparison.OrdinalIgnoreCase))
         {
             throw new CliException($"{codesPath} was written by another model ({record?.Model ?? "unknown"}, {record?.Description}, SHA-256 {Short(record?.ModelSha256)}), not by {modelPath} (SHA-256 {Short(actual)}); decode it with that model.");
+        }
+        if (record.Count != rows)
+        {
+            throw new CliException($"{codesPath} holds {rows} codes but its record ({Path.GetFileName(recordPath)}) says 'qinco encode' wrote {record.Count}: the file was changed after encoding. Encode again, or pass --trust-codes after deleting the record if these codes are right.");
         }
     }
 

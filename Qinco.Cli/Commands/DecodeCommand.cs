@@ -31,7 +31,7 @@ internal static class DecodeCommand
             string modelPath = parse.GetRequiredValue(model), codesPath = parse.GetRequiredValue(codesOption);
             IQuantizer quantizer = Quantizer.Load(modelPath, parse.GetValue(threads));
             VectorFile.ReadCodes(codesPath, quantizer.Layout, new RowRange(0, 0)); // the file's code size against the model's, before anything else
-            CodeProvenance.Check(codesPath, modelPath, parse.GetValue(trust));
+            CodeProvenance.Check(codesPath, modelPath, VectorFile.GetInfo(codesPath).Rows, parse.GetValue(trust));
             int? m = CliOptions.ValueIfGiven(parse, steps);
             if (m > quantizer.Steps)
             {

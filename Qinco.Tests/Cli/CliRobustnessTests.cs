@@ -40,6 +40,21 @@ public sealed class CliRobustnessTests : TempFiles
     }
 
     [Test]
+    public void CodesChangedAfterEncoding_AreRefused_NamingBothCounts()
+    {
+        string data = WriteData(600);
+        string model = Train(data, "m.qinco", seed: 1);
+        string codes = PathOf("codes.npy");
+        Assert.That(Run("encode", "--model", model, "--input", data, "--out", codes).ExitCode, Is.EqualTo(0));
+        VectorFile.WriteNpy(codes, VectorFile.ReadByteMatrix(codes).Slice(0, 250));
+
+        Outcome cut = Run("decode", "--model", model, "--codes", codes, "--out", PathOf("d.fvecs"));
+        Assert.That(cut.ExitCode, Is.EqualTo(1));
+        Assert.That(cut.Error, Does.Contain("holds 250 codes").And.Contain("wrote 600"));
+        Assert.That(File.Exists(PathOf("d.fvecs")), Is.False);
+    }
+
+    [Test]
     public void UnwritableOutputs_FailBeforeAnyWork_NamingThePathGiven()
     {
         string data = WriteData(600);
