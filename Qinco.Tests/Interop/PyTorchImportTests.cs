@@ -127,7 +127,8 @@ public sealed class PyTorchImportTests : TempFiles
             Assert.Multiple(() =>
             {
                 Assert.That(reread.Format, Is.EqualTo(original.Format));
-                Assert.That(reread.Hyperparameters, Is.EqualTo(original.Hyperparameters));
+                Assert.That(reread.Hyperparameters with { Qinco1Search = null, ProbedLists = null }, Is.EqualTo(original.Hyperparameters));
+                Assert.That(reread.Hyperparameters.Qinco1Search, Is.EqualTo(EncoderSearch.Greedy), "the import's greedy search travels with the export");
                 Assert.That(reread.Tensors.Keys.Order(StringComparer.Ordinal), Is.EqualTo(original.Tensors.Keys.Order(StringComparer.Ordinal)));
                 foreach ((string key, ReferenceTensor tensor) in original.Tensors)
                 {
@@ -139,6 +140,38 @@ public sealed class PyTorchImportTests : TempFiles
             CodeSet packed = PyTorchFixtures.Pack(codes, imported.Layout);
             Assert.That(Quantizer.FromReference(reread).Decode(packed).Data, Is.EqualTo(imported.Decode(packed).Data));
         }
+    }
+
+    [Test]
+    public void Export_keeps_this_librarys_search_and_probed_lists_through_import()
+    {
+        var search = new EncoderSearch(4, 8);
+        IQuantizer qinco = Quantizer.ImportPyTorch(PyTorchFixtures.PathOf("qinco1.pt")).WithSearch(search);
+        IQuantizer ivf = ((IvfQincoQuantizer)Quantizer.ImportPyTorch(PyTorchFixtures.PathOf("ivf_qinco1.pt")).WithSearch(search)).WithProbedLists(3);
+        foreach (IQuantizer exported in new[] { qinco, ivf })
+        {
+            string path = PathOf(exported.Kind + ".safetensors");
+            ReferenceCheckpoint.FromQuantizer(exported).WriteSafetensors(path);
+            IQuantizer reimported = Quantizer.FromReference(ReferenceCheckpoint.ReadSafetensors(path));
+            VectorSet vectors = SyntheticData.Generate(40, exported.Dimension, seed: 3);
+            Assert.Multiple(() =>
+            {
+                Assert.That(((QincoQuantizerBase)reimported).Search, Is.EqualTo(search), exported.Kind.ToString());
+                Assert.That(reimported.Encode(vectors).Data, Is.EqualTo(exported.Encode(vectors).Data), exported.Kind.ToString());
+            });
+        }
+        Assert.That(((IvfQincoQuantizer)Quantizer.FromReference(ReferenceCheckpoint.ReadSafetensors(PathOf(QuantizerKind.IvfQinco + ".safetensors")))).Options.ProbedLists, Is.EqualTo(3));
+
+        ReferenceCheckpoint qinco2 = ReferenceCheckpoint.FromQuantizer(Quantizer.ImportPyTorch(PyTorchFixtures.PathOf("qinco2_proj.pt")));
+        var forged = new ReferenceCheckpoint(qinco2.Format, qinco2.Hyperparameters with { Qinco1Search = search }, qinco2.Tensors, "forged");
+        var wide = new ReferenceCheckpoint(ReferenceFormat.Qinco1, ReferenceCheckpoint.FromQuantizer(qinco).Hyperparameters with { Qinco1Search = new EncoderSearch(100_000) }, ReferenceCheckpoint.FromQuantizer(qinco).Tensors, "wide");
+        var notIvf = new ReferenceCheckpoint(ReferenceFormat.Qinco1, ReferenceCheckpoint.FromQuantizer(qinco).Hyperparameters with { ProbedLists = 2 }, ReferenceCheckpoint.FromQuantizer(qinco).Tensors, "flat");
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => Quantizer.FromReference(forged), Throws.TypeOf<ModelFormatException>().With.Message.Contains("QINCo2 keeps its search in B and A"));
+            Assert.That(() => Quantizer.FromReference(wide), Throws.TypeOf<ModelFormatException>().With.Message.Contains("qinco_net_beam_width = 100000"));
+            Assert.That(() => Quantizer.FromReference(notIvf), Throws.TypeOf<ModelFormatException>().With.Message.Contains("only IVF checkpoints have lists"));
+        });
     }
 
     [Test]

@@ -68,6 +68,20 @@ public sealed record ReferenceHyperparameters(int Dimension, int CodebookSize, i
     /// (De = D and A = 0 required), with its mean folded into the step-0 codebook and the concat biases.
     /// </summary>
     public bool Qinco1Mode { get; init; }
+
+    /// <summary>
+    /// This library's encoder search for a QINCo1 model (beam width and candidates, <see cref="EncoderSearch"/>), which
+    /// the reference does not have: its exports carry it in the metadata keys <c>qinco_net_beam_width</c> and
+    /// <c>qinco_net_candidates</c> so that export → import keeps it. Null (a reference checkpoint) imports with the
+    /// reference's greedy, exhaustive search (§1.5). QINCo2 models keep theirs in B and A.
+    /// </summary>
+    public EncoderSearch? Qinco1Search { get; init; }
+
+    /// <summary>
+    /// This library's probed lists of an IVF model (the nearest lists its beams start from, 1..<see cref="QuantizerLimits.MaxBeamWidth"/>),
+    /// carried by its exports in the metadata key <c>qinco_net_probed_lists</c>; null imports with 1, the reference's.
+    /// </summary>
+    public int? ProbedLists { get; init; }
 }
 
 /// <summary>One tensor of a reference state dict, converted to float32.</summary>
@@ -182,9 +196,11 @@ public sealed class ReferenceCheckpoint
 
     /// <summary>
     /// The checkpoint of a trained QINCo or IVF-QINCo quantizer, in the reference's key names and layouts (the exact
-    /// inverse of <see cref="Quantizer.FromReference"/>; the tensors are copies). A QINCo1 quantizer's encoder settings
-    /// (beam, candidates, probed lists) are not part of the reference model and are not exported; a QINCo2 quantizer's
-    /// beam width and candidates are its B and A, and its pre-selection codebooks are exported only when A &gt; 0.
+    /// inverse of <see cref="Quantizer.FromReference"/>; the tensors are copies). A QINCo1 quantizer's encoder search
+    /// and an IVF quantizer's probed lists are not part of the reference model: they travel in
+    /// <see cref="ReferenceHyperparameters.Qinco1Search"/> and <see cref="ReferenceHyperparameters.ProbedLists"/> (metadata
+    /// that the reference ignores); a QINCo2 quantizer's beam width and candidates are its B and A, and its
+    /// pre-selection codebooks are exported only when A &gt; 0.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="quantizer"/> is null.</exception>
     /// <exception cref="ArgumentException">The quantizer is neither a <see cref="QincoQuantizer"/> nor an <see cref="IvfQincoQuantizer"/>.</exception>
@@ -201,7 +217,15 @@ public sealed class ReferenceCheckpoint
         bool qinco2 = file.Has("version") && file.GetInt64("version") == (int)QincoVersion.Qinco2;
         var hyper = new ReferenceHyperparameters(quantizer.Dimension, 1 << quantizer.CodebookBits, (int)file.GetInt64("residual_blocks"), quantizer.Steps,
             (int)file.GetInt64("hidden_size"), file.GetFloat64("scale"), ivf ? (int)file.GetInt64("lists") : null);
-        if (qinco2)
+        if (ivf)
+        {
+            hyper = hyper with { ProbedLists = (int)file.GetInt64("probed_lists") };
+        }
+        if (!qinco2)
+        {
+            hyper = hyper with { Qinco1Search = new EncoderSearch((int)file.GetInt64("beam_width"), (int)file.GetInt64("candidates")) };
+        }
+        else
         {
             int embedding = (int)file.GetInt64("embedding_size");
             hyper = hyper with
@@ -286,8 +310,18 @@ public sealed class ReferenceCheckpoint
             }
             hyper = new ReferenceHyperparameters(Int("d"), Int("K"), Int("L"), Int("M"), Int("h"), scale, ivf ? Int("K_IVF") : null);
         }
+        if (metadata.ContainsKey(BeamWidthKey) || metadata.ContainsKey(CandidatesKey))
+        {
+            hyper = hyper with { Qinco1Search = new EncoderSearch(Int(BeamWidthKey), Int(CandidatesKey)) };
+        }
+        if (metadata.ContainsKey(ProbedListsKey))
+        {
+            hyper = hyper with { ProbedLists = Int(ProbedListsKey) };
+        }
         return new ReferenceCheckpoint(format, hyper, tensors, name);
     }
+
+    private const string BeamWidthKey = "qinco_net_beam_width", CandidatesKey = "qinco_net_candidates", ProbedListsKey = "qinco_net_probed_lists";
 
     /// <summary>σ of a QINCo2 state dict: the value of its one-element <c>data_std</c> tensor, or NaN (the import then names the tensor).</summary>
     /// <param name="tensors">The state dict.</param>
@@ -339,6 +373,15 @@ public sealed class ReferenceCheckpoint
         {
             metadata["K_IVF"] = Text(lists);
         }
+        if (h.Qinco1Search is EncoderSearch search)
+        {
+            metadata[BeamWidthKey] = Text(search.BeamWidth);
+            metadata[CandidatesKey] = Text(search.Candidates);
+        }
+        if (h.ProbedLists is int probed)
+        {
+            metadata[ProbedListsKey] = Text(probed);
+        }
         Safetensors.Write(stream, metadata, _tensors.Select(t => new SafetensorsTensor(t.Key, [.. t.Value.Shape], t.Value.Values.ToArray())).ToList());
     }
 
@@ -377,6 +420,23 @@ public sealed class ReferenceCheckpoint
                 throw Error($"is a {Format} checkpoint but gives QINCo2's de, A, B or qinco1_mode; QINCo1 has none of them.");
             }
         }
+        if (h.Qinco1Search is EncoderSearch given)
+        {
+            if (qinco2 && !h.Qinco1Mode)
+            {
+                throw Error($"is a {Format} checkpoint but gives a QINCo1 encoder search ({given}); QINCo2 keeps its search in B and A.");
+            }
+            CheckRange(BeamWidthKey, given.BeamWidth, 1, QuantizerLimits.MaxBeamWidth);
+            CheckRange(CandidatesKey, given.Candidates, 0, QuantizerLimits.MaxCandidates);
+        }
+        if (h.ProbedLists is int probedLists)
+        {
+            if (!ivf)
+            {
+                throw Error($"is a {Format} checkpoint but gives {ProbedListsKey} = {probedLists}; only IVF checkpoints have lists.");
+            }
+            CheckRange(ProbedListsKey, probedLists, 1, QuantizerLimits.MaxBeamWidth);
+        }
         if (ivf)
         {
             CheckRange(qinco2 ? "ivf_K" : "K_IVF", h.Lists ?? 0, 1, IvfQincoOptions.MaxLists);
@@ -399,8 +459,10 @@ public sealed class ReferenceCheckpoint
         }
         // QINCo1's reference encodes with the greedy, exhaustive search (§1.5); QINCo2's with pre-selection of A and a
         // beam of B (§5.4). So does the imported quantizer.
-        file.Set("beam_width", qinco2 ? h.BeamWidth : EncoderSearch.Greedy.BeamWidth);
-        file.Set("candidates", qinco2 ? h.Candidates : EncoderSearch.Greedy.Candidates);
+        EncoderSearch reference = qinco2 ? new EncoderSearch(h.BeamWidth, h.Candidates) : EncoderSearch.Greedy;
+        EncoderSearch search = version2 ? reference : h.Qinco1Search ?? reference;
+        file.Set("beam_width", search.BeamWidth);
+        file.Set("candidates", search.Candidates);
         if (version2)
         {
             file.Set("version", (int)QincoVersion.Qinco2);
@@ -410,7 +472,7 @@ public sealed class ReferenceCheckpoint
         {
             var defaults = new IvfQincoOptions();
             file.Set("lists", h.Lists!.Value);
-            file.Set("probed_lists", defaults.ProbedLists);
+            file.Set("probed_lists", h.ProbedLists ?? defaults.ProbedLists);
             file.Set("coarse_iterations", defaults.CoarseIterations);
         }
         var expected = new HashSet<string>(StringComparer.Ordinal);
