@@ -19,13 +19,14 @@ namespace Qinco.Core.Numerics;
 /// exact nearest-centroid assignment (<see cref="Distances.AssignNearest"/>), objective = sum of the squared distances
 /// (double); stop if it equals the previous iteration's; centroids = means of their points (sums in double); empty
 /// clusters are re-seeded by splitting: for each empty cluster <c>i</c> in index order, candidate donors <c>j</c> are
-/// visited cyclically from 0 and accepted with probability <c>(size_j - 1) / (n - k)</c> (after 1000·k rejected draws
-/// the largest cluster is taken); the donor is copied to <c>i</c>, coordinate <c>t</c> of <c>i</c> is scaled by
+/// visited cyclically from 0 and accepted with probability <c>(size_j - 1) / (n - k)</c>, or 0 when all the points of
+/// <c>j</c> coincide (a split of them empties the same cluster again; Faiss does not make this exception) (after 1000·k
+/// rejected draws the largest cluster that can donate is taken); the donor is copied to <c>i</c>, coordinate <c>t</c> of <c>i</c> is scaled by
 /// <c>1 + 1/1024</c> for even <c>t</c> and <c>1 - 1/1024</c> for odd <c>t</c>, the donor by the opposite factors, and
 /// the donor's size is halved (<c>size_i = size_j / 2; size_j -= size_i</c>, in double as Faiss does in float).</para>
 /// <para><b>Randomness.</b> All draws come from <see cref="SplitMix64"/> streams derived from
-/// <see cref="KMeansOptions.Seed"/> (stream 0: subsample, 1: initial centroids, 2: PCA sample, 1000 + iteration:
-/// splitting), so the sequence is specified and stable across .NET versions. It is not Faiss' Mersenne twister:
+/// <see cref="KMeansOptions.Seed"/> (stream 0: subsample, 1: initial centroids, 2: PCA sample, 1000: splitting,
+/// restarted at every iteration as Faiss restarts its split generator), so the sequence is specified and stable across .NET versions. It is not Faiss' Mersenne twister:
 /// results match Faiss in behaviour, not bit for bit.</para>
 /// <para><b>Scale.</b> Data whose largest magnitude lies outside 2^-20..2^20 is divided by a power of two near it
 /// (exact) before clustering and the centroids (and objective) are multiplied back, so float32 squared distances
@@ -339,6 +340,8 @@ public static class KMeans
         private readonly int[] _labels = new int[m];
         private readonly float[] _distances = new float[m];
         private readonly double[] _counts = new double[k];
+        private readonly double[] _squares = new double[k];
+        private readonly bool[] _donates = new bool[k];
         private double[] _sums = [];
 
         public List<double> Objective { get; } = [];
@@ -372,7 +375,9 @@ public static class KMeans
                 }
                 previous = objective;
                 ComputeCentroids(x, d, centroids);
-                Splits.Add(SplitClusters(d, centroids, StreamSeed(options.Seed, 1000 + (ulong)Objective.Count)));
+                // One split stream, restarted at every iteration as Faiss restarts its split generator: measured on few
+                // points per centroid (docs/rq-parity.md), it ends lower than fresh draws per iteration.
+                Splits.Add(SplitClusters(d, centroids, StreamSeed(options.Seed, 1000)));
             }
         }
 
@@ -381,6 +386,7 @@ public static class KMeans
             int dop = options.Parallelism.Threads;
             int parts = Math.Max(1, Math.Min(dop, k));
             Array.Clear(_counts);
+            Array.Clear(_squares);
             fixed (float* px = x)
             {
                 nint ax = (nint)px;
@@ -415,7 +421,7 @@ public static class KMeans
                     continue;
                 }
                 _counts[c] += 1;
-                AddWidened(sums.Slice((c - c0) * d, d), x.Slice(i * d, d));
+                _squares[c] += AddWidened(sums.Slice((c - c0) * d, d), x.Slice(i * d, d));
             }
             for (int c = c0; c < c1; c++)
             {
@@ -435,10 +441,11 @@ public static class KMeans
             }
         }
 
-        /// <summary>sum_j += (double)x_j; lane-wise, so bit-identical to the scalar loop on every ISA.</summary>
-        private static void AddWidened(Span<double> sum, ReadOnlySpan<float> x)
+        /// <summary>sum_j += (double)x_j (lane-wise, so bit-identical to the scalar loop on every ISA), returning ||x||^2 in double.</summary>
+        private static double AddWidened(Span<double> sum, ReadOnlySpan<float> x)
         {
             int j = 0;
+            double squares = 0;
             if (Vector256.IsHardwareAccelerated)
             {
                 ref float xr = ref MemoryMarshal.GetReference(x);
@@ -448,19 +455,43 @@ public static class KMeans
                     (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(Vector256.LoadUnsafe(ref xr, (nuint)j));
                     (Vector256.LoadUnsafe(ref sr, (nuint)j) + lower).StoreUnsafe(ref sr, (nuint)j);
                     (Vector256.LoadUnsafe(ref sr, (nuint)(j + 4)) + upper).StoreUnsafe(ref sr, (nuint)(j + 4));
+                    squares += Vector256.Sum((lower * lower) + (upper * upper));
                 }
             }
             for (; j < x.Length; j++)
             {
                 sum[j] += x[j];
+                squares += (double)x[j] * x[j];
             }
+            return squares;
+        }
+
+        /// <summary>
+        /// Whether cluster <paramref name="c"/> can donate in a split: more than one point, and not all of them the same
+        /// point (within double rounding of its scatter), since the halves of a split of coinciding points take the
+        /// same side at the next assignment and the emptied cluster is empty again.
+        /// </summary>
+        private bool CanDonate(int c, int d)
+        {
+            double count = _counts[c];
+            if (count <= 1)
+            {
+                return false;
+            }
+            ReadOnlySpan<double> sum = _sums.AsSpan(c * d, d);
+            double sumSquared = 0;
+            for (int t = 0; t < d; t++)
+            {
+                sumSquared += sum[t] * sum[t];
+            }
+            return _squares[c] - (sumSquared / count) > 1e-9 * _squares[c];
         }
 
         private int SplitClusters(int d, float[] centroids, ulong seed)
         {
             int splits = 0;
             SplitMix64 rng = default;
-            bool seeded = false;
+            bool seeded = false, anyDonor = false;
             for (int ci = 0; ci < k; ci++)
             {
                 if (_counts[ci] != 0)
@@ -471,12 +502,18 @@ public static class KMeans
                 {
                     rng = new SplitMix64(seed);
                     seeded = true;
+                    anyDonor = false;
+                    for (int c = 0; c < k; c++)
+                    {
+                        _donates[c] = CanDonate(c, d);
+                        anyDonor |= _donates[c];
+                    }
                 }
                 int cj = -1;
-                long budget = 1000L * k;
+                long budget = anyDonor ? 1000L * k : 0;
                 for (int j = 0; budget > 0; j = (j + 1) % k, budget--)
                 {
-                    double p = (_counts[j] - 1.0) / (m - k);
+                    double p = _donates[j] ? (_counts[j] - 1.0) / (m - k) : 0;
                     if (rng.NextDouble() < p)
                     {
                         cj = j;
@@ -488,12 +525,13 @@ public static class KMeans
                     cj = 0;
                     for (int j = 1; j < k; j++)
                     {
-                        if (_counts[j] > _counts[cj])
+                        if ((_donates[j], _counts[j]).CompareTo((_donates[cj], _counts[cj])) > 0)
                         {
                             cj = j;
                         }
                     }
                 }
+                _donates[ci] = _donates[cj];
                 Span<float> target = centroids.AsSpan(ci * d, d);
                 Span<float> donor = centroids.AsSpan(cj * d, d);
                 donor.CopyTo(target);

@@ -81,7 +81,23 @@ public sealed class KMeansTests
                 }
             }
             int nsplit = 0;
-            var rng = new SplitMix64(KMeans.StreamSeed(o.Seed, 1000 + (ulong)objective.Count));
+            var rng = new SplitMix64(KMeans.StreamSeed(o.Seed, 1000));
+            // A cluster whose points are all the same point never donates (its halves would merge again).
+            var first = new int[k];
+            Array.Fill(first, -1);
+            var donates = new bool[k];
+            for (int i = 0; i < m; i++)
+            {
+                int c = labels[i];
+                if (first[c] < 0)
+                {
+                    first[c] = i;
+                }
+                else if (!x.AsSpan(i * d, d).SequenceEqual(x.AsSpan(first[c] * d, d)))
+                {
+                    donates[c] = true;
+                }
+            }
             for (int ci = 0; ci < k; ci++)
             {
                 if (counts[ci] != 0)
@@ -89,10 +105,11 @@ public sealed class KMeansTests
                     continue;
                 }
                 int cj = 0;
-                while (!(rng.NextDouble() < (counts[cj] - 1.0) / (m - k)))
+                while (!(rng.NextDouble() < (donates[cj] ? (counts[cj] - 1.0) / (m - k) : 0)))
                 {
                     cj = (cj + 1) % k;
                 }
+                donates[ci] = donates[cj];
                 for (int t = 0; t < d; t++)
                 {
                     float v = cen[cj * d + t];
