@@ -21,13 +21,13 @@ namespace Qinco.Core.Numerics;
 /// clusters are re-seeded by splitting: for each empty cluster <c>i</c> in index order, candidate donors <c>j</c> are
 /// visited cyclically from 0 and accepted with probability <c>(size_j - 1) / (n - k)</c>, or 0 when all the points of
 /// <c>j</c> coincide (a split of them empties the same cluster again; Faiss does not make this exception) (after 1000·k
-/// rejected draws the largest cluster that can donate is taken); the donor is copied to <c>i</c>, coordinate <c>t</c> of <c>i</c> is scaled by
-/// <c>1 + 1/1024</c> for even <c>t</c> and <c>1 - 1/1024</c> for odd <c>t</c>, the donor by the opposite factors, and
-/// the donor's size is halved (<c>size_i = size_j / 2; size_j -= size_i</c>, in double as Faiss does in float).</para>
+/// rejected draws the largest cluster that can donate is taken); the donor is copied to <c>i</c>, coordinate <c>t</c>
+/// of <c>i</c> is scaled by <c>1 + 1/1024</c> for even <c>t</c> and <c>1 - 1/1024</c> for odd <c>t</c>, the donor by
+/// the opposite factors, and the donor's size is halved (<c>size_i = size_j / 2; size_j -= size_i</c>, in double as Faiss does in float).</para>
 /// <para><b>Randomness.</b> All draws come from <see cref="SplitMix64"/> streams derived from
 /// <see cref="KMeansOptions.Seed"/> (stream 0: subsample, 1: initial centroids, 2: PCA sample, 1000: splitting,
-/// restarted at every iteration as Faiss restarts its split generator), so the sequence is specified and stable across .NET versions. It is not Faiss' Mersenne twister:
-/// results match Faiss in behaviour, not bit for bit.</para>
+/// restarted at every iteration as Faiss restarts its split generator), so the sequence is specified and stable across
+/// .NET versions. It is not Faiss' Mersenne twister: results match Faiss in behaviour, not bit for bit.</para>
 /// <para><b>Scale.</b> Data whose largest magnitude lies outside 2^-20..2^20 is divided by a power of two near it
 /// (exact) before clustering and the centroids (and objective) are multiplied back, so float32 squared distances
 /// neither overflow nor underflow and the result does not depend on the data's scale; data within that range is
@@ -502,7 +502,6 @@ public static class KMeans
                 {
                     rng = new SplitMix64(seed);
                     seeded = true;
-                    anyDonor = false;
                     for (int c = 0; c < k; c++)
                     {
                         _donates[c] = CanDonate(c, d);

@@ -42,10 +42,7 @@ public sealed class CliRobustnessTests : TempFiles
     [Test]
     public void CodesChangedAfterEncoding_AreRefused_NamingBothCounts()
     {
-        string data = WriteData(600);
-        string model = Train(data, "m.qinco", seed: 1);
-        string codes = PathOf("codes.npy");
-        Assert.That(Run("encode", "--model", model, "--input", data, "--out", codes).ExitCode, Is.EqualTo(0));
+        (string model, string codes) = TrainAndEncode();
         VectorFile.WriteNpy(codes, VectorFile.ReadByteMatrix(codes).Slice(0, 250));
 
         Outcome cut = Run("decode", "--model", model, "--codes", codes, "--out", PathOf("d.fvecs"));
@@ -231,10 +228,7 @@ public sealed class CliRobustnessTests : TempFiles
     [Test]
     public void DecodingCodesWithAnUnknownExtension_IsRefused_NamingTheExtensionAsWritten()
     {
-        string data = WriteData(600);
-        string model = Train(data, "m.qinco", seed: 1);
-        string codes = PathOf("codes.npy");
-        Assert.That(Run("encode", "--model", model, "--input", data, "--out", codes).ExitCode, Is.EqualTo(0));
+        (string model, string codes) = TrainAndEncode();
         string renamed = PathOf("codes.Bin");
         File.Copy(codes, renamed);
         Outcome outcome = Run("decode", "--model", model, "--codes", renamed, "--trust-codes", "--out", PathOf("d.npy"));
@@ -378,6 +372,16 @@ public sealed class CliRobustnessTests : TempFiles
         {
             return false;
         }
+    }
+
+    /// <summary>A model trained on 600 vectors (seed 1) and <c>codes.npy</c> that <c>qinco encode</c> wrote with it.</summary>
+    private (string Model, string Codes) TrainAndEncode()
+    {
+        string data = WriteData(600);
+        string model = Train(data, "m.qinco", seed: 1);
+        string codes = PathOf("codes.npy");
+        Assert.That(Run("encode", "--model", model, "--input", data, "--out", codes).ExitCode, Is.EqualTo(0));
+        return (model, codes);
     }
 
     private string WriteData(int count)

@@ -458,7 +458,7 @@ public sealed class ReferenceCheckpoint
             file.Set(ScaleField, (double)(float)h.Scale);
         }
         // QINCo1's reference encodes with the greedy, exhaustive search (§1.5); QINCo2's with pre-selection of A and a
-        // beam of B (§5.4). So does the imported quantizer.
+        // beam of B (§5.4). So does the imported quantizer, unless this library's export carried a QINCo1 search.
         EncoderSearch reference = qinco2 ? new EncoderSearch(h.BeamWidth, h.Candidates) : EncoderSearch.Greedy;
         EncoderSearch search = version2 ? reference : h.Qinco1Search ?? reference;
         file.Set("beam_width", search.BeamWidth);
