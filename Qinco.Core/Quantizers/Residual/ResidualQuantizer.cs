@@ -114,7 +114,10 @@ public sealed partial class ResidualQuantizer : QuantizerBase
         // The beams are kept as their codes only (n × beam × M ints); their residuals are recomputed block by block,
         // and only the k-means sample of them (at most 256 · K points) is ever materialised: memory is the data, the
         // codes and that sample, instead of two n × beam × D float buffers.
-        int[] codes = new int[n * steps];
+        // Two beam-state buffers sized for the widest beam, swapped after each step: a fresh n × beam × M array per step
+        // would leave the previous one (160 MB at 500,000 vectors, beam 5, M = 16) as garbage for the collector to find.
+        int[] codes = new int[checked(n * WidestBeam * steps)], nextCodes = new int[codes.Length];
+        var errors = new float[checked(n * WidestBeam)];
         int beam = 1;
         for (int m = 0; m < steps; m++)
         {
@@ -125,10 +128,8 @@ public sealed partial class ResidualQuantizer : QuantizerBase
             ComputeNorms(codebook, d, norms.AsSpan(m * k, k));
 
             int beamOut = (int)Math.Min((long)beam * k, Options.BeamWidth);
-            var nextCodes = new int[checked(n * beamOut * steps)];
-            var errors = new float[n * beamOut];
             AdvanceAll(beamSteps, search, codebooks, x, n, m, beam, beamOut, codes, nextCodes, errors, cancellationToken);
-            (codes, beam) = (nextCodes, beamOut);
+            (codes, nextCodes, beam) = (nextCodes, codes, beamOut);
             double mse = MeanOfBest(errors, n, beam);
             LogStepTrained(m + 1, steps, mse, clock.Elapsed.TotalSeconds);
             progress?.Report(new FitProgress($"k-means step {m + 1}/{steps}", m + 1, steps, clock.Elapsed, FormattableString.Invariant($"train MSE {mse:G6}")));
@@ -237,11 +238,13 @@ public sealed partial class ResidualQuantizer : QuantizerBase
             "Use fewer CodebookBits, a smaller BeamWidth or fewer training vectors, or reduce the dimension.", "train");
     }
 
+    /// <summary>The most beams a training vector keeps: the beam width, or K^M when that is smaller.</summary>
+    private int WidestBeam => (int)Math.Min(Options.BeamWidth, Math.Pow(CodebookSize, Steps));
+
     /// <summary>Refuses, before any work, a fit whose beam state cannot be held: n × beam × M code indices per buffer.</summary>
     private void RequireBeamState(int n)
     {
-        long beams = Math.Min(Options.BeamWidth, (long)Math.Pow(CodebookSize, Math.Min(Steps, 3)));
-        long indices = (long)n * Math.Max(beams, 1) * Steps;
+        long indices = (long)n * WidestBeam * Steps;
         if (indices > Array.MaxLength)
         {
             throw new ArgumentException(FormattableString.Invariant(
