@@ -66,6 +66,10 @@ internal static class TrainCommand
         var zeroInit = CliOptions.Bool("--zero-init", "qinco: start the network at zero so it begins as its RQ initialisation (true|false).", defaults.ZeroInitialization);
         var encodeBeam = CliOptions.Int("--encode-beam", $"qinco: beam width of the encoder, in training too (1 = greedy, as QINCo1; default {defaults.Search.BeamWidth}, qinco2 {qinco2Defaults.Search.BeamWidth}).", null);
         var candidates = CliOptions.Int("--candidates", $"qinco: codewords per beam that go through the network, pre-selected by distance (0 = all K, as QINCo1; default {defaults.Search.Candidates}, qinco2 {qinco2Defaults.Search.Candidates}).", null);
+        var trainBeam = CliOptions.Int("--train-beam", $"qinco: beam width of the search that encodes each training batch, when it differs from the encoder's (default: the recipe's, beam {QincoOptions.CosineRecipeTrainingSearch.BeamWidth} for cosine; the encoder's for plateau and qinco2).",
+            null, min: 1, max: QuantizerLimits.MaxBeamWidth);
+        var trainCandidates = CliOptions.Int("--train-candidates", $"qinco: pre-selected codewords per beam in that search (0 = all K; default: the recipe's, {QincoOptions.CosineRecipeTrainingSearch.Candidates} for cosine; the encoder's for plateau and qinco2).",
+            null, min: 0, max: QuantizerLimits.MaxCandidates);
         var initBeam = CliOptions.Int("--init-beam", "qinco: beam width of the RQ that initialises the codebooks.", defaults.InitializationBeamWidth);
         var loss = new Option<string>("--loss")
         {
@@ -104,7 +108,7 @@ internal static class TrainCommand
             HelpName = "auto|plateau|cosine",
         };
         recipe.AcceptOnlyFromAmong("auto", "plateau", "cosine");
-        Option[] qincoOnly = [blocks, hidden, lr, maxEpochs, maxMinutes, batchSize, workers, device, zeroInit, encodeBeam, candidates, initBeam, loss, referenceOrder, recipe];
+        Option[] qincoOnly = [blocks, hidden, lr, maxEpochs, maxMinutes, batchSize, workers, device, zeroInit, encodeBeam, candidates, trainBeam, trainCandidates, initBeam, loss, referenceOrder, recipe];
         var lists = CliOptions.Int("--lists", "ivf-qinco: inverted lists N (default: about 4·sqrt(training vectors), a power of two in 16..65536).", null);
         var probedLists = CliOptions.Int("--probed-lists", "ivf-qinco: lists whose centroids start the encoder's beams (1 = the nearest).", new IvfQincoOptions().ProbedLists);
         Option[] ivfOnly = [lists, probedLists];
@@ -152,6 +156,12 @@ internal static class TrainCommand
             b = Given(b, zeroInit, (x, v) => x.WithZeroInitialization(v));
             b = Given(b, encodeBeam, (x, v) => x.WithEncoding(v));
             b = Given(b, candidates, (x, v) => x.WithEncoding(x.Options.Search.BeamWidth, v));
+            if (CliOptions.IsGiven(parse, trainBeam) || CliOptions.IsGiven(parse, trainCandidates))
+            {
+                EncoderSearch current = b.Options.TrainingSearch ?? b.Options.Search;
+                b = b.WithTrainingSearch(new EncoderSearch(CliOptions.IsGiven(parse, trainBeam) ? parse.GetValue(trainBeam) : current.BeamWidth,
+                    CliOptions.IsGiven(parse, trainCandidates) ? parse.GetValue(trainCandidates) : current.Candidates));
+            }
             b = Given(b, initBeam, (x, v) => x.WithInitializationBeamWidth(v));
             b = Given(b, loss, (x, v) => x.WithLoss(v == "final" ? QincoLoss.FinalStep : QincoLoss.AllSteps));
             double? minutes = parse.GetValue(maxMinutes);
@@ -269,9 +279,10 @@ internal static class TrainCommand
 
             int d = trainSet.Dimension;
             IQuantizer quantizer = Build(parse.CommandResult, d, trainSet.Count);
-            TrainingOptions? training = (quantizer as QincoQuantizer)?.Options.Training ?? (quantizer as IvfQincoQuantizer)?.Options.Training;
-            string recipeNote = training is { } t
-                ? $", {(t.Schedule == ScheduleKind.WarmupCosine ? "warm-up cosine" : "plateau")} recipe (lr {t.LearningRate:G3}, batch {t.BatchSize})"
+            QincoOptions? qincoOptions = (quantizer as QincoQuantizer)?.Options ?? (quantizer as IvfQincoQuantizer)?.Options;
+            string recipeNote = qincoOptions is { Training: var t }
+                ? $", {(t.Schedule == ScheduleKind.WarmupCosine ? "warm-up cosine" : "plateau")} recipe (lr {t.LearningRate:G3}, batch {t.BatchSize}"
+                    + (qincoOptions.TrainingSearch is { } s ? $", batches encoded with {s}" : string.Empty) + ")"
                 : string.Empty;
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"training {quantizer.Description} on {trainSet.Count} x {d} vectors read from {trainPath} batch by batch{recipeNote}{(valSet is null ? string.Empty : $", validating on {valSet.Count}")}"));

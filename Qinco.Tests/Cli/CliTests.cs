@@ -201,7 +201,7 @@ public sealed class CliTests : TempFiles
     }
 
     [TestCase("auto", "plateau recipe (lr 0.0001, batch 256)")]
-    [TestCase("cosine", "warm-up cosine recipe (lr 0.0008, batch 1024)")]
+    [TestCase("cosine", "warm-up cosine recipe (lr 0.0008, batch 1024, batches encoded with beam 1 x 16)")]
     [TestCase("plateau", "plateau recipe (lr 0.0001, batch 256)")]
     public void Train_Qinco_SaysItReadsTheFileBatchByBatch_AndWhichRecipeItUses(string recipe, string expected)
     {
@@ -212,6 +212,18 @@ public sealed class CliTests : TempFiles
         Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
         Assert.That(train.Error, Does.Contain("on 500 x ").And.Contain("batch by batch").And.Contain(expected));
         Assert.That(Quantizer.Load(model).IsTrained, Is.True);
+    }
+
+    [Test]
+    public void Train_TrainBeamAndCandidates_ChangeOnlyTheTrainingSearch()
+    {
+        var (data, _, _) = WriteData();
+        string model = PathOf("trainsearch.qinco");
+        CliOutcome train = Run("train", "--method", "qinco", "--recipe", "plateau", "--train-beam", "2", "--train-candidates", "4", "--train", data, "--train-rows", "0:500",
+            "--steps", "2", "--codebook-bits", "4", "--blocks", "1", "--hidden", "8", "--max-epochs", "1", "--threads", "1", "--out", model);
+        Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
+        Assert.That(train.Error, Does.Contain("plateau recipe (lr 0.0001, batch 256, batches encoded with beam 2 x 4)"));
+        Assert.That(Quantizer.Load(model).Search, Is.EqualTo(new EncoderSearch(5, 16)), "the model keeps the encoder's search");
     }
 
     [Test]
@@ -230,6 +242,8 @@ public sealed class CliTests : TempFiles
     [TestCase("train", "--method", "qinco", "--train", "a.fvecs", "--lr", "-1", "--out", "m.qinco")]
     [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--steps", "0", "--out", "m.qinco")]
     [TestCase("train", "--method", "qinco", "--train", "a.fvecs", "--encode-beam", "5000", "--out", "m.qinco")]
+    [TestCase("train", "--method", "qinco", "--train", "a.fvecs", "--train-beam", "0", "--out", "m.qinco")]
+    [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--train-candidates", "4", "--out", "m.qinco")]
     [TestCase("train", "--method", "rq", "--train", "a.fvecs", "--threads", "0", "--out", "m.qinco")]
     [TestCase("eval", "--model", "m", "--base", "b.fvecs", "--beam", "0")]
     [TestCase("eval", "--model", "m", "--base", "b.fvecs", "--queries", "q.fvecs")]

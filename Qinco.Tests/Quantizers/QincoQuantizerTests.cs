@@ -186,6 +186,28 @@ public sealed class QincoQuantizerTests
     }
 
     [Test]
+    public void TrainingSearch_EncodesTheBatches_WhileTheEncodersSearchValidatesAndIsKept()
+    {
+        VectorSet train = SyntheticData.Generate(1024, D, seed: 1, latentDimension: 8);
+        VectorSet validation = SyntheticData.Generate(300, D, seed: 2, latentDimension: 8);
+        var greedy = new EncoderSearch(1, 8);
+        Func<QincoQuantizerBuilder, QincoQuantizerBuilder> oneEpoch = b => b.WithTraining(t => t.MaxEpochs(1).BatchSize(256).Workers(1).With(o => o with { ValidateInitialParameters = false }));
+        QincoQuantizer trainedGreedy = oneEpoch(Small().WithEncoding(1, 8)).Build();
+        QincoQuantizer trainedGreedyKeptBeam = oneEpoch(Small().WithEncoding(4, 8).WithTrainingSearch(greedy)).Build();
+        trainedGreedy.Fit(train, validation);
+        trainedGreedyKeptBeam.Fit(train, validation);
+
+        // The same batches encoded by the same search give the same parameters, whatever search the model keeps.
+        var asGreedy = (QincoQuantizer)trainedGreedyKeptBeam.WithSearch(greedy);
+        Assert.That(asGreedy.Encode(validation).Data, Is.EqualTo(trainedGreedy.Encode(validation).Data));
+        Assert.That(trainedGreedyKeptBeam.Search, Is.EqualTo(new EncoderSearch(4, 8)), "the encoder's search is the model's");
+        // Validation measured the kept search (beam 4), not the training one.
+        double keptMse = Mse(validation, trainedGreedyKeptBeam.Decode(trainedGreedyKeptBeam.Encode(validation)));
+        Assert.That(trainedGreedyKeptBeam.LastTraining!.BestValidationMetric!.Value, Is.EqualTo(keptMse).Within(0.1).Percent);
+        Assert.That(keptMse, Is.LessThan(Mse(validation, asGreedy.Decode(asGreedy.Encode(validation)))), "beam 4 beats greedy on the same parameters");
+    }
+
+    [Test]
     public void TwoWorkers_MatchOneWorkerUpToRounding_AndRunsRepeatExactly()
     {
         VectorSet train = SyntheticData.Generate(1024, D, seed: 1, latentDimension: 8);

@@ -35,6 +35,19 @@ public sealed class TrainingRecipeTests
         Assert.That((t.Schedule, t.ScheduleFollowsBudget, t.Optimizer, t.LearningRate, t.BatchSize), Is.EqualTo((ScheduleKind.WarmupCosine, true, OptimizerKind.AdamW, 8e-4, 1024)));
         Assert.That((t.Workers, t.MaxDuration, t.Seed, t.NumpyCompatibleShuffle, t.ValidateInitialParameters), Is.EqualTo((3, (TimeSpan?)budget, 77, true, true)));
         Assert.That((options.Version, options.HiddenSize, options.Search), Is.EqualTo((QincoVersion.Qinco1, 64, new EncoderSearch(5, 16))));
+        Assert.That(options.TrainingSearch, Is.EqualTo(new EncoderSearch(1, 16)), "the cosine recipe trains with the greedy 16-candidate search");
+    }
+
+    [Test]
+    public void TrainingSearch_IsTheRecipes_UntilSetAfterIt()
+    {
+        QincoOptions plateau = Quantizer.Qinco(16).WithTrainingRecipe(QincoTrainingRecipe.WarmupCosine).WithTrainingRecipe(QincoTrainingRecipe.Plateau).Options;
+        Assert.That(plateau.TrainingSearch, Is.Null, "the plateau recipe trains with the encoder's search");
+        QincoOptions chosen = Quantizer.Qinco(16).WithTrainingRecipe(QincoTrainingRecipe.WarmupCosine).WithTrainingSearch(new EncoderSearch(2, 8)).Options;
+        Assert.That((chosen.TrainingSearch, chosen.Search), Is.EqualTo(((EncoderSearch?)new EncoderSearch(2, 8), new EncoderSearch(5, 16))));
+        Assert.That(Quantizer.Qinco2(16).Options.TrainingSearch, Is.Null, "QINCo2's presets keep the reference's: training searches as the encoder");
+        Assert.That(() => Quantizer.Qinco(16).WithTrainingSearch(new EncoderSearch(0, 16)).Build(),
+            Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("BeamWidth"));
     }
 
     [Test]
@@ -42,6 +55,7 @@ public sealed class TrainingRecipeTests
     {
         QincoOptions small = Quantizer.Qinco(16).WithTraining(t => t.Workers(1)).WithTrainingRecipeFor(4_500).Options;
         Assert.That(small.Training, Is.EqualTo(QincoOptions.DefaultTraining() with { Workers = 1 }));
+        Assert.That(small.TrainingSearch, Is.Null);
         // A later WithTraining overrides single values of the chosen recipe.
         QincoOptions tuned = Quantizer.Qinco(16).WithTrainingRecipe(QincoTrainingRecipe.WarmupCosine).WithTraining(t => t.LearningRate(1e-3)).Options;
         Assert.That((tuned.Training.LearningRate, tuned.Training.Schedule), Is.EqualTo((1e-3, ScheduleKind.WarmupCosine)));

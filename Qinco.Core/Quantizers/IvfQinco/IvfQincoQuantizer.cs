@@ -45,7 +45,7 @@ public sealed class IvfQincoQuantizer : QincoQuantizerBase
     public override string Description => string.Create(CultureInfo.InvariantCulture,
         $"IVF{(Lists > 0 ? Lists : "auto")}-{QincoQuantizer.Name(Options)} {Options.Search}{(Options.ProbedLists > 1 ? $" over {Options.ProbedLists} lists" : string.Empty)} (M={Steps}, K={CodebookSize})");
 
-    private protected override int FirstBeams => Options.ProbedLists;
+    private protected override int FirstBeamsOf(EncoderSearch search) => Options.ProbedLists;
 
     /// <summary>
     /// A copy of this trained quantizer whose encoder starts its beams from the <paramref name="probedLists"/> nearest

@@ -75,7 +75,10 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     internal QincoModel? Network => Model;
 
     /// <summary>Beams kept after step 0: the beam width, or the IVF lists probed.</summary>
-    private protected virtual int FirstBeams => Settings.Search.BeamWidth;
+    private protected int FirstBeams => FirstBeamsOf(Settings.Search);
+
+    /// <summary>Beams kept after the first step <paramref name="search"/> runs: its beam width (IVF-QINCo: the probed lists).</summary>
+    private protected virtual int FirstBeamsOf(EncoderSearch search) => search.BeamWidth;
 
     private protected override int EncodeTileVectors => TileVectors(Settings.Search, CodebookSize);
 
@@ -384,8 +387,9 @@ public abstract partial class QincoQuantizerBase : QuantizerBase
     private QincoTrainingModel CreateTrainingModel(QincoModel model, int[]? lists, IVectorSource train, VectorSet? validation)
     {
         VectorSet validationSet = validation ?? VectorSources.Read(train, [.. Enumerable.Range(0, DefaultValidationCount(train.Count))]);
+        EncoderSearch trainingSearch = Settings.TrainingSearch ?? Settings.Search;
         return new QincoTrainingModel(model, train, Normalise(model, validationSet.Data), Parallelism.Threads,
-            Settings.Search, FirstBeams, Settings.Loss == QincoLoss.FinalStep, lists, Settings.Seed);
+            new(trainingSearch, FirstBeamsOf(trainingSearch)), new(Settings.Search, FirstBeams), Settings.Loss == QincoLoss.FinalStep, lists, Settings.Seed);
     }
 
     /// <summary>What the validation metric is measured on, for progress lines.</summary>

@@ -40,12 +40,20 @@ public abstract class QincoBuilderBase<TBuilder, TOptions, TQuantizer> : Quantiz
     public TBuilder WithZeroInitialization(bool enabled) => Set((TOptions)((QincoOptions)Options with { ZeroInitialization = enabled }));
 
     /// <summary>
-    /// The encoder's search, in training too (default beam 5 × 16 candidates): <paramref name="beamWidth"/> beams and
-    /// <paramref name="candidates"/> pre-selected codewords per beam (0 = all K; null keeps the current count).
-    /// <c>WithEncoding(1, 0)</c> is QINCo1's greedy exhaustive search.
+    /// The encoder's search (default beam 5 × 16 candidates), which validation uses and training too unless
+    /// <see cref="WithTrainingSearch"/> sets another: <paramref name="beamWidth"/> beams and <paramref name="candidates"/>
+    /// pre-selected codewords per beam (0 = all K; null keeps the current count). <c>WithEncoding(1, 0)</c> is QINCo1's
+    /// greedy exhaustive search.
     /// </summary>
     public TBuilder WithEncoding(int beamWidth, int? candidates = null) =>
         Set((TOptions)((QincoOptions)Options with { Search = new EncoderSearch(beamWidth, candidates ?? Options.Search.Candidates) }));
+
+    /// <summary>
+    /// How training encodes each batch before the gradient step (<see cref="QincoOptions.TrainingSearch"/>; null: the
+    /// encoder's search). The warm-up cosine recipe sets beam 1 × 16 candidates; call this after <see cref="WithTrainingRecipe"/>
+    /// to choose another. The encoder's search still encodes, validates and is saved.
+    /// </summary>
+    public TBuilder WithTrainingSearch(EncoderSearch? search) => Set((TOptions)((QincoOptions)Options with { TrainingSearch = search }));
 
     /// <summary>The training objective (default: the sum over all steps, as the reference).</summary>
     public TBuilder WithLoss(QincoLoss loss) => Set((TOptions)((QincoOptions)Options with { Loss = loss }));

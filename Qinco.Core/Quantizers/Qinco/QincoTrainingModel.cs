@@ -18,21 +18,22 @@ internal sealed class QincoTrainingModel : ITrainableModel, IQincoTrainingSource
     private readonly IVectorSource _train; // raw rows, normalised batch by batch
     private readonly float[] _validation; // normalised [nv, D]
     private readonly int _threads;
-    private readonly EncoderSearch _search;
-    private readonly int _firstBeams;
+    private readonly QincoSearchPlan _training, _validationSearch;
     private readonly bool _finalStepOnly;
     private readonly int[]? _trainingLists;
     private readonly DeadCodewordReset? _reset;
 
-    public QincoTrainingModel(QincoModel model, IVectorSource train, float[] normalisedValidation, int threads, EncoderSearch search, int firstBeams, bool finalStepOnly, int[]? trainingLists, int seed)
+    // training: how each batch is encoded before the gradient step; validation: the model's own search, so the model
+    // kept is the best under the search it will encode with.
+    public QincoTrainingModel(QincoModel model, IVectorSource train, float[] normalisedValidation, int threads, QincoSearchPlan training, QincoSearchPlan validation, bool finalStepOnly, int[]? trainingLists, int seed)
     {
         _reset = model.StepShape.Preselection ? new DeadCodewordReset(model, seed) : null;
         _model = model;
         _train = train;
         _validation = normalisedValidation;
         _threads = threads;
-        _search = search;
-        _firstBeams = firstBeams;
+        _training = training;
+        _validationSearch = validation;
         _finalStepOnly = finalStepOnly;
         _trainingLists = trainingLists;
         var parameters = new List<Parameter>();
@@ -51,7 +52,8 @@ internal sealed class QincoTrainingModel : ITrainableModel, IQincoTrainingSource
     public int TrainingRowCount => _train.Count;
 
     /// <inheritdoc/>
-    public QincoModelDescription Model => _model.Describe(_search, _firstBeams, copy: false);
+    /// <remarks>Described with the training search: a device encodes its batches with it.</remarks>
+    public QincoModelDescription Model => _model.Describe(_training.Search, _training.FirstBeams, copy: false);
 
     /// <inheritdoc/>
     public QincoLoss Loss => _finalStepOnly ? QincoLoss.FinalStep : QincoLoss.AllSteps;
@@ -81,7 +83,7 @@ internal sealed class QincoTrainingModel : ITrainableModel, IQincoTrainingSource
         cancellationToken.ThrowIfCancellationRequested();
         int d = _model.Dimension, n = _validation.Length / d;
         var reconstruction = new float[_validation.Length];
-        QincoQuantizerBase.EncodeNormalised(_model, _model.CreateTables(_threads), _search, _validation, n, new int[n * _model.Steps], reconstruction, _threads, _firstBeams);
+        QincoQuantizerBase.EncodeNormalised(_model, _model.CreateTables(_threads), _validationSearch.Search, _validation, n, new int[n * _model.Steps], reconstruction, _threads, _validationSearch.FirstBeams);
         double sum = 0;
         for (int i = 0; i < reconstruction.Length; i++)
         {
@@ -133,14 +135,14 @@ internal sealed class QincoTrainingModel : ITrainableModel, IQincoTrainingSource
             }
             cancellationToken.ThrowIfCancellationRequested();
             _model.RefreshTables(_tables, threads: 1);
-            int tile = QincoQuantizerBase.TileVectors(_owner._search, _model.CodebookSize);
+            int tile = QincoQuantizerBase.TileVectors(_owner._training.Search, _model.CodebookSize);
             int firstStep = lists is null ? 0 : 1;
             for (int first = 0; first < n; first += tile)
             {
                 int count = Math.Min(tile, n - first);
-                BeamSearch<QincoBeamSteps>.Encode(new QincoBeamSteps(_model, _tables, _encoding), _owner._search,
+                BeamSearch<QincoBeamSteps>.Encode(new QincoBeamSteps(_model, _tables, _encoding), _owner._training.Search,
                     _x.AsSpan(first * d, count * d), count, firstStep, steps, lists is null ? [] : _start.AsSpan(first * d, count * d),
-                    _codes.AsSpan(first * steps, count * steps), [], threads: 1, _owner._firstBeams);
+                    _codes.AsSpan(first * steps, count * steps), [], threads: 1, _owner._training.FirstBeams);
             }
             cancellationToken.ThrowIfCancellationRequested();
             return _lossGradient.Compute(_tables, _x.AsSpan(0, n * d), _codes.AsSpan(0, n * steps), n, gradientBuffers);
@@ -153,3 +155,6 @@ internal sealed class QincoTrainingModel : ITrainableModel, IQincoTrainingSource
         }
     }
 }
+
+/// <summary>An encoder search and the beams it keeps after its first step (IVF-QINCo: the probed lists).</summary>
+internal readonly record struct QincoSearchPlan(EncoderSearch Search, int FirstBeams);
