@@ -64,7 +64,7 @@ internal static class TrainCommand
         var batchSize = CliOptions.Int("--batch-size", $"qinco: vectors per optimiser step (default {defaults.Training.BatchSize}; qinco2 {qinco2Defaults.Training.BatchSize}).", null);
         var workers = CliOptions.Int("--workers", "qinco: data-parallel training workers.", defaults.Training.Workers);
         var zeroInit = CliOptions.Bool("--zero-init", "qinco: start the network at zero so it begins as its RQ initialisation (true|false).", defaults.ZeroInitialization);
-        var encodeBeam = CliOptions.Int("--encode-beam", $"qinco: beam width of the encoder, in training too (1 = greedy, as QINCo1; default {defaults.Search.BeamWidth}, qinco2 {qinco2Defaults.Search.BeamWidth}).", null);
+        var encodeBeam = CliOptions.Int("--encode-beam", $"qinco: beam width of the encoder, which validates and, unless --train-beam or the cosine recipe sets another, encodes the training batches (1 = greedy, as QINCo1; default {defaults.Search.BeamWidth}, qinco2 {qinco2Defaults.Search.BeamWidth}).", null);
         var candidates = CliOptions.Int("--candidates", $"qinco: codewords per beam that go through the network, pre-selected by distance (0 = all K, as QINCo1; default {defaults.Search.Candidates}, qinco2 {qinco2Defaults.Search.Candidates}).", null);
         var trainBeam = CliOptions.Int("--train-beam", $"qinco: beam width of the search that encodes each training batch, when it differs from the encoder's (default: the recipe's, beam {QincoOptions.CosineRecipeTrainingSearch.BeamWidth} for cosine; the encoder's for plateau and qinco2).",
             null, min: 1, max: QuantizerLimits.MaxBeamWidth);
