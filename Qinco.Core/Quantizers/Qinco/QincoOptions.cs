@@ -34,8 +34,9 @@ public record QincoOptions : QuantizerOptions
     /// How the encoder searches, in validation too and, unless <see cref="TrainingSearch"/> is set, in training (default
     /// beam 5 × 16 candidates): beams kept between steps (1 is QINCo1's greedy search) and codewords per beam that go
     /// through the network, pre-selected as the nearest base codewords to the beam's residual (QINCo2's pre-selection
-    /// and beam search, ALGORITHM.md §5.3–5.4; 0 evaluates all K, as QINCo1). With the default a step runs the network on 5 × 16 = 80 candidates instead of 256, so it is
-    /// both faster and, with the beam, more accurate than QINCo1's exhaustive greedy search (README, "QINCo on SIFT").
+    /// and beam search, ALGORITHM.md §5.3–5.4; 0 evaluates all K, as QINCo1). With the default a step runs the network
+    /// on 5 × 16 = 80 candidates instead of 256, so it is both faster and, with the beam, more accurate than QINCo1's
+    /// exhaustive greedy search (README, "QINCo on SIFT").
     /// </summary>
     public EncoderSearch Search { get; init; } = new(5, 16);
 
